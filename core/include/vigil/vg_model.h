@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file vg_model.h
+ * @brief The model artifact: one little-endian, checksummed file that holds the whole
+ *        pipeline, parsed and validated in place (weights are used from the buffer, no copy).
+ *
+ * The byte layout is specified in docs/model-format.md; the constants below are that spec.
+ */
+#ifndef VG_MODEL_H
+#define VG_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vg_opts.h"
+#include "vg_status.h"
+
+#define VG_MODEL_MAGIC 0x414D4756u /**< "VGMA" read as little-endian u32 */
+#define VG_MODEL_VERSION_MAJOR 1u
+#define VG_MODEL_VERSION_MINOR 0u
+#define VG_MODEL_HEADER_SIZE 32u
+#define VG_MODEL_SECTION_ENTRY_SIZE 16u
+#define VG_MODEL_MAX_SECTIONS 16u
+#define VG_MODEL_CRC_OFFSET 12u /**< CRC-32 covers bytes [16, total_size) */
+#define VG_MODEL_BODY_OFFSET 16u
+
+/** Section tags: four ASCII characters read as little-endian u32. */
+#define VG_TAG(a, b, c, d)                                                                         \
+    ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+#define VG_SECT_PIPE VG_TAG('P', 'I', 'P', 'E')
+#define VG_SECT_DECI VG_TAG('D', 'E', 'C', 'I')
+#define VG_SECT_MODL VG_TAG('M', 'O', 'D', 'L')
+#define VG_SECT_META VG_TAG('M', 'E', 'T', 'A')
+
+/** Fixed part of the PIPE section, in bytes, before the feature table. */
+#define VG_PIPE_FIXED_SIZE 16u
+/** Fixed part of the MODL section, before the kind-specific body. */
+#define VG_MODL_FIXED_SIZE 4u
+#define VG_DECI_SIZE 12u
+
+/** Model kinds (MODL.kind); never renumbered. */
+typedef enum {
+    VG_KIND_ZSCORE = 1,      /**< statistical baseline: max |z| over features */
+    VG_KIND_AUTOENCODER = 2, /**< dense autoencoder: root-mean-square reconstruction error */
+    VG_KIND_IFOREST = 3      /**< isolation forest: 2^(-E[h]/c(psi)) */
+} vg_model_kind_t;
+
+/** Normalisation kinds (PIPE.norm_kind). Both are stored as (x - offset) * scale. */
+typedef enum { VG_NORM_NONE = 0, VG_NORM_ZSCORE = 1, VG_NORM_MINMAX = 2 } vg_norm_kind_t;
+
+/** Activations of dense layers; never renumbered. */
+typedef enum {
+    VG_ACT_LINEAR = 0,
+    VG_ACT_RELU = 1,
+    VG_ACT_SIGMOID = 2,
+    VG_ACT_TANH = 3
+} vg_act_t;
+
+/** One feature of the pipeline: which channel, which vg_feature_id_t. 4 bytes in the file. */
+typedef struct {
+    uint8_t channel;
+    uint8_t feature;
+    uint16_t reserved;
+} vg_feat_desc_t;
+
+/** One dense layer's shape in the file (8 bytes). Weights W[out][in] then b[out] follow. */
+typedef struct {
+    uint16_t n_in;
+    uint16_t n_out;
+    uint8_t act;
+    uint8_t reserved[3];
+} vg_layer_desc_t;
+
+/**
+ * Isolation-tree node, 8 bytes, trees stored in pre-order so the left child of node i is
+ * i + 1. Internal node: go left when x[feature] < value, else to node @c right (index
+ * relative to the tree's first node, always > i). Leaf: feature == VG_ITREE_LEAF and
+ * value is the path length credited at that leaf (depth + c(size)).
+ */
+typedef struct {
+    float value;
+    uint16_t feature;
+    uint16_t right;
+} vg_itree_node_t;
+#define VG_ITREE_LEAF 0xFFFFu
+
+/** Parsed view of an artifact. Every pointer points into the caller's buffer. */
+typedef struct {
+    const uint8_t *buf;
+    uint32_t size;
+    uint16_t version_minor;
+    /* PIPE */
+    float sample_rate;
+    uint16_t n_channels, window, hop, n_features;
+    uint16_t norm_kind;
+    uint16_t max_missing_pm; /**< a window with more than this many per mille missing samples
+                                  is reported as a dropout */
+    const vg_feat_desc_t *feats; /**< n_features entries */
+    const float *norm;           /**< n_features pairs {offset, scale} */
+    /* DECI */
+    float threshold;
+    uint16_t open_after, close_after;
+    /* MODL */
+    uint16_t kind;
+    union {
+        struct {
+            float alpha; /**< EWMA rate of the running baseline; 0 keeps training stats */
+        } zscore;
+        struct {
+            uint16_t n_layers;
+            uint16_t max_units; /**< widest layer, for scratch sizing */
+            const vg_layer_desc_t *layers;
+            const float *params; /**< all layers' W then b, in layer order */
+        } ae;
+        struct {
+            uint16_t n_trees;
+            uint32_t n_nodes;
+            float c_norm;          /**< c(psi): average path length of the subsample size */
+            const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
+            const vg_itree_node_t *nodes;
+        } iforest;
+    } u;
+    /* META (optional; UTF-8 "key=value\n" lines, not NUL-terminated) */
+    const char *meta;
+    uint32_t meta_len;
+} vg_model_t;
+
+/**
+ * @brief Parse and fully validate an artifact in place.
+ *
+ * Checks magic, version, total size against @p len, the CRC-32 of the body, every section
+ * offset/size against the buffer, every count against the VG_MAX_* limits, layer shape
+ * chaining, and every tree node's child index and feature index. After VG_OK, inference
+ * from @p m never reads outside the buffer.
+ *
+ * @param[out] m   parsed view (pointers into @p buf; keep @p buf alive and unchanged)
+ * @param[in]  buf artifact bytes, 4-byte aligned
+ * @param[in]  len bytes available in @p buf (may exceed the artifact's total size)
+ * @retval VG_OK, VG_ERR_ARG, VG_ERR_ALIGN, VG_ERR_FORMAT, VG_ERR_VERSION, VG_ERR_CRC,
+ *         VG_ERR_UNSUPPORTED (a model kind or limit this build lacks)
+ */
+vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len);
+
+/** @brief Number of trainable parameters (weights, biases, tree nodes, baseline stats). */
+uint32_t vg_model_param_count(const vg_model_t *m);
+
+/** @brief Bytes of scratch vg_model_score() needs for this model (floats, 4-aligned). */
+size_t vg_model_scratch_size(const vg_model_t *m);
+
+/**
+ * @brief Anomaly score of one normalised feature vector (stateless models: the zscore
+ *        baseline scores against its training statistics, i.e. the normalisation).
+ * @param[in]  m        parsed model
+ * @param[in]  x        n_features normalised features
+ * @param[out] raw      unscaled score (>= 0; larger is more anomalous)
+ * @param[out] contrib  NULL, or n_features per-feature contributions to the score
+ * @param[out] recon    NULL, or n_features reconstruction (autoencoder only; else copies x)
+ * @param[in]  scratch  vg_model_scratch_size() bytes, 4-aligned
+ * Hot path: arguments are assumed valid (the model was parsed).
+ */
+void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *contrib, float *recon,
+                    float *scratch);
+
+#endif

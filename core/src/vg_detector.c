@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+#include "vigil/vg_detector.h"
+
+#include <math.h>
+
+static size_t det__floats(const vg_model_t *m)
+{
+    size_t nf = m->n_features;
+    size_t run = (m->kind == VG_KIND_ZSCORE && m->u.zscore.alpha > 0.0f) ? 2u * nf : 0u;
+    return 4u * nf + run;
+}
+
+size_t vg_detector_arena_size(const vg_model_t *m)
+{
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window, m->hop, m->n_features,
+                             m->feats};
+    return vg_frontend_arena_size(&cfg) + det__floats(m) * sizeof(float) +
+           vg_model_scratch_size(m);
+}
+
+vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
+                             size_t arena_len)
+{
+    if (!d || !m || !arena)
+        return VG_ERR_ARG;
+    if (((uintptr_t)arena & 3u) != 0)
+        return VG_ERR_ALIGN;
+    if (arena_len < vg_detector_arena_size(m))
+        return VG_ERR_SIZE;
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window, m->hop, m->n_features,
+                             m->feats};
+    size_t fe = vg_frontend_arena_size(&cfg);
+    VG_TRY(vg_frontend_init(&d->fe, &cfg, arena, fe));
+    float *p = (float *)(void *)((uint8_t *)arena + fe);
+    size_t nf = m->n_features;
+    d->m = m;
+    d->feat = p;
+    d->xn = p + nf;
+    d->contrib = p + 2u * nf;
+    d->recon = p + 3u * nf;
+    d->run = (m->kind == VG_KIND_ZSCORE && m->u.zscore.alpha > 0.0f) ? p + 4u * nf : 0;
+    d->scratch = p + det__floats(m);
+    d->threshold = m->threshold;
+    vg_detector_reset(d);
+    return VG_OK;
+}
+
+void vg_detector_reset(vg_detector_t *d)
+{
+    const vg_model_t *m = d->m;
+    vg_frontend_reset(&d->fe);
+    vg_decision_init(&d->dec, m->open_after, m->close_after);
+    for (uint16_t i = 0; i < m->n_features; i++) {
+        d->feat[i] = 0.0f;
+        d->xn[i] = 0.0f;
+        d->contrib[i] = 0.0f;
+        d->recon[i] = 0.0f;
+        if (d->run) {
+            /* Features are normalised by the training statistics: start at mean 0, var 1. */
+            d->run[2 * i] = 0.0f;
+            d->run[2 * i + 1] = 1.0f;
+        }
+    }
+    vg_result_t z = {0};
+    d->last = z;
+}
+
+/* Running baseline (approach 1 of the source document): z-scores against an EWMA of the
+ * normal windows. Only windows under the threshold update it, so an anomaly cannot teach
+ * the baseline that it is normal. */
+static void det__zscore_running(vg_detector_t *d, float *raw)
+{
+    const vg_model_t *m = d->m;
+    float r = 0.0f;
+    for (uint16_t i = 0; i < m->n_features; i++) {
+        float var = d->run[2 * i + 1];
+        float z = fabsf(d->xn[i] - d->run[2 * i]) / sqrtf(var > 1e-12f ? var : 1e-12f);
+        d->contrib[i] = z;
+        d->recon[i] = d->run[2 * i];
+        if (z > r)
+            r = z;
+    }
+    *raw = r;
+    if (r <= d->threshold) {
+        float a = m->u.zscore.alpha;
+        for (uint16_t i = 0; i < m->n_features; i++) {
+            float diff = d->xn[i] - d->run[2 * i];
+            float inc = a * diff;
+            d->run[2 * i] += inc;
+            d->run[2 * i + 1] = (1.0f - a) * (d->run[2 * i + 1] + diff * inc);
+        }
+    }
+}
+
+void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
+{
+    const vg_model_t *m = d->m;
+    uint8_t done = 0;
+    uint16_t missing_pm = 0;
+    vg_result_t out = d->last;
+    out.n_missing = (uint8_t)vg_frontend_push(&d->fe, x, d->feat, &done, &missing_pm);
+    out.window = done;
+    out.event = VG_EVENT_NONE;
+    if (done) {
+        float raw;
+        out.ready = 1;
+        out.dropout = missing_pm > m->max_missing_pm;
+        if (out.dropout) {
+            raw = INFINITY;
+        } else {
+            vg_normalise(m->norm, d->feat, d->xn, m->n_features);
+            if (d->run)
+                det__zscore_running(d, &raw);
+            else
+                vg_model_score(m, d->xn, &raw, d->contrib, d->recon, d->scratch);
+        }
+        out.raw = raw;
+        out.score = vg_score_unit(raw, d->threshold);
+        /* NaN (a feature overflowed in the model) counts as over: faults raise alarms. */
+        out.over = out.dropout || !(raw <= d->threshold);
+        out.event = (uint8_t)vg_decision_step(&d->dec, out.over);
+        out.anomaly = d->dec.open;
+        if (!out.dropout) {
+            uint16_t top = 0;
+            for (uint16_t i = 1; i < m->n_features; i++)
+                if (d->contrib[i] > d->contrib[top])
+                    top = i;
+            out.top_feature = (uint8_t)top;
+        }
+    }
+    d->last = out;
+    *r = out;
+}
+
+vg_status_t vg_detector_set_threshold(vg_detector_t *d, float threshold)
+{
+    if (!d || !(threshold > 0.0f) || threshold > 3.0e38f)
+        return VG_ERR_ARG;
+    d->threshold = threshold;
+    return VG_OK;
+}
+
+const float *vg_detector_features(const vg_detector_t *d)
+{
+    return d->feat;
+}
+
+const float *vg_detector_normalised(const vg_detector_t *d)
+{
+    return d->xn;
+}
+
+const float *vg_detector_contrib(const vg_detector_t *d)
+{
+    return d->contrib;
+}
+
+const float *vg_detector_recon(const vg_detector_t *d)
+{
+    return d->recon;
+}

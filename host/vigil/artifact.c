@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+#include "artifact.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Little-endian writers: the host may not be little-endian even if every target we ship is. */
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void putf(uint8_t *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put32(p, u);
+}
+
+static uint32_t align4(uint32_t x)
+{
+    return (x + 3u) & ~3u;
+}
+
+const char *vgh_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case VG_KIND_ZSCORE: return "zscore";
+    case VG_KIND_AUTOENCODER: return "autoencoder";
+    case VG_KIND_IFOREST: return "iforest";
+    default: return "unknown";
+    }
+}
+
+int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len, char *err,
+                       size_t errlen)
+{
+    uint32_t pipe = VG_PIPE_FIXED_SIZE + 12u * s->n_features;
+    uint32_t modl = VG_MODL_FIXED_SIZE;
+    switch (s->kind) {
+    case VG_KIND_ZSCORE: modl += 4u; break;
+    case VG_KIND_AUTOENCODER: modl += 4u + 8u * s->n_layers + 4u * (uint32_t)s->n_params; break;
+    case VG_KIND_IFOREST: modl += 12u + 4u * s->n_trees + 8u * s->n_nodes; break;
+    default: snprintf(err, errlen, "unknown model kind %u", s->kind); return -1;
+    }
+    uint32_t meta = s->meta ? (uint32_t)strlen(s->meta) : 0u;
+    uint32_t nsec = meta ? 4u : 3u;
+    uint32_t off_pipe = VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * nsec;
+    uint32_t off_deci = align4(off_pipe + pipe);
+    uint32_t off_modl = align4(off_deci + VG_DECI_SIZE);
+    uint32_t off_meta = align4(off_modl + modl);
+    uint32_t total = align4(off_meta + meta);
+    uint8_t *b = calloc(1, total);
+    if (!b) {
+        snprintf(err, errlen, "out of memory building a %u-byte model", total);
+        return -1;
+    }
+    put32(b, VG_MODEL_MAGIC);
+    put16(b + 4, VG_MODEL_VERSION_MAJOR);
+    put16(b + 6, VG_MODEL_VERSION_MINOR);
+    put32(b + 8, total);
+    put32(b + 16, nsec);
+    const uint32_t tags[4] = {VG_SECT_PIPE, VG_SECT_DECI, VG_SECT_MODL, VG_SECT_META};
+    const uint32_t offs[4] = {off_pipe, off_deci, off_modl, off_meta};
+    const uint32_t sizes[4] = {pipe, VG_DECI_SIZE, modl, meta};
+    for (uint32_t i = 0; i < nsec; i++) {
+        uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        put32(e, tags[i]);
+        put32(e + 4, offs[i]);
+        put32(e + 8, sizes[i]);
+    }
+    uint8_t *p = b + off_pipe;
+    putf(p, s->sample_rate);
+    put16(p + 4, s->n_channels);
+    put16(p + 6, s->window);
+    put16(p + 8, s->hop);
+    put16(p + 10, s->n_features);
+    put16(p + 12, s->norm_kind);
+    put16(p + 14, s->max_missing_pm);
+    for (uint16_t k = 0; k < s->n_features; k++) {
+        p[16u + 4u * k] = s->feats[k].channel;
+        p[17u + 4u * k] = s->feats[k].feature;
+    }
+    for (uint32_t k = 0; k < 2u * s->n_features; k++)
+        putf(p + 16u + 4u * s->n_features + 4u * k, s->norm[k]);
+
+    p = b + off_deci;
+    putf(p, s->threshold);
+    put16(p + 4, s->open_after);
+    put16(p + 6, s->close_after);
+
+    p = b + off_modl;
+    put16(p, s->kind);
+    p += VG_MODL_FIXED_SIZE;
+    if (s->kind == VG_KIND_ZSCORE) {
+        putf(p, s->zscore_alpha);
+    } else if (s->kind == VG_KIND_AUTOENCODER) {
+        put16(p, s->n_layers);
+        for (uint16_t l = 0; l < s->n_layers; l++) {
+            put16(p + 4u + 8u * l, s->layers[l].n_in);
+            put16(p + 6u + 8u * l, s->layers[l].n_out);
+            p[8u + 8u * l] = s->layers[l].act;
+        }
+        uint8_t *w = p + 4u + 8u * s->n_layers;
+        for (size_t i = 0; i < s->n_params; i++)
+            putf(w + 4u * i, s->params[i]);
+    } else {
+        put16(p, s->n_trees);
+        put32(p + 4, s->n_nodes);
+        putf(p + 8, s->c_norm);
+        for (uint16_t t = 0; t < s->n_trees; t++)
+            put32(p + 12u + 4u * t, s->roots[t]);
+        uint8_t *nd = p + 12u + 4u * s->n_trees;
+        for (uint32_t i = 0; i < s->n_nodes; i++) {
+            putf(nd + 8u * i, s->nodes[i].value);
+            put16(nd + 8u * i + 4u, s->nodes[i].feature);
+            put16(nd + 8u * i + 6u, s->nodes[i].right);
+        }
+    }
+    if (meta)
+        memcpy(b + off_meta, s->meta, meta);
+    put32(b + VG_MODEL_CRC_OFFSET,
+          vg_crc32(0, b + VG_MODEL_BODY_OFFSET, total - VG_MODEL_BODY_OFFSET));
+
+    vg_model_t check;
+    vg_status_t st = vg_model_parse(&check, b, total);
+    if (st != VG_OK) {
+        snprintf(err, errlen, "internal error: the model built does not validate (%s)",
+                 vg_status_str(st));
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = total;
+    return 0;
+}
+
+int vgh_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int ok = fwrite(buf, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+int vgh_meta_get(const vg_model_t *m, const char *key, char *out, size_t outlen)
+{
+    size_t kl = strlen(key);
+    const char *p = m->meta, *end = m->meta ? m->meta + m->meta_len : 0;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t vl = (size_t)(le - p) - kl - 1;
+            if (vl >= outlen)
+                vl = outlen - 1;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = '\0';
+            return 0;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return -1;
+}
+
+static const char *load_hint(vg_status_t st)
+{
+    switch (st) {
+    case VG_ERR_CRC: return "checksum mismatch: the file is corrupt or was cut short";
+    case VG_ERR_VERSION: return "written by an incompatible Vigil (model format major version is not 1)";
+    case VG_ERR_UNSUPPORTED:
+        return "uses a model kind or size this build does not support (see docs/model-format.md)";
+    case VG_ERR_FORMAT: return "malformed model (a size, offset or count is inconsistent)";
+    default: return vg_status_str(st);
+    }
+}
+
+int vgh_model_load(const char *path, vgh_model_file_t *mf, char *err, size_t errlen)
+{
+    memset(mf, 0, sizeof *mf);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open model: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0, got;
+    uint8_t *buf = malloc(cap);
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            if (cap >= ((size_t)1 << 30)) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: model file too large or out of memory", path);
+        return -1;
+    }
+    if (len < VG_MODEL_HEADER_SIZE || memcmp(buf, "VGMA", 4) != 0) {
+        snprintf(err, errlen, "%s: not a Vigil model (%s)", path,
+                 len < VG_MODEL_HEADER_SIZE ? "file shorter than the 32-byte header"
+                                            : "bad magic, expected \"VGMA\"");
+        free(buf);
+        return -1;
+    }
+    uint32_t total = (uint32_t)buf[8] | ((uint32_t)buf[9] << 8) | ((uint32_t)buf[10] << 16) |
+                     ((uint32_t)buf[11] << 24);
+    if (total > len) {
+        snprintf(err, errlen, "%s: truncated model: header says %u bytes, file has %zu", path,
+                 total, len);
+        free(buf);
+        return -1;
+    }
+    vg_status_t st = vg_model_parse(&mf->m, buf, len);
+    if (st != VG_OK) {
+        snprintf(err, errlen, "%s: %s", path, load_hint(st));
+        free(buf);
+        return -1;
+    }
+    mf->buf = buf;
+    mf->len = len;
+    char names[1024];
+    const char *p = vgh_meta_get(&mf->m, "channels", names, sizeof names) == 0 ? names : "";
+    for (uint16_t c = 0; c < mf->m.n_channels; c++) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        char def[16];
+        if (l == 0) {
+            snprintf(def, sizeof def, "ch%u", (unsigned)c);
+            mf->channels[c] = strdup(def);
+        } else {
+            mf->channels[c] = strndup(p, l);
+        }
+        p = comma ? comma + 1 : p + l;
+    }
+    return 0;
+}
+
+void vgh_model_free(vgh_model_file_t *mf)
+{
+    for (int c = 0; c < VG_MAX_CHANNELS; c++)
+        free(mf->channels[c]);
+    free(mf->buf);
+    memset(mf, 0, sizeof *mf);
+}

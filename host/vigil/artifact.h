@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file artifact.h
+ * @brief Writing model artifacts (docs/model-format.md) and loading them from files with
+ *        error messages a person can act on.
+ */
+#ifndef VGH_ARTIFACT_H
+#define VGH_ARTIFACT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/vigil.h"
+
+/** Everything an artifact holds, in host memory. Unused model members may be left zero. */
+typedef struct {
+    float sample_rate;
+    uint16_t n_channels, window, hop, n_features, norm_kind, max_missing_pm;
+    vg_feat_desc_t feats[VG_MAX_FEATURES];
+    float norm[2 * VG_MAX_FEATURES]; /**< {offset, scale} per feature */
+    float threshold;
+    uint16_t open_after, close_after;
+    uint16_t kind; /**< vg_model_kind_t */
+    float zscore_alpha;
+    /* autoencoder */
+    uint16_t n_layers;
+    vg_layer_desc_t layers[VG_MAX_LAYERS];
+    const float *params;
+    size_t n_params;
+    /* isolation forest */
+    const vg_itree_node_t *nodes;
+    uint32_t n_nodes;
+    const uint32_t *roots;
+    uint16_t n_trees;
+    float c_norm;
+    /* metadata text, "key=value\n" lines */
+    const char *meta;
+} vgh_artifact_spec_t;
+
+/**
+ * @brief Serialise @p s into a new heap buffer (8-aligned), validated by vg_model_parse().
+ * @param[out] out  malloc'd bytes (free())
+ * @param[out] len  their count
+ * @return 0, or -1 with a message in @p err
+ */
+int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len, char *err,
+                       size_t errlen);
+
+/** @brief Write bytes to @p path atomically (temporary file, then rename). */
+int vgh_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
+/** A model loaded from disk: the aligned bytes and the core's parsed view of them. */
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+    vg_model_t m;
+    char *channels[VG_MAX_CHANNELS]; /**< channel (column) names from META, or "ch0".. */
+} vgh_model_file_t;
+
+/**
+ * @brief Read and validate a model file. Errors name the file and what is wrong with it
+ *        (truncated, corrupt, wrong version, not a Vigil model, ...).
+ */
+int vgh_model_load(const char *path, vgh_model_file_t *mf, char *err, size_t errlen);
+void vgh_model_free(vgh_model_file_t *mf);
+
+/** @brief Value of META key @p key (copied into @p out, NUL-terminated); 0 if found, -1 not. */
+int vgh_meta_get(const vg_model_t *m, const char *key, char *out, size_t outlen);
+
+/** @brief Name of a model kind ("zscore", "autoencoder", "iforest") or "unknown". */
+const char *vgh_kind_name(unsigned kind);
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int vgh_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vigil %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'vigil %s --help'.\n", cmd);
+    va_end(ap);
+    return VGH_EXIT_USAGE;
+}
+
+int vgh_fail(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vigil %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int vgh_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                   double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v)) {
+        vgh_usage(cmd, "option %s: '%s' is not a number", opt, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        vgh_usage(cmd, "option %s: %g is outside [%g, %g]", opt, v, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int vgh_opt_uint(const char *cmd, const char *opt, const char *s, unsigned long lo,
+                 unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end != '\0' || errno != 0 || s[0] == '-') {
+        vgh_usage(cmd, "option %s: '%s' is not a whole number", opt, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        vgh_usage(cmd, "option %s: %lu is outside [%lu, %lu]", opt, v, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file cli.h
+ * @brief The `vigil` subcommands and what they share: exit codes, error reporting, option
+ *        value parsing. Exit codes are documented in docs/cli.md and never change meaning.
+ */
+#ifndef VGH_CLI_H
+#define VGH_CLI_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    VGH_EXIT_OK = 0,     /**< success */
+    VGH_EXIT_INPUT = 1,  /**< bad input: data file, model file or their contents */
+    VGH_EXIT_USAGE = 2,  /**< bad command line */
+    VGH_EXIT_SYSTEM = 3  /**< the system failed us: cannot write, out of memory, tool missing */
+};
+
+/** Print "vigil CMD: message" and "Try 'vigil CMD --help'." to stderr; returns VGH_EXIT_USAGE. */
+int vgh_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Print "vigil CMD: message" to stderr and return @p code. */
+int vgh_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** Parse a number for option @p opt within [lo, hi]; on error prints a usage message. */
+int vgh_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                   double *out);
+int vgh_opt_uint(const char *cmd, const char *opt, const char *s, unsigned long lo,
+                 unsigned long hi, unsigned long *out);
+
+int vgh_cmd_simulate(int argc, char **argv);
+int vgh_cmd_train(int argc, char **argv);
+int vgh_cmd_detect(int argc, char **argv);
+int vgh_cmd_eval(int argc, char **argv);
+int vgh_cmd_export(int argc, char **argv);
+int vgh_cmd_info(int argc, char **argv);
+int vgh_cmd_features(int argc, char **argv);
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* vigil features: the feature matrix a model sees, for other tools (and the sklearn bench). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
+#include "cli.h"
+#include "dataset.h"
+
+#define CMD "features"
+
+static const char usage_text[] =
+    "Usage: vigil features -m MODEL -i FILE.csv -o OUT.csv [--stride N] [--raw]\n"
+    "\n"
+    "Writes one row per window, computed by the core frontend with the model's window,\n"
+    "features and normalisation: timestamp (of the window's last sample), one column per\n"
+    "feature (channel.feature), and label = 1 when any row in the window is labelled.\n"
+    "Windows failing the model's missing-sample policy are left out.\n"
+    "\n"
+    "  -m, --model MODEL\n"
+    "  -i, --input FILE\n"
+    "  -o, --output FILE    (\"-\" = standard output)\n"
+    "      --stride N       samples between windows (default: the model's hop)\n"
+    "      --raw            features before normalisation\n"
+    "  -h, --help\n";
+
+int vgh_cmd_features(int argc, char **argv)
+{
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"input", required_argument, 0, 'i'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"stride", required_argument, 0, 's'},
+                                       {"raw", no_argument, 0, 'r'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *model = NULL, *in = NULL, *out = NULL;
+    unsigned long stride = 0;
+    int raw = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'i': in = optarg; break;
+        case 'o': out = optarg; break;
+        case 's':
+            if (vgh_opt_uint(CMD, "--stride", optarg, 1, VG_MAX_WINDOW, &stride) != 0)
+                return VGH_EXIT_USAGE;
+            break;
+        case 'r': raw = 1; break;
+        case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
+        default: return vgh_usage(CMD, "unknown option");
+        }
+    }
+    if (!model || !in || !out || optind < argc)
+        return vgh_usage(CMD, "need -m MODEL, -i FILE.csv and -o OUT.csv");
+    char err[1024];
+    vgh_model_file_t mf;
+    if (vgh_model_load(model, &mf, err, sizeof err) != 0)
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    vgh_dataset_t ds;
+    if (vgh_dataset_load(in, NULL, mf.channels, mf.m.n_channels, mf.m.sample_rate, &ds, err,
+                         sizeof err) != 0) {
+        vgh_model_free(&mf);
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    }
+    const vg_model_t *m = &mf.m;
+    if (stride > m->window)
+        stride = m->window;
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
+                             (uint16_t)(stride ? stride : m->hop), m->n_features, m->feats};
+    size_t alen = vg_frontend_arena_size(&cfg);
+    void *arena = malloc(alen);
+    FILE *fo = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
+    vg_frontend_t fe;
+    int code = VGH_EXIT_OK;
+    if (!arena || !fo || vg_frontend_init(&fe, &cfg, arena, alen) != VG_OK) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: cannot write (or out of memory)", out);
+        goto done;
+    }
+    fprintf(fo, "timestamp");
+    for (uint16_t k = 0; k < m->n_features; k++)
+        fprintf(fo, ",%s.%s", mf.channels[m->feats[k].channel], vg_feature_name(m->feats[k].feature));
+    fprintf(fo, ",label\n");
+    size_t labelled = 0;
+    float f[VG_MAX_FEATURES];
+    for (size_t i = 0; i < ds.n; i++) {
+        labelled += ds.label[i];
+        if (i >= m->window)
+            labelled -= ds.label[i - m->window];
+        uint8_t done;
+        uint16_t miss;
+        vg_frontend_push(&fe, ds.x + i * ds.n_ch, f, &done, &miss);
+        if (!done || miss > m->max_missing_pm)
+            continue;
+        if (!raw)
+            vg_normalise(m->norm, f, f, m->n_features);
+        fprintf(fo, "%.3f", ds.t[i]);
+        for (uint16_t k = 0; k < m->n_features; k++)
+            fprintf(fo, ",%.7g", (double)f[k]);
+        fprintf(fo, ",%d\n", labelled ? 1 : 0);
+    }
+done:
+    if (fo && fo != stdout && fclose(fo) != 0 && code == VGH_EXIT_OK)
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: write failed", out);
+    free(arena);
+    vgh_dataset_free(&ds);
+    vgh_model_free(&mf);
+    return code;
+}

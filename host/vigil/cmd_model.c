@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* vigil info and vigil export: describe a model; write it as a C header. */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
+#include "cli.h"
+#include "vg_device_sizes.h"
+
+static const char info_usage[] =
+    "Usage: vigil info -m MODEL [--json]\n"
+    "\n"
+    "Kind, channels, features, window, normalisation, model shape, threshold and hysteresis,\n"
+    "parameter count, and the exact memory a device needs: flash = the artifact's bytes (it\n"
+    "runs in place), RAM = the parsed model view + the detector struct (measured for\n"
+    "Cortex-M by the build) + the detector arena (vg_detector_arena_size()).\n"
+    "\n"
+    "  -m, --model MODEL\n"
+    "      --json        machine-readable output\n"
+    "  -h, --help\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad model, 2 bad usage.\n";
+
+static const char *norm_name(unsigned k)
+{
+    return k == VG_NORM_ZSCORE ? "zscore" : k == VG_NORM_MINMAX ? "minmax" : "none";
+}
+
+static const char *act_name(unsigned a)
+{
+    static const char *const n[] = {"linear", "relu", "sigmoid", "tanh"};
+    return a < 4 ? n[a] : "?";
+}
+
+int vgh_cmd_info(int argc, char **argv)
+{
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *model = NULL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': fputs(info_usage, stdout); return VGH_EXIT_OK;
+        default: return vgh_usage("info", "unknown option");
+        }
+    }
+    if (!model || optind < argc)
+        return vgh_usage("info", "need -m MODEL");
+    char err[1024];
+    vgh_model_file_t mf;
+    if (vgh_model_load(model, &mf, err, sizeof err) != 0)
+        return vgh_fail("info", VGH_EXIT_INPUT, "%s", err);
+    const vg_model_t *m = &mf.m;
+    size_t arena = vg_detector_arena_size(m);
+    size_t ram = VG_DEVICE_SIZEOF_MODEL + VG_DEVICE_SIZEOF_DETECTOR + arena;
+    char rule[256] = "";
+    vgh_meta_get(m, "threshold_rule", rule, sizeof rule);
+    if (json) {
+        printf("{\"model\":\"%s\",\"kind\":\"%s\",\"format\":\"%u.%u\",\"sample_rate\":%.9g,"
+               "\"channels\":[",
+               model, vgh_kind_name(m->kind), VG_MODEL_VERSION_MAJOR, m->version_minor,
+               (double)m->sample_rate);
+        for (uint16_t ch = 0; ch < m->n_channels; ch++)
+            printf("%s\"%s\"", ch ? "," : "", mf.channels[ch]);
+        printf("],\"window\":%u,\"hop\":%u,\"features\":[", m->window, m->hop);
+        for (uint16_t k = 0; k < m->n_features; k++)
+            printf("%s\"%s.%s\"", k ? "," : "", mf.channels[m->feats[k].channel],
+                   vg_feature_name(m->feats[k].feature));
+        printf("],\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
+               "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
+               "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
+               "\"arena\":%zu},\"ram_target\":\"%s\"}\n",
+               norm_name(m->norm_kind), (double)m->threshold, m->open_after, m->close_after,
+               m->max_missing_pm / 1000.0, vg_model_param_count(m), m->size, ram,
+               VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+        vgh_model_free(&mf);
+        return VGH_EXIT_OK;
+    }
+    printf("model:        %s (format %u.%u)\n", model, VG_MODEL_VERSION_MAJOR, m->version_minor);
+    printf("kind:         %s\n", vgh_kind_name(m->kind));
+    printf("channels:     ");
+    for (uint16_t ch = 0; ch < m->n_channels; ch++)
+        printf("%s%s", ch ? ", " : "", mf.channels[ch]);
+    printf("\nsample rate:  %g Hz\n", (double)m->sample_rate);
+    printf("window:       %u samples (%g s), hop %u (%g s)\n", m->window,
+           m->window / (double)m->sample_rate, m->hop, m->hop / (double)m->sample_rate);
+    printf("features:     %u:", m->n_features);
+    for (uint16_t k = 0; k < m->n_features; k++)
+        printf(" %s.%s", mf.channels[m->feats[k].channel], vg_feature_name(m->feats[k].feature));
+    printf("\nnormalise:    %s\n", norm_name(m->norm_kind));
+    if (m->kind == VG_KIND_AUTOENCODER) {
+        printf("network:      %u", m->u.ae.layers[0].n_in);
+        for (uint16_t l = 0; l < m->u.ae.n_layers; l++)
+            printf(" -> %u %s", m->u.ae.layers[l].n_out, act_name(m->u.ae.layers[l].act));
+        printf("\n");
+    } else if (m->kind == VG_KIND_IFOREST) {
+        printf("forest:       %u trees, %u nodes, c(psi) %.4g\n", m->u.iforest.n_trees,
+               m->u.iforest.n_nodes, (double)m->u.iforest.c_norm);
+    } else {
+        printf("baseline:     max |z| over features, running EWMA alpha %g\n",
+               (double)m->u.zscore.alpha);
+    }
+    printf("threshold:    %.6g raw (%s)\n", (double)m->threshold, rule[0] ? rule : "-");
+    printf("hysteresis:   open after %u windows over, close after %u under\n", m->open_after,
+           m->close_after);
+    printf("dropout:      a window with > %.1f%% missing samples raises an alarm\n",
+           m->max_missing_pm / 10.0);
+    printf("parameters:   %u\n", vg_model_param_count(m));
+    printf("flash:        %u bytes (the artifact, used in place)\n", m->size);
+    printf("RAM:          %zu bytes = model view %u + detector %u + arena %zu (%s)\n", ram,
+           VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+    vgh_model_free(&mf);
+    return VGH_EXIT_OK;
+}
+
+static const char export_usage[] =
+    "Usage: vigil export -m MODEL --c-header FILE.h [--name SYMBOL]\n"
+    "\n"
+    "Writes the artifact as a C array (8-byte aligned, as vg_model_parse() needs) and its\n"
+    "length: `const unsigned char SYMBOL[]` and `const unsigned int SYMBOL_len`. The core\n"
+    "reads it in place with vg_model_parse(&m, SYMBOL, SYMBOL_len).\n"
+    "\n"
+    "  -m, --model MODEL\n"
+    "      --c-header FILE   header to write\n"
+    "      --name SYMBOL     C identifier (default vigil_model_data)\n"
+    "  -h, --help\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad model, 2 bad usage, 3 cannot write.\n";
+
+int vgh_cmd_export(int argc, char **argv)
+{
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"c-header", required_argument, 0, 'c'},
+                                       {"name", required_argument, 0, 'n'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *model = NULL, *header = NULL, *name = "vigil_model_data";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'c': header = optarg; break;
+        case 'n': name = optarg; break;
+        case 'h': fputs(export_usage, stdout); return VGH_EXIT_OK;
+        default: return vgh_usage("export", "unknown option");
+        }
+    }
+    if (!model || !header || optind < argc)
+        return vgh_usage("export", "need -m MODEL and --c-header FILE.h");
+    int ident = isalpha((unsigned char)name[0]) || name[0] == '_';
+    for (const char *p = name; *p && ident; p++)
+        ident = isalnum((unsigned char)*p) || *p == '_';
+    if (!ident)
+        return vgh_usage("export", "--name '%s' is not a C identifier", name);
+    char err[1024];
+    vgh_model_file_t mf;
+    if (vgh_model_load(model, &mf, err, sizeof err) != 0)
+        return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
+    /* at most ", " or ",\n    " plus "0xNN" per byte: 10 characters */
+    size_t cap = (size_t)mf.m.size * 10 + 4096, used = 0;
+    char *text = malloc(cap);
+    if (!text) {
+        vgh_model_free(&mf);
+        return vgh_fail("export", VGH_EXIT_SYSTEM, "out of memory");
+    }
+    used += (size_t)snprintf(text + used, cap - used,
+                             "/* Generated by `vigil export` from %s: a %s model, %u bytes.\n"
+                             " * Load with vg_model_parse(&model, %s, %s_len). Do not edit. */\n"
+                             "#ifndef VIGIL_MODEL_%s_H\n#define VIGIL_MODEL_%s_H\n\n"
+                             "#if defined(__GNUC__) || defined(__clang__)\n"
+                             "__attribute__((aligned(8)))\n#endif\n"
+                             "const unsigned char %s[%u] = {",
+                             model, vgh_kind_name(mf.m.kind), mf.m.size, name, name, name, name,
+                             name, mf.m.size);
+    for (uint32_t i = 0; i < mf.m.size; i++)
+        used += (size_t)snprintf(text + used, cap - used, "%s%s0x%02x", i ? "," : "",
+                                 i % 12 ? " " : "\n    ", mf.buf[i]);
+    used += (size_t)snprintf(text + used, cap - used,
+                             "\n};\nconst unsigned int %s_len = %uu;\n\n#endif\n", name, mf.m.size);
+    int rc = vgh_write_file(header, text, used, err, sizeof err);
+    free(text);
+    vgh_model_free(&mf);
+    if (rc != 0)
+        return vgh_fail("export", VGH_EXIT_SYSTEM, "%s", err);
+    return VGH_EXIT_OK;
+}

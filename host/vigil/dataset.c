@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_reserved(const char *name)
+{
+    static const char *const r[] = {"timestamp", "time", "t", "label", "kind", "class", "segment"};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (strcmp(name, r[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int find_any(const vgh_csv_t *c, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int k = vgh_csv_find(c, names[i]);
+        if (k >= 0)
+            return k;
+    }
+    return -1;
+}
+
+static void list_columns(const vgh_csv_t *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < vgh_csv_ncols(c) && used + 1 < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", vgh_csv_colname(c, i));
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+static int add_channel(const vgh_csv_t *c, const char *name, size_t nl, vgh_colmap_t *map,
+                       char *err, size_t errlen)
+{
+    char want[256];
+    if (nl == 0 || nl >= sizeof want) {
+        snprintf(err, errlen, "%s: empty or overlong column name in the channel list",
+                 vgh_csv_name(c));
+        return -1;
+    }
+    memcpy(want, name, nl);
+    want[nl] = '\0';
+    int k = vgh_csv_find(c, want);
+    if (k < 0) {
+        char cols[512];
+        list_columns(c, cols, sizeof cols);
+        snprintf(err, errlen, "%s: column '%s' is missing (the file has: %s)", vgh_csv_name(c),
+                 want, cols);
+        return -1;
+    }
+    if (map->n_ch >= VG_MAX_CHANNELS) {
+        snprintf(err, errlen, "%s: more than %d channels", vgh_csv_name(c), VG_MAX_CHANNELS);
+        return -1;
+    }
+    map->ch_col[map->n_ch++] = k;
+    return 0;
+}
+
+int vgh_colmap_resolve(const vgh_csv_t *c, const char *columns, char *const *required,
+                       size_t n_required, vgh_colmap_t *map, char *err, size_t errlen)
+{
+    static const char *const tnames[] = {"timestamp", "time", "t"};
+    static const char *const lnames[] = {"label"};
+    static const char *const knames[] = {"kind"};
+    memset(map, 0, sizeof *map);
+    map->time_col = find_any(c, tnames, 3);
+    map->label_col = find_any(c, lnames, 1);
+    map->kind_col = find_any(c, knames, 1);
+    if (required) {
+        for (size_t i = 0; i < n_required; i++)
+            if (add_channel(c, required[i], strlen(required[i]), map, err, errlen) != 0)
+                return -1;
+        return 0;
+    }
+    if (columns) {
+        const char *p = columns;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t l = comma ? (size_t)(comma - p) : strlen(p);
+            if (add_channel(c, p, l, map, err, errlen) != 0)
+                return -1;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < vgh_csv_ncols(c); i++) {
+        const char *name = vgh_csv_colname(c, i);
+        double v;
+        char e2[8];
+        if (is_reserved(name) || vgh_csv_number(c, i, &v, e2, sizeof e2) != 0)
+            continue;
+        if (map->n_ch >= VG_MAX_CHANNELS) {
+            snprintf(err, errlen, "%s: more than %d numeric columns; choose some with --columns",
+                     vgh_csv_name(c), VG_MAX_CHANNELS);
+            return -1;
+        }
+        map->ch_col[map->n_ch++] = (int)i;
+    }
+    if (map->n_ch == 0) {
+        char cols[512];
+        list_columns(c, cols, sizeof cols);
+        snprintf(err, errlen, "%s: no numeric sensor column found (the file has: %s)",
+                 vgh_csv_name(c), cols);
+        return -1;
+    }
+    return 0;
+}
+
+int vgh_rows_read(vgh_rows_t *r, const vgh_csv_t *c, vgh_row_t *row, char *err, size_t errlen)
+{
+    const vgh_colmap_t *m = &r->map;
+    double v;
+    if (m->time_col >= 0) {
+        if (vgh_csv_number(c, (size_t)m->time_col, &v, err, errlen) != 0)
+            return -1;
+        if (!isfinite(v)) {
+            snprintf(err, errlen, "%s:%lu: column '%s': missing or non-finite time",
+                     vgh_csv_name(c), vgh_csv_line(c), vgh_csv_colname(c, (size_t)m->time_col));
+            return -1;
+        }
+        if (r->index > 0 && v < r->prev_t) {
+            snprintf(err, errlen, "%s:%lu: column '%s': time goes backwards (%.17g after %.17g)",
+                     vgh_csv_name(c), vgh_csv_line(c), vgh_csv_colname(c, (size_t)m->time_col), v,
+                     r->prev_t);
+            return -1;
+        }
+        row->t = v;
+    } else {
+        row->t = (double)r->index / (r->rate > 0 ? r->rate : 1.0);
+    }
+    r->prev_t = row->t;
+    for (size_t k = 0; k < m->n_ch; k++) {
+        if (vgh_csv_number(c, (size_t)m->ch_col[k], &v, err, errlen) != 0)
+            return -1;
+        /* NaN and inf stay: the core treats them as missing samples (dropout policy). */
+        row->x[k] = fabs(v) > 3.0e38 ? (float)(v > 0 ? INFINITY : -INFINITY) : (float)v;
+    }
+    row->label = 0;
+    if (m->label_col >= 0) {
+        const char *cell = vgh_csv_cell(c, (size_t)m->label_col);
+        if (strcmp(cell, "1") == 0 || strcmp(cell, "1.0") == 0) {
+            row->label = 1;
+        } else if (!(strcmp(cell, "0") == 0 || strcmp(cell, "0.0") == 0)) {
+            snprintf(err, errlen, "%s:%lu: column 'label': '%.40s' is not 0 or 1",
+                     vgh_csv_name(c), vgh_csv_line(c), cell);
+            return -1;
+        }
+    }
+    row->kind = m->kind_col >= 0 ? vgh_csv_cell(c, (size_t)m->kind_col) : "";
+    r->index++;
+    return 0;
+}
+
+double vgh_infer_rate(const double *t, size_t n)
+{
+    size_t m = n > 10001 ? 10001 : n;
+    double *d = malloc(sizeof(double) * (m ? m : 1));
+    size_t k = 0;
+    for (size_t i = 1; d && i < m; i++)
+        if (t[i] > t[i - 1])
+            d[k++] = t[i] - t[i - 1];
+    double rate = 0;
+    if (k) {
+        /* nth_element by a simple sort: k <= 10000 */
+        for (size_t i = 1; i < k; i++) {
+            double x = d[i];
+            size_t j = i;
+            for (; j > 0 && d[j - 1] > x; j--)
+                d[j] = d[j - 1];
+            d[j] = x;
+        }
+        rate = 1.0 / d[k / 2];
+    }
+    free(d);
+    return rate;
+}
+
+static int grow(vgh_dataset_t *ds, size_t *cap)
+{
+    size_t nc = *cap ? *cap * 2 : 4096;
+    double *t = realloc(ds->t, nc * sizeof *t);
+    if (t)
+        ds->t = t;
+    float *x = realloc(ds->x, nc * ds->n_ch * sizeof *x);
+    if (x)
+        ds->x = x;
+    uint8_t *l = realloc(ds->label, nc);
+    if (l)
+        ds->label = l;
+    int *k = realloc(ds->kind, nc * sizeof *k);
+    if (k)
+        ds->kind = k;
+    if (!t || !x || !l || !k)
+        return -1;
+    *cap = nc;
+    return 0;
+}
+
+static int kind_id(vgh_dataset_t *ds, const char *name)
+{
+    if (name[0] == '\0' || strcmp(name, "normal") == 0)
+        return 0;
+    for (size_t i = 1; i < ds->n_kinds; i++)
+        if (strcmp(ds->kind_names[i], name) == 0)
+            return (int)i;
+    char **kn = realloc(ds->kind_names, (ds->n_kinds + 1) * sizeof *kn);
+    if (!kn)
+        return -1;
+    ds->kind_names = kn;
+    kn[ds->n_kinds] = strdup(name);
+    return kn[ds->n_kinds] ? (int)ds->n_kinds++ : -1;
+}
+
+int vgh_dataset_load(const char *path, const char *columns, char *const *required,
+                     size_t n_required, double rate, vgh_dataset_t *ds, char *err,
+                     size_t errlen)
+{
+    memset(ds, 0, sizeof *ds);
+    vgh_csv_t *c = vgh_csv_open(path, err, errlen);
+    if (!c)
+        return -1;
+    int rc = vgh_csv_next(c, err, errlen);
+    if (rc <= 0) {
+        if (rc == 0)
+            snprintf(err, errlen, "%s: no data rows after the header", vgh_csv_name(c));
+        vgh_csv_close(c);
+        return -1;
+    }
+    vgh_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    rows.rate = rate;
+    if (vgh_colmap_resolve(c, columns, required, n_required, &rows.map, err, errlen) != 0) {
+        vgh_csv_close(c);
+        return -1;
+    }
+    ds->n_ch = rows.map.n_ch;
+    for (size_t k = 0; k < ds->n_ch; k++)
+        ds->ch_names[k] = strdup(vgh_csv_colname(c, (size_t)rows.map.ch_col[k]));
+    ds->has_time = rows.map.time_col >= 0;
+    ds->has_label = rows.map.label_col >= 0;
+    ds->has_kind = rows.map.kind_col >= 0;
+    ds->kind_names = malloc(sizeof(char *));
+    if (ds->kind_names) {
+        ds->kind_names[0] = strdup("normal");
+        ds->n_kinds = 1;
+    }
+    size_t cap = 0;
+    do {
+        if (ds->n == cap && grow(ds, &cap) != 0) {
+            snprintf(err, errlen, "%s: out of memory at line %lu", vgh_csv_name(c),
+                     vgh_csv_line(c));
+            goto fail;
+        }
+        vgh_row_t row;
+        if (vgh_rows_read(&rows, c, &row, err, errlen) != 0)
+            goto fail;
+        ds->t[ds->n] = row.t;
+        memcpy(ds->x + ds->n * ds->n_ch, row.x, ds->n_ch * sizeof(float));
+        ds->label[ds->n] = row.label;
+        int k = kind_id(ds, row.kind);
+        if (k < 0) {
+            snprintf(err, errlen, "%s: out of memory", vgh_csv_name(c));
+            goto fail;
+        }
+        ds->kind[ds->n] = row.label ? k : 0;
+        ds->n++;
+    } while ((rc = vgh_csv_next(c, err, errlen)) == 1);
+    if (rc < 0)
+        goto fail;
+    vgh_csv_close(c);
+    ds->rate = ds->has_time ? vgh_infer_rate(ds->t, ds->n) : (rate > 0 ? rate : 1.0);
+    if (ds->has_time && ds->rate <= 0) {
+        snprintf(err, errlen, "%s: cannot infer the sampling rate (all timestamps equal?)", path);
+        vgh_dataset_free(ds);
+        return -1;
+    }
+    return 0;
+fail:
+    vgh_csv_close(c);
+    vgh_dataset_free(ds);
+    return -1;
+}
+
+void vgh_dataset_free(vgh_dataset_t *ds)
+{
+    for (size_t k = 0; k < VG_MAX_CHANNELS; k++)
+        free(ds->ch_names[k]);
+    for (size_t i = 0; i < ds->n_kinds; i++)
+        free(ds->kind_names[i]);
+    free(ds->kind_names);
+    free(ds->t);
+    free(ds->x);
+    free(ds->label);
+    free(ds->kind);
+    memset(ds, 0, sizeof *ds);
+}

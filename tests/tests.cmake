@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# Unit tests (cmocka), fuzz corpus replay, golden and end-to-end tests, cross-compile check.
+find_library(CMOCKA_LIB cmocka REQUIRED)
+set(T ${CMAKE_SOURCE_DIR}/tests)
+
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${T}/unit/test_*.c)
+set(TEST_SUPPORT "")
+if(EXISTS ${T}/unit/vg_test_artifact.c)
+  set(TEST_SUPPORT ${T}/unit/vg_test_artifact.c)
+endif()
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src} ${TEST_SUPPORT})
+  set_target_properties(${name} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_include_directories(${name} PRIVATE ${T}/unit ${T}/golden)
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(${name} PRIVATE vigil_host ${CMOCKA_LIB})
+  add_test(NAME unit.${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(unit.${name} PROPERTIES ENVIRONMENT "VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+endforeach()
+
+# Fuzz targets: each tests/fuzz/fuzz_<p>.c is linked with a replay main() that runs every
+# file of tests/fuzz/corpus/<p>/ through it (libFuzzer builds live in `make fuzz`).
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${T}/fuzz/fuzz_*.c)
+foreach(src ${FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  string(REPLACE "fuzz_" "" corpus ${name})
+  add_executable(replay_${corpus} ${src} ${T}/fuzz/replay_main.c)
+  set_target_properties(replay_${corpus} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_compile_options(replay_${corpus} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(replay_${corpus} PRIVATE vigil_host)
+  add_test(NAME fuzz_replay.${corpus} COMMAND replay_${corpus} ${T}/fuzz/corpus/${corpus})
+endforeach()
+
+# Script tests: tests/e2e/*.sh and tests/golden/*.sh get the built `vigil` and the source dir.
+file(GLOB SCRIPT_TESTS CONFIGURE_DEPENDS ${T}/e2e/*.sh ${T}/golden/*.sh)
+foreach(src ${SCRIPT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  get_filename_component(dir ${src} DIRECTORY)
+  get_filename_component(kind ${dir} NAME)
+  add_test(NAME ${kind}.${name} COMMAND bash ${src})
+  set_tests_properties(${kind}.${name} PROPERTIES
+    ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    TIMEOUT 900)
+endforeach()
+
+add_test(NAME cross.core_cortex_m COMMAND ${CMAKE_SOURCE_DIR}/tools/cross-core.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross)
