@@ -6,16 +6,23 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test test-fast test-asan demo fuzz bench clean format
+.PHONY: all deps build build-vigil test test-fast test-asan demo fuzz bench clean format
 
 all: build
 
 deps:
 	@tools/install-deps.sh
 
+# cmake's own make must not inherit ours (it would print every directory change).
+CMAKE_BUILD = env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS cmake --build
+
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD) -j$(JOBS)
+	@$(CMAKE_BUILD) $(BUILD) -j$(JOBS)
+
+build-vigil: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@$(CMAKE_BUILD) $(BUILD) -j$(JOBS) --target vigil
 
 # Unit, golden, end-to-end, corpus replay and cross-compile tests, then the same suite built
 # with AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -26,11 +33,11 @@ test-fast: build
 
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DVIGIL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@$(CMAKE_BUILD) $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
-demo: build
+demo: build-vigil
 	@tools/demo.sh $(BUILD)
 
 # libFuzzer runs of every fuzz target (clang); FUZZ_SECONDS per target.

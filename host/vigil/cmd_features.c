@@ -16,7 +16,8 @@ static const char usage_text[] =
     "\n"
     "Writes one row per window, computed by the core frontend with the model's window,\n"
     "features and normalisation: timestamp (of the window's last sample), one column per\n"
-    "feature (channel.feature), and label = 1 when any row in the window is labelled.\n"
+    "feature (channel.feature), the model's raw score of the window, and label = 1 when any\n"
+    "row in the window is labelled.\n"
     "Windows failing the model's missing-sample policy are left out.\n"
     "\n"
     "  -m, --model MODEL\n"
@@ -82,7 +83,12 @@ int vgh_cmd_features(int argc, char **argv)
     fprintf(fo, "timestamp");
     for (uint16_t k = 0; k < m->n_features; k++)
         fprintf(fo, ",%s.%s", mf.channels[m->feats[k].channel], vg_feature_name(m->feats[k].feature));
-    fprintf(fo, ",label\n");
+    fprintf(fo, ",raw,label\n");
+    float *scratch = malloc(vg_model_scratch_size(m) + 4);
+    if (!scratch) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
     size_t labelled = 0;
     float f[VG_MAX_FEATURES];
     for (size_t i = 0; i < ds.n; i++) {
@@ -94,13 +100,15 @@ int vgh_cmd_features(int argc, char **argv)
         vg_frontend_push(&fe, ds.x + i * ds.n_ch, f, &done, &miss);
         if (!done || miss > m->max_missing_pm)
             continue;
-        if (!raw)
-            vg_normalise(m->norm, f, f, m->n_features);
+        float xn[VG_MAX_FEATURES], score;
+        vg_normalise(m->norm, f, xn, m->n_features);
+        vg_model_score(m, xn, &score, NULL, NULL, scratch);
         fprintf(fo, "%.3f", ds.t[i]);
         for (uint16_t k = 0; k < m->n_features; k++)
-            fprintf(fo, ",%.7g", (double)f[k]);
-        fprintf(fo, ",%d\n", labelled ? 1 : 0);
+            fprintf(fo, ",%.7g", (double)(raw ? f[k] : xn[k]));
+        fprintf(fo, ",%.7g,%d\n", (double)score, labelled ? 1 : 0);
     }
+    free(scratch);
 done:
     if (fo && fo != stdout && fclose(fo) != 0 && code == VGH_EXIT_OK)
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: write failed", out);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "artifact.h"
 #include "cli.h"
@@ -61,7 +62,8 @@ static const char usage_text[] =
     "      --threshold T       use this raw threshold instead\n"
     "      --validate FILE     labelled CSV: tune the threshold for the best point-wise F1\n"
     "      --open-after N      windows over the threshold to open an event (default 2)\n"
-    "      --close-after M     windows under it to close the event (default 4)\n"
+    "      --close-after M     windows under it to close the event (default: one window\n"
+    "                          length, window/hop, at least 4)\n"
     "  -q, --quiet             no progress output\n"
     "  -h, --help\n"
     "\n"
@@ -142,7 +144,6 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
     o->fa_per_day = 0.2;
     o->max_missing = 0.1;
     o->open_after = 2;
-    o->close_after = 4;
     o->act = VG_ACT_RELU;
     int c;
     optind = 1;
@@ -440,7 +441,9 @@ int vgh_cmd_train(int argc, char **argv)
     s.norm_kind = (uint16_t)o.norm;
     s.max_missing_pm = (uint16_t)lround(o.max_missing * 1000.0);
     s.open_after = (uint16_t)o.open_after;
-    s.close_after = (uint16_t)o.close_after;
+    if (!o.close_after)
+        o.close_after = win / hop > 4 ? win / hop : 4;
+    s.close_after = (uint16_t)(o.close_after > 65535 ? 65535 : o.close_after);
     s.zscore_alpha = (float)o.alpha;
     if ((rc = build_features(o.features, ds.n_ch, &s)) != 0) {
         vgh_dataset_free(&ds);
@@ -507,7 +510,8 @@ int vgh_cmd_train(int argc, char **argv)
         cfg.batch = (unsigned)o.batch;
         cfg.lr = (float)o.lr;
         cfg.seed = o.seed;
-        cfg.progress = o.quiet ? NULL : stderr;
+        /* The bar redraws with \r: only on a terminal, never into logs. */
+        cfg.progress = o.quiet || !isatty(fileno(stderr)) ? NULL : stderr;
         if (vgh_ae_train(F, m, s.n_features, &cfg, &net, err, sizeof err) != 0) {
             exit_code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
             goto done;

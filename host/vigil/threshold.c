@@ -30,11 +30,21 @@ float vgh_quantile(const float *v, size_t n, double q)
         const size_t i1 = i + 1 < m ? i + 1 : m - 1;
         const double t = h - fl;
         const float a = s[i], b = s[i1];
-        /* numpy: diff = b - a in the input's precision, then the lerp in double, taken from
-         * the upper end when t >= 0.5 (keeps the result monotone and exact at t == 1). */
-        const double diff = (double)(b - a);
-        const double lerp = t >= 0.5 ? (double)b - diff * (1.0 - t) : (double)a + diff * t;
-        r = (float)lerp;
+        if (t == 0.0 || a == b) {
+            r = a; /* exact order statistic (numpy would give NaN for an infinite one) */
+        } else if (isinf(a) || isinf(b)) {
+            /* the infinite end is the limit for every t in (0, 1); -inf..+inf is undefined */
+            r = isinf(a) && isinf(b) ? NAN : isinf(a) ? a : b;
+        } else {
+            /* numpy: diff = b - a in the input's precision, then the lerp in double, taken
+             * from the upper end when t >= 0.5 (monotone, exact at the ends). A float
+             * overflow of b - a (numpy: +-inf) is redone in double. */
+            double diff = (double)(b - a);
+            if (isinf(diff))
+                diff = (double)b - (double)a;
+            const double lerp = t >= 0.5 ? (double)b - diff * (1.0 - t) : (double)a + diff * t;
+            r = (float)lerp;
+        }
     }
     free(s);
     return r;

@@ -13,7 +13,10 @@
  * @brief Quantile of the non-NaN values of @p v with numpy's default 'linear' method:
  *        the order statistics s[0] <= ... <= s[m-1] are interpolated at h = (m - 1) q,
  *        lerp(s[floor h], s[floor h + 1], h - floor h) computed like numpy's _lerp, so the
- *        result equals float(np.nanquantile(v, q)) for float32 input.
+ *        result equals float(np.nanquantile(v, q)) for finite float32 input. Where numpy
+ *        gives NaN or a wrong sign (an infinite neighbour, b - a overflowing float), this
+ *        returns the exact order statistic when h is whole, else the infinite end (NaN
+ *        between -inf and +inf), and redoes an overflowing difference in double.
  *
  * @param[in] v values (not modified or reordered; a copy is sorted); NaNs are ignored;
  *              +-inf are ordinary values

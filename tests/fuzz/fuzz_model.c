@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file fuzz_model.c
+ * @brief libFuzzer target for the model artifact parser and everything a parsed model drives.
+ *
+ * Each input is copied into an exactly sized malloc'd buffer (aligned; AddressSanitizer sees
+ * any read past the end) and parsed twice: as is (exercises the size and CRC checks), and
+ * with the CRC field recomputed over [16, total_size) when total_size is plausible, so that
+ * mutations reach the structure checks behind the CRC. A model that parses must then bind a
+ * detector (vg_detector_arena_size() bytes, with guard bytes after it), score a stream of
+ * samples including NaN, +-inf and out-of-range values, survive a reset, and keep its
+ * documented invariants; any violation aborts.
+ *
+ * Fuzz (clang):
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include tests/fuzz/fuzz_model.c \
+ *         core/src/vg_*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model /tmp/corpus_model &&
+ *   /tmp/fuzz_model -max_total_time=180 /tmp/corpus_model
+ * Replay the corpus without libFuzzer (as CTest does):
+ *   gcc -std=c11 -fsanitize=address,undefined -Icore/include tests/fuzz/fuzz_model.c \
+ *       tests/fuzz/replay_main.c core/src/vg_*.c -lm -o /tmp/replay_model &&
+ *   /tmp/replay_model tests/fuzz/corpus/model
+ * The seed corpus is written by tests/fuzz/gen_model_corpus.c.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/vigil.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Largest arena any valid model needs is about 330 KB (16 channels x 4096 samples). */
+#define FUZZ_ARENA_CAP (512u * 1024u)
+#define FUZZ_GUARD 32u
+
+static union {
+    uint64_t align;
+    uint8_t b[FUZZ_ARENA_CAP + FUZZ_GUARD];
+} fuzz_arena;
+
+static volatile float fuzz_sink;
+
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
+    } while (0)
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static int inside(const void *p, size_t n_bytes, const uint8_t *lo, const uint8_t *hi)
+{
+    const uint8_t *q = (const uint8_t *)p;
+    return q >= lo && q <= hi && n_bytes <= (size_t)(hi - q);
+}
+
+static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
+{
+    const uint8_t *hi = buf + m->size;
+    CHECK(m->buf == buf && m->size >= 32u && m->size <= size);
+    CHECK(m->n_channels >= 1 && m->n_channels <= VG_MAX_CHANNELS);
+    CHECK(m->window >= 1 && m->window <= VG_MAX_WINDOW && m->hop >= 1 && m->hop <= m->window);
+    CHECK(m->n_features >= 1 && m->n_features <= VG_MAX_FEATURES);
+    CHECK(m->threshold > 0.0f && isfinite(m->threshold));
+    CHECK(inside(m->feats, 4u * m->n_features, buf, hi));
+    CHECK(inside(m->norm, 8u * m->n_features, buf, hi));
+    for (unsigned k = 0; k < m->n_features; k++)
+        CHECK(m->feats[k].channel < m->n_channels && m->feats[k].feature < VG_FEAT_COUNT);
+    if (m->meta)
+        CHECK(inside(m->meta, m->meta_len, buf, hi));
+    switch (m->kind) {
+    case VG_KIND_ZSCORE: CHECK(m->u.zscore.alpha >= 0.0f && m->u.zscore.alpha <= 1.0f); break;
+    case VG_KIND_AUTOENCODER:
+        CHECK(m->u.ae.n_layers >= 1 && m->u.ae.n_layers <= VG_MAX_LAYERS);
+        CHECK(inside(m->u.ae.layers, 8u * m->u.ae.n_layers, buf, hi));
+        CHECK(inside(m->u.ae.params, 4u * (size_t)vg_model_param_count(m), buf, hi));
+        CHECK(vg_model_scratch_size(m) <= 2u * VG_MAX_UNITS * sizeof(float));
+        break;
+    case VG_KIND_IFOREST:
+        CHECK(m->u.iforest.n_trees >= 1 && m->u.iforest.n_trees <= VG_MAX_TREES);
+        CHECK(inside(m->u.iforest.roots, 4u * m->u.iforest.n_trees, buf, hi));
+        CHECK(inside(m->u.iforest.nodes, 8u * (size_t)m->u.iforest.n_nodes, buf, hi));
+        CHECK(vg_model_param_count(m) == m->u.iforest.n_nodes);
+        break;
+    default: abort();
+    }
+}
+
+static void check_result(const vg_detector_t *d, const vg_result_t *r, const vg_result_t *prev)
+{
+    CHECK(r->score >= 0.0f && r->score <= 1.0f);
+    CHECK(r->window <= 1 && r->ready <= 1 && r->over <= 1 && r->dropout <= 1);
+    CHECK(r->event <= VG_EVENT_CLOSE);
+    CHECK(r->anomaly == d->dec.open);
+    CHECK(r->n_missing <= d->m->n_channels);
+    CHECK(r->top_feature < d->m->n_features);
+    CHECK(!r->window || r->ready);
+    CHECK(!prev->ready || r->ready);
+    CHECK(r->event != VG_EVENT_OPEN || (r->anomaly && !prev->anomaly));
+    CHECK(r->event != VG_EVENT_CLOSE || (!r->anomaly && prev->anomaly));
+    CHECK(r->window || r->event == VG_EVENT_NONE);
+    CHECK(!r->dropout || r->over);
+}
+
+static float sample_at(const uint8_t *buf, size_t size, uint32_t k, unsigned c)
+{
+    uint32_t h = k * 16u + c;
+    switch ((k * 7u + c * 3u) % 23u) {
+    case 5: return NAN;
+    case 11: return (c & 1u) ? INFINITY : -INFINITY;
+    case 17: return 1.0e13f;
+    case 19: return -1.0e12f;
+    default: break;
+    }
+    int8_t b = size ? (int8_t)buf[h % size] : 0;
+    return (float)b * 0.37f + (float)k * 0.01f;
+}
+
+static void run_detector(const vg_model_t *m, const uint8_t *buf, size_t size)
+{
+    size_t need = vg_detector_arena_size(m);
+    CHECK(need % 4u == 0);
+    if (need > FUZZ_ARENA_CAP)
+        return;
+    memset(fuzz_arena.b + need, 0xA5, FUZZ_GUARD);
+    vg_detector_t d;
+    CHECK(vg_detector_init(&d, m, fuzz_arena.b, need - 1u) == VG_ERR_SIZE);
+    CHECK(vg_detector_init(&d, m, fuzz_arena.b, need) == VG_OK);
+    /* ~50 samples, plus enough for a few windows when the window is short */
+    uint32_t n = 50u + (m->window <= 256u ? (uint32_t)m->window + 2u * m->hop : 0u);
+    float x[VG_MAX_CHANNELS];
+    vg_result_t r, prev;
+    memset(&prev, 0, sizeof prev);
+    float acc = 0.0f;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t k = 0; k < n; k++) {
+            for (unsigned c = 0; c < m->n_channels; c++)
+                x[c] = sample_at(buf, size, k + (uint32_t)pass, c);
+            vg_detector_push(&d, x, &r);
+            check_result(&d, &r, &prev);
+            prev = r;
+            acc += r.score;
+        }
+        const float *f = vg_detector_features(&d), *xn = vg_detector_normalised(&d);
+        const float *ct = vg_detector_contrib(&d), *rc = vg_detector_recon(&d);
+        for (unsigned i = 0; i < m->n_features; i++) {
+            /* features of held, in-range samples are always finite */
+            CHECK(isfinite(f[i]));
+            acc += xn[i] + ct[i] + rc[i];
+        }
+        vg_detector_reset(&d);
+        memset(&prev, 0, sizeof prev);
+    }
+    (void)vg_detector_set_threshold(&d, m->threshold * 2.0f);
+    for (size_t i = 0; i < FUZZ_GUARD; i++)
+        CHECK(fuzz_arena.b[need + i] == 0xA5);
+    fuzz_sink = acc;
+}
+
+static void parse_and_run(const uint8_t *buf, size_t size)
+{
+    vg_model_t m;
+    vg_status_t s = vg_model_parse(&m, buf, size);
+    CHECK(vg_status_str(s) != NULL);
+    CHECK(s == VG_OK || s == VG_ERR_FORMAT || s == VG_ERR_CRC || s == VG_ERR_VERSION ||
+          s == VG_ERR_UNSUPPORTED);
+    if (s != VG_OK)
+        return;
+    check_model(&m, buf, size);
+    (void)vg_model_param_count(&m);
+    run_detector(&m, buf, size);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc(size ? size : 1u); /* malloc memory is at least 8-aligned */
+    if (!copy)
+        return 0;
+    if (size)
+        memcpy(copy, data, size);
+    parse_and_run(copy, size);
+    if (size >= 32u) {
+        uint32_t total = rd32(copy + 8);
+        if (total >= 32u && total <= size) {
+            uint32_t crc = vg_crc32(0, copy + 16, total - 16u);
+            for (int i = 0; i < 4; i++)
+                copy[12 + i] = (uint8_t)(crc >> (8 * i));
+            parse_and_run(copy, size);
+        }
+    }
+    /* The same bytes one byte off alignment are always refused, before anything is read. */
+    uint8_t *odd = malloc(size + 1u);
+    if (odd) {
+        if (size)
+            memcpy(odd + 1, copy, size);
+        vg_model_t m;
+        CHECK(vg_model_parse(&m, odd + 1, size) == VG_ERR_ALIGN);
+        free(odd);
+    }
+    free(copy);
+    return 0;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writes the seed corpus of tests/fuzz/fuzz_model.c: valid artifacts of each model kind
+ * (z-score, autoencoder, isolation forest) and a few invalid ones, built byte by byte with
+ * tests/unit/vg_test_artifact.c and checked against vg_model_parse().
+ *
+ *   gcc -std=c11 -Wall -Wextra -Icore/include -Itests/unit tests/fuzz/gen_model_corpus.c \
+ *       tests/unit/vg_test_artifact.c core/src/vg_*.c -lm -o /tmp/gen_model_corpus &&
+ *   /tmp/gen_model_corpus tests/fuzz/corpus/model
+ *
+ * Deterministic: the same files every run.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_test_artifact.h"
+#include "vigil/vigil.h"
+
+#define CAP (256u * 1024u)
+
+static union {
+    uint64_t align;
+    uint8_t b[CAP];
+} art;
+
+static const char *out_dir;
+static unsigned n_valid, n_invalid;
+static uint32_t rng = 0x12345678u;
+
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+static float rndf(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(rnd() >> 8) / 16777216.0f;
+}
+
+static void emit(const char *name, size_t n, int want_valid)
+{
+    if (n == 0 && want_valid) {
+        fprintf(stderr, "%s: builder failed\n", name);
+        exit(1);
+    }
+    vg_model_t m;
+    vg_status_t s = vg_model_parse(&m, art.b, n);
+    if ((s == VG_OK) != want_valid) {
+        fprintf(stderr, "%s: parse returned %d (%s)\n", name, s, vg_status_str(s));
+        exit(1);
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.vgm", out_dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(art.b, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "%s: cannot write\n", path);
+        exit(1);
+    }
+    if (want_valid)
+        n_valid++;
+    else
+        n_invalid++;
+    printf("%-28s %6zu bytes  %s\n", name, n, vg_status_str(s));
+}
+
+/* A pipe of nf features spread over nc channels, cycling feature ids from id0. */
+static uint8_t g_ch[VG_MAX_FEATURES], g_id[VG_MAX_FEATURES];
+static float g_norm[2 * VG_MAX_FEATURES];
+
+static vgt_pipe_t pipe_of(float sr, uint16_t nc, uint16_t win, uint16_t hop, uint16_t nf,
+                          unsigned id0, uint16_t norm_kind, float thr)
+{
+    for (unsigned k = 0; k < nf; k++) {
+        g_ch[k] = (uint8_t)(k % nc);
+        g_id[k] = (uint8_t)((id0 + k) % VG_FEAT_COUNT);
+        g_norm[2 * k] = norm_kind ? rndf(-5.0f, 25.0f) : 0.0f;
+        g_norm[2 * k + 1] = norm_kind ? rndf(0.05f, 2.0f) : 1.0f;
+    }
+    vgt_pipe_t p = {sr, nc, win, hop, nf, norm_kind, 200, g_ch, g_id, g_norm, thr, 2, 3, NULL};
+    return p;
+}
+
+static void gen_zscore(void)
+{
+    vgt_pipe_t p = pipe_of(1.0f, 1, 1, 1, 1, 1, 0, 3.0f);
+    emit("z01_minimal", vgt_build_zscore(art.b, CAP, &p, 0.0f), 1);
+    p = pipe_of(10.0f, 2, 8, 4, 3, 1, 1, 3.0f);
+    p.meta = "channels=temp,hum\ncreated_by=gen_model_corpus\n";
+    emit("z02_two_channels_meta", vgt_build_zscore(art.b, CAP, &p, 0.05f), 1);
+    p = pipe_of(0.5f, 3, 60, 10, 12, 0, 1, 4.0f);
+    p.max_missing_pm = 100;
+    emit("z03_all_features", vgt_build_zscore(art.b, CAP, &p, 0.2f), 1);
+    p = pipe_of(100.0f, 16, 4, 2, 16, 3, 2, 2.5f);
+    emit("z04_sixteen_channels", vgt_build_zscore(art.b, CAP, &p, 0.0f), 1);
+    p = pipe_of(2.0f, 1, 200, 200, 2, 5, 1, 6.0f);
+    p.open_after = 3;
+    p.close_after = 5;
+    p.max_missing_pm = 1000;
+    emit("z05_long_window_alpha1", vgt_build_zscore(art.b, CAP, &p, 1.0f), 1);
+    p = pipe_of(1.0f, 2, 5, 1, 64, 0, 1, 3.0f);
+    emit("z06_max_features", vgt_build_zscore(art.b, CAP, &p, 0.01f), 1);
+    /* an unknown section before the required ones, and META last */
+    p = pipe_of(4.0f, 2, 6, 3, 2, 6, 1, 3.0f);
+    vgt_writer_t w;
+    vgt_begin(&w, art.b, CAP, 5);
+    vgt_section_begin(&w, VGT_TAG('X', 'T', 'R', 'A'));
+    vgt_w32(&w, 0xDEADBEEFu);
+    vgt_w16(&w, 7);
+    vgt_section_end(&w);
+    vgt_put_modl_zscore(&w, 0.1f);
+    vgt_put_deci(&w, &p);
+    vgt_put_pipe(&w, &p);
+    vgt_put_meta(&w, "train_rows=100");
+    emit("z07_unknown_section", vgt_end(&w), 1);
+}
+
+static float g_params[8 * (64 * 64 + 64)];
+
+static void ae(const char *name, vgt_pipe_t *p, uint16_t nl, const vgt_layer_t *layers)
+{
+    uint32_t np = vgt_ae_param_count(nl, layers);
+    for (uint32_t i = 0; i < np; i++)
+        g_params[i] = rndf(-0.5f, 0.5f);
+    emit(name, vgt_build_ae(art.b, CAP, p, nl, layers, g_params), 1);
+}
+
+static void gen_ae(void)
+{
+    vgt_pipe_t p = pipe_of(2.0f, 2, 1, 1, 2, 0, 1, 1.0f);
+    const vgt_layer_t l1[] = {{2, 1, 0}, {1, 2, 0}};
+    ae("a01_2_1_2_linear", &p, 2, l1);
+    p = pipe_of(1.0f, 2, 8, 4, 3, 1, 1, 0.8f);
+    const vgt_layer_t l2[] = {{3, 2, 1}, {2, 3, 0}};
+    ae("a02_3_2_3_relu", &p, 2, l2);
+    p = pipe_of(1.0f, 4, 16, 4, 4, 1, 1, 0.5f);
+    const vgt_layer_t l3[] = {{4, 8, 3}, {8, 2, 1}, {2, 8, 2}, {8, 4, 0}};
+    ae("a03_mixed_activations", &p, 4, l3);
+    p = pipe_of(1.0f, 3, 10, 5, 6, 2, 1, 0.7f);
+    vgt_layer_t l4[8];
+    for (unsigned l = 0; l < 8; l++) {
+        l4[l].n_in = l == 0 ? 6 : (uint16_t)(3 + l);
+        l4[l].n_out = l == 7 ? 6 : (uint16_t)(4 + l);
+        l4[l].act = (uint8_t)(l % 4);
+    }
+    ae("a04_eight_layers", &p, 8, l4);
+    p = pipe_of(5.0f, 5, 12, 3, 5, 4, 2, 0.3f);
+    const vgt_layer_t l5[] = {{5, 64, 1}, {64, 5, 0}};
+    ae("a05_wide_hidden", &p, 2, l5);
+    p = pipe_of(1.0f, 1, 1, 1, 1, 0, 0, 2.0f);
+    const vgt_layer_t l6[] = {{1, 1, 2}};
+    ae("a06_single_unit", &p, 1, l6);
+    p = pipe_of(0.1f, 2, 30, 15, 4, 7, 1, 1.5f);
+    p.meta = "threshold_rule=p99\n";
+    const vgt_layer_t l7[] = {{4, 3, 3}, {3, 4, 0}};
+    ae("a07_meta_window30", &p, 2, l7);
+}
+
+/* Pre-order random tree: returns nodes written at nodes[*cur...]. */
+static vgt_node_t g_nodes[70000];
+static uint32_t g_roots[1024];
+
+static void tree(uint32_t root, uint32_t *cur, unsigned depth, unsigned max_depth,
+                 uint16_t nf)
+{
+    uint32_t i = (*cur)++;
+    if (depth >= max_depth || (depth > 0 && rnd() % 4 == 0)) {
+        g_nodes[i].value = (float)depth + vg_iforest_c((float)(1 + rnd() % 8));
+        g_nodes[i].feature = 0xFFFF;
+        g_nodes[i].right = 0;
+        return;
+    }
+    g_nodes[i].value = rndf(-2.0f, 2.0f);
+    g_nodes[i].feature = (uint16_t)(rnd() % nf);
+    tree(root, cur, depth + 1, max_depth, nf);
+    g_nodes[i].right = (uint16_t)(*cur - root);
+    tree(root, cur, depth + 1, max_depth, nf);
+}
+
+static size_t forest(vgt_pipe_t *p, uint16_t nt, unsigned max_depth)
+{
+    uint32_t cur = 0;
+    for (uint16_t t = 0; t < nt; t++) {
+        g_roots[t] = cur;
+        tree(cur, &cur, 0, max_depth, p->n_features);
+    }
+    return vgt_build_iforest(art.b, CAP, p, nt, g_roots, cur, g_nodes, vg_iforest_c(256.0f));
+}
+
+static void gen_iforest(void)
+{
+    vgt_pipe_t p = pipe_of(1.0f, 1, 4, 2, 1, 1, 0, 0.6f);
+    const uint32_t r0[] = {0};
+    const vgt_node_t leaf[] = {{1.0f, 0xFFFF, 0}};
+    emit("f01_single_leaf", vgt_build_iforest(art.b, CAP, &p, 1, r0, 1, leaf, 1.0f), 1);
+    p = pipe_of(1.0f, 1, 3, 1, 3, 1, 0, 0.6f);
+    const uint32_t r1[] = {0, 3};
+    const vgt_node_t n1[] = {
+        {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0},
+        {0.0f, 1, 4}, {1.0f, 2, 3},      {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
+    };
+    emit("f02_two_trees", vgt_build_iforest(art.b, CAP, &p, 2, r1, 8, n1, 2.0f), 1);
+    p = pipe_of(1.0f, 2, 10, 5, 4, 1, 1, 0.55f);
+    emit("f03_ten_trees_depth4", forest(&p, 10, 4), 1);
+    p = pipe_of(0.2f, 3, 20, 4, 6, 0, 1, 0.62f);
+    emit("f04_fifty_trees", forest(&p, 50, 6), 1);
+    p = pipe_of(1.0f, 1, 8, 8, 2, 3, 0, 0.5f);
+    emit("f05_deep_tree", forest(&p, 1, 12), 1);
+    p = pipe_of(1.0f, 2, 30, 10, 5, 2, 1, 0.58f);
+    p.meta = "created_by=gen_model_corpus\ntrain_windows=500\n";
+    emit("f06_meta", forest(&p, 25, 5), 1);
+    p = pipe_of(1.0f, 4, 16, 16, 8, 0, 1, 0.6f);
+    emit("f07_sixty_trees", forest(&p, 60, 5), 1);
+}
+
+static void gen_invalid(void)
+{
+    vgt_pipe_t p = pipe_of(10.0f, 2, 8, 4, 3, 1, 1, 3.0f);
+    size_t n = vgt_build_zscore(art.b, CAP, &p, 0.05f);
+    emit("x01_truncated", n - 5, 0);
+    n = vgt_build_zscore(art.b, CAP, &p, 0.05f);
+    art.b[n - 1] ^= 0x10;
+    emit("x02_bad_crc", n, 0);
+    n = vgt_build_zscore(art.b, CAP, &p, 0.05f);
+    art.b[0] = 'X';
+    emit("x03_bad_magic", n, 0);
+    n = vgt_build_zscore(art.b, CAP, &p, 0.05f);
+    vgt_put16(art.b + 4, 2);
+    emit("x04_version2", n, 0);
+    /* structural errors behind a valid CRC */
+    n = vgt_build_zscore(art.b, CAP, &p, 0.05f);
+    vgt_put32(art.b + VGT_HEADER_SIZE + 4, (uint32_t)n + 4u);
+    vgt_fix_crc(art.b, n);
+    emit("x05_section_out_of_range", n, 0);
+    vgt_writer_t w;
+    vgt_begin(&w, art.b, CAP, 4);
+    vgt_put_pipe(&w, &p);
+    vgt_put_deci(&w, &p);
+    vgt_put_pipe(&w, &p);
+    vgt_put_modl_zscore(&w, 0.0f);
+    emit("x06_duplicate_pipe", vgt_end(&w), 0);
+    p = pipe_of(1.0f, 1, 3, 1, 3, 1, 0, 0.6f);
+    const uint32_t r1[] = {0};
+    const vgt_node_t back[] = {{0.5f, 0, 2}, {1.0f, 2, 1}, {2.0f, 0xFFFF, 0}, {1.0f, 0xFFFF, 0}};
+    emit("x07_tree_right_backwards", vgt_build_iforest(art.b, CAP, &p, 1, r1, 4, back, 2.0f), 0);
+    p = pipe_of(1.0f, 2, 8, 4, 3, 1, 1, 0.8f);
+    const vgt_layer_t chain[] = {{3, 2, 1}, {4, 3, 0}};
+    for (unsigned i = 0; i < 64; i++)
+        g_params[i] = 0.1f;
+    emit("x08_layers_do_not_chain", vgt_build_ae(art.b, CAP, &p, 2, chain, g_params), 0);
+    const vgt_layer_t ok[] = {{3, 2, 1}, {2, 3, 0}};
+    g_params[5] = NAN;
+    emit("x09_nan_weight", vgt_build_ae(art.b, CAP, &p, 2, ok, g_params), 0);
+    memset(art.b, 0, 32);
+    emit("x10_header_only_zeros", 32, 0);
+    emit("x11_empty", 0, 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+        return 2;
+    }
+    out_dir = argv[1];
+    gen_zscore();
+    gen_ae();
+    gen_iforest();
+    gen_invalid();
+    printf("%u valid, %u invalid artifacts in %s\n", n_valid, n_invalid, out_dir);
+    return 0;
+}
