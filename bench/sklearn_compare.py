@@ -261,7 +261,12 @@ def main():
         our_wall = statistics.median(wall)
         sk_fit = statistics.median(sk_wall)
         ratio = sk_fit / our_fit if our_fit > 0 else None  # a 0.000 s reading
-        ratio_low = sk_fit / (our_fit + PRINT_RESOLUTION)  # ours at the top of its reading
+        sk_cpu_fit = statistics.median(sk_cpu)
+        # Ours is CPU time (clock()); sklearn's wall time also counts time this process
+        # waited on a busy machine. The verdict uses the lower of wall and CPU, with ours
+        # at the top of its 1 ms reading.
+        ratio_cpu = sk_cpu_fit / our_fit if our_fit > 0 else None
+        ratio_low = min(sk_fit, sk_cpu_fit) / (our_fit + PRINT_RESOLUTION)
         ratio_wall = sk_fit / our_wall
         met_time = ratio_low >= GOAL_RATIO
         met_f1 = ours_q["f1"] >= sk_q["f1"] - GOAL_F1_SLACK
@@ -275,9 +280,10 @@ def main():
             },
             "sklearn": {
                 "estimator": sk_name, "params": sk_cfg, "fit_s_runs": sk_wall, "fit_s": sk_fit,
-                "fit_cpu_s_runs": sk_cpu, "fit_cpu_s": statistics.median(sk_cpu), **sk_q,
+                "fit_cpu_s_runs": sk_cpu, "fit_cpu_s": sk_cpu_fit, **sk_q,
             },
             "ratio_fit": ratio,
+            "ratio_fit_cpu": ratio_cpu,
             "ratio_fit_lower_bound": ratio_low,
             "ratio_vs_our_command_wall": ratio_wall,
             "goal": {"ratio_at_least": GOAL_RATIO, "f1_slack": GOAL_F1_SLACK,
@@ -315,9 +321,11 @@ def main():
                      "%.3f" % o["best_f1"], "%.3f" % s["best_f1"]))
     for r in results:
         o, g = r["ours"], r["goal"]
-        print("%s: whole `vigil train` command %.3f s (sklearn fit / that = %.1fx); "
-              "threshold rule reproduces vigil's %.6g to %.2g%%%s"
-              % (r["pair"], o["command_wall_s"], r["ratio_vs_our_command_wall"],
+        print("%s: sklearn fit CPU %.3f s (CPU ratio %s); whole `vigil train` command %.3f s "
+              "(sklearn fit / that = %.1fx); threshold rule reproduces vigil's %.6g to %.2g%%%s"
+              % (r["pair"], r["sklearn"]["fit_cpu_s"],
+                 "%.0fx" % r["ratio_fit_cpu"] if r["ratio_fit_cpu"] else "n/a",
+                 o["command_wall_s"], r["ratio_vs_our_command_wall"],
                  o["threshold_vigil_info"], 100 * o["threshold_rule_check_rel_err"],
                  "" if o["deterministic"] else "; WARNING: runs wrote different models"))
     for r in results:
@@ -327,7 +335,7 @@ def main():
             why.append("fit ratio %.1fx < %gx" % (r["ratio_fit_lower_bound"], GOAL_RATIO))
         if not g["f1_met"]:
             why.append("F1 %.3f < sklearn %.3f - %g" % (o["f1"], s["f1"], GOAL_F1_SLACK))
-        print("VERDICT %-12s %s (goal: ratio >= %g [worst case of the 1 ms reading: %.1fx], "
+        print("VERDICT %-12s %s (goal: ratio >= %g [checked: lower of wall/CPU, ours +0.5 ms: %.1fx], "
               "our F1 >= sk F1 - %g)%s"
               % (r["pair"], "MET" if g["met"] else "MISSED", GOAL_RATIO, r["ratio_fit_lower_bound"],
                  GOAL_F1_SLACK, "" if g["met"] else ": " + "; ".join(why)))

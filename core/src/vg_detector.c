@@ -3,6 +3,9 @@
 
 #include <math.h>
 
+/* Running variance floor, in normalised units (training variance = 1). */
+#define VG_ZSCORE_MIN_VAR 0.01f
+
 static size_t det__floats(const vg_model_t *m)
 {
     size_t nf = m->n_features;
@@ -73,8 +76,11 @@ static void det__zscore_running(vg_detector_t *d, float *raw)
     const vg_model_t *m = d->m;
     float r = 0.0f;
     for (uint16_t i = 0; i < m->n_features; i++) {
+        /* On a steady signal the running variance decays toward 0 and any change would look
+         * infinite; the floor keeps the running sd at least 0.1 of the training sd. */
         float var = d->run[2 * i + 1];
-        float z = fabsf(d->xn[i] - d->run[2 * i]) / sqrtf(var > 1e-12f ? var : 1e-12f);
+        float z = fabsf(d->xn[i] - d->run[2 * i]) /
+                  sqrtf(var > VG_ZSCORE_MIN_VAR ? var : VG_ZSCORE_MIN_VAR);
         d->contrib[i] = z;
         d->recon[i] = d->run[2 * i];
         if (z > r)

@@ -136,8 +136,11 @@ static vg_status_t check_tree(const vg_itree_node_t *t, uint32_t n, uint16_t n_f
     for (uint32_t i = 0; i < n; i++) {
         if (!(fabsf(t[i].value) <= 3.0e38f))
             return VG_ERR_FORMAT;
-        if (t[i].feature == VG_ITREE_LEAF)
+        if (t[i].feature == VG_ITREE_LEAF) {
+            if (t[i].value < 0.0f) /* a path length; negative would push the score above 1 */
+                return VG_ERR_FORMAT;
             continue;
+        }
         /* Children strictly after the parent and inside the tree: every walk ends at a leaf. */
         if (t[i].feature >= n_features || i + 1u >= n || t[i].right <= i + 1u ||
             t[i].right >= n)
@@ -200,6 +203,13 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
     }
 }
 
+uint32_t vg_model_crc(const uint8_t *b, uint32_t total)
+{
+    /* Everything but the CRC field itself, so the version and size are covered too. */
+    uint32_t c = vg_crc32(0, b, VG_MODEL_CRC_OFFSET);
+    return vg_crc32(c, b + VG_MODEL_BODY_OFFSET, total - VG_MODEL_BODY_OFFSET);
+}
+
 vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
 {
     if (!m || !buf)
@@ -214,7 +224,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     uint32_t total = rd32(b + 8);
     if (total < VG_MODEL_HEADER_SIZE || total > len)
         return VG_ERR_FORMAT;
-    if (vg_crc32(0, b + VG_MODEL_BODY_OFFSET, total - VG_MODEL_BODY_OFFSET) != rd32(b + 12))
+    if (vg_model_crc(b, total) != rd32(b + VG_MODEL_CRC_OFFSET))
         return VG_ERR_CRC;
     uint32_t ns = rd32(b + 16);
     if (ns == 0 || ns > VG_MODEL_MAX_SECTIONS || rd32(b + 20) != 0)

@@ -128,8 +128,7 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     }
     if (meta)
         memcpy(b + off_meta, s->meta, meta);
-    put32(b + VG_MODEL_CRC_OFFSET,
-          vg_crc32(0, b + VG_MODEL_BODY_OFFSET, total - VG_MODEL_BODY_OFFSET));
+    put32(b + VG_MODEL_CRC_OFFSET, vg_model_crc(b, total));
 
     vg_model_t check;
     vg_status_t st = vg_model_parse(&check, b, total);

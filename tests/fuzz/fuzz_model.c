@@ -13,11 +13,11 @@
  *
  * Fuzz (clang):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include tests/fuzz/fuzz_model.c \
- *         core/src/vg_*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model /tmp/corpus_model &&
+ *         core/src/vg_[a-z]*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model /tmp/corpus_model &&
  *   /tmp/fuzz_model -max_total_time=180 /tmp/corpus_model
  * Replay the corpus without libFuzzer (as CTest does):
  *   gcc -std=c11 -fsanitize=address,undefined -Icore/include tests/fuzz/fuzz_model.c \
- *       tests/fuzz/replay_main.c core/src/vg_*.c -lm -o /tmp/replay_model &&
+ *       tests/fuzz/replay_main.c core/src/vg_[a-z]*.c -lm -o /tmp/replay_model &&
  *   /tmp/replay_model tests/fuzz/corpus/model
  * The seed corpus is written by tests/fuzz/gen_model_corpus.c.
  */
@@ -179,7 +179,8 @@ static void parse_and_run(const uint8_t *buf, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *copy = malloc(size ? size : 1u); /* malloc memory is at least 8-aligned */
+    /* calloc: zeroed even when size is 0 (and malloc memory is at least 8-aligned) */
+    uint8_t *copy = calloc(size ? size : 1u, 1);
     if (!copy)
         return 0;
     if (size)
@@ -188,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 32u) {
         uint32_t total = rd32(copy + 8);
         if (total >= 32u && total <= size) {
-            uint32_t crc = vg_crc32(0, copy + 16, total - 16u);
+            uint32_t crc = vg_model_crc(copy, total);
             for (int i = 0; i < 4; i++)
                 copy[12 + i] = (uint8_t)(crc >> (8 * i));
             parse_and_run(copy, size);

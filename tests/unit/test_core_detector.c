@@ -155,7 +155,8 @@ static void test_zscore_stream_fields(void **state)
             assert_int_equal(r.window, 1);
             assert_int_equal(r.ready, 1);
             assert_true(r.raw == want[w].raw);
-            assert_true(r.score == want[w].raw / (want[w].raw + 3.0f));
+            /* raw / (raw + thr), to float rounding (the core may evaluate 1 / (1 + thr / raw)) */
+            assert_near(r.score, want[w].raw / (want[w].raw + 3.0), 4e-7);
             assert_int_equal(r.over, want[w].over);
             assert_int_equal(r.anomaly, want[w].anomaly);
             assert_int_equal(r.event, want[w].event);
@@ -253,9 +254,9 @@ static void test_score_unit(void **state)
     }
 }
 
-/* BUG (core/src/vg_decision.c:42): raw + threshold overflows to +inf when both are large, so
- * the score is 0 instead of 0.5 at the threshold (and 0 for anything above it). DECI and
- * vg_detector_set_threshold() accept thresholds up to 3e38. */
+/* Regression: vg_score_unit() computed raw / (raw + threshold), which overflows to +inf when
+ * both are large (>= ~1.7e38), giving 0 instead of 0.5 at the threshold and 0 for anything
+ * above it. DECI and vg_detector_set_threshold() accept thresholds up to 3e38. */
 static void test_score_unit_large_threshold(void **state)
 {
     (void)state;
@@ -396,6 +397,37 @@ static void test_running_baseline(void **state)
     assert_true(r.raw == 7.0f);
 }
 
+/* BUG (core/src/vg_detector.c:77 with :84): the running variance has no useful floor (1e-12 in
+ * normalised units, where the training variance is 1). On a steady signal (a slow, quantised
+ * sensor) it decays as (1 - alpha)^k to ~0; a step of 0.05 training sd then scores
+ * z ~ 5e4, and since windows over the threshold never update the baseline, the event never
+ * closes: a tiny shift becomes a permanent alarm, the opposite of "adapts to slow shifts".
+ * Expected: the step stays under the threshold (or the baseline re-adapts and the event
+ * closes). Fails on the current core. */
+static void test_running_baseline_steady_then_tiny_step(void **state)
+{
+    (void)state;
+    /* training mean 20, sd 2 (scale 0.5); alpha 0.1; threshold 3 */
+    const zcfg_t c = {1, 1, 1, 1, 0, 3.0f, 0.1f, 20.0f, 0.5f};
+    vg_model_t m;
+    build_zscore(&g_art, &c, &m);
+    vg_detector_t d;
+    bind(&d, &m, &g_arena, 0);
+    vg_result_t r;
+    for (int k = 0; k < 3000; k++)
+        r = push1(&d, 20.0f); /* a steady reading, e.g. a 0.1-degree-resolution sensor */
+    assert_int_equal(r.over, 0);
+    unsigned over = 0;
+    for (int k = 0; k < 1000; k++) {
+        r = push1(&d, 20.1f); /* +0.1 = 0.05 training sd */
+        over += r.over;
+    }
+    print_message("step of 0.05 sd after a steady period: raw %g, %u of 1000 windows over, "
+                  "anomaly %u\n", (double)r.raw, over, r.anomaly);
+    assert_int_equal(r.anomaly, 0);
+    assert_true(over < 1000);
+}
+
 /* ---- threshold, reset ---------------------------------------------------------------------- */
 
 static void test_set_threshold(void **state)
@@ -408,7 +440,7 @@ static void test_set_threshold(void **state)
     bind(&d, &m, &g_arena, 0);
     vg_result_t r = push1(&d, 5.0f);
     assert_int_equal(r.over, 1);
-    assert_true(r.score == 5.0f / 8.0f);
+    assert_near(r.score, 5.0 / 8.0, 4e-7);
     const float bad[] = {0.0f, -0.0f, -1.0f, NAN, INFINITY, -INFINITY, 3.1e38f};
     for (size_t i = 0; i < NELEM(bad); i++)
         assert_int_equal(vg_detector_set_threshold(&d, bad[i]), VG_ERR_ARG);
@@ -417,7 +449,7 @@ static void test_set_threshold(void **state)
     assert_int_equal(vg_detector_set_threshold(&d, 10.0f), VG_OK);
     r = push1(&d, 5.0f);
     assert_int_equal(r.over, 0);
-    assert_true(r.score == 5.0f / 15.0f);
+    assert_near(r.score, 5.0 / 15.0, 4e-7);
     /* exactly at the threshold is not over; score 0.5 */
     r = push1(&d, 10.0f);
     assert_int_equal(r.over, 0);
@@ -548,7 +580,7 @@ static void test_ae_detector(void **state)
     vg_detector_push(&d, x, &r);
     assert_int_equal(r.window, 1);
     assert_true(r.raw == sqrtf(15.625f));
-    assert_true(r.score == r.raw / (r.raw + 3.0f));
+    assert_near(r.score, r.raw / (r.raw + 3.0), 4e-7);
     assert_int_equal(r.over, 1);
     assert_int_equal(r.event, VG_EVENT_OPEN);
     assert_int_equal(r.top_feature, 1);
@@ -611,11 +643,11 @@ static void test_iforest_detector(void **state)
     check_guards(a, vg_detector_arena_size(&m), 0);
 }
 
-/* BUG (core/src/vg_detector.c:119): a NaN raw score gets score 1 (vg_score_unit maps NaN to 1
- * "so faults read as alarms") but over = 0, so no event ever opens. Reachable with a valid
- * artifact: a large normalisation scale (e.g. 1 / sd of a feature constant in training)
- * overflows the normalised feature to inf, and inf * 0 or inf - inf in the dense layers
- * gives NaN. */
+/* Regression: a NaN raw score got score 1 (vg_score_unit maps NaN to 1 "so faults read as
+ * alarms") but over = 0 (raw > threshold is false for NaN), so no event ever opened.
+ * Reachable with a valid artifact: a large normalisation scale (e.g. 1 / sd of a feature
+ * constant in training) overflows the normalised feature to inf, and inf - inf in the dense
+ * layers gives NaN. */
 static void test_nonfinite_raw_counts_as_over(void **state)
 {
     (void)state;
@@ -634,7 +666,7 @@ static void test_nonfinite_raw_counts_as_over(void **state)
     assert_int_equal(r.dropout, 0);
     print_message("raw %g score %g over %u\n", (double)r.raw, (double)r.score, r.over);
     assert_true(r.score == 1.0f);
-    assert_int_equal(r.over, 1); /* fails: over is 0 when raw is NaN */
+    assert_int_equal(r.over, 1);
     assert_int_equal(r.event, VG_EVENT_OPEN);
 }
 
@@ -819,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_score_unit_large_threshold),
         cmocka_unit_test(test_dropout_policy),
         cmocka_unit_test(test_running_baseline),
+        cmocka_unit_test(test_running_baseline_steady_then_tiny_step),
         cmocka_unit_test(test_set_threshold),
         cmocka_unit_test(test_reset_equals_fresh),
         cmocka_unit_test(test_arena_sizes),

@@ -95,8 +95,10 @@ static vg_status_t parse_exact(const uint8_t *a, size_t n)
     if (s == VG_OK) {
         const uint8_t *lo = c, *hi = c + m.size;
         assert_true(m.size <= n);
-        assert_true((const uint8_t *)m.feats >= lo && (const uint8_t *)(m.feats + m.n_features) <= hi);
-        assert_true((const uint8_t *)m.norm >= lo && (const uint8_t *)(m.norm + 2 * m.n_features) <= hi);
+        assert_true((const uint8_t *)m.feats >= lo);
+        assert_true((const uint8_t *)(m.feats + m.n_features) <= hi);
+        assert_true((const uint8_t *)m.norm >= lo);
+        assert_true((const uint8_t *)(m.norm + 2 * m.n_features) <= hi);
         if (m.kind == VG_KIND_AUTOENCODER) {
             assert_true((const uint8_t *)(m.u.ae.layers + m.u.ae.n_layers) <= hi);
             assert_true((const uint8_t *)(m.u.ae.params + vg_model_param_count(&m)) <= hi);
@@ -185,7 +187,8 @@ static void test_builder_crc(void **state)
     assert_int_equal(vgt_crc32("123456789", 9), 0xCBF43926u);
     assert_int_equal(vgt_crc32("", 0), 0u);
     size_t n = work_copy(K_AE);
-    assert_int_equal(vgt_get32(g_work.b + 12), vg_crc32(0, g_work.b + 16, n - 16));
+    assert_int_equal(vgt_get32(g_work.b + 12), vg_model_crc(g_work.b, (uint32_t)n));
+    assert_int_equal(vgt_artifact_crc(g_work.b, n), vg_model_crc(g_work.b, (uint32_t)n));
 }
 
 static void test_parse_zscore(void **state)
@@ -289,8 +292,9 @@ static void test_parse_unknown_section_skipped(void **state)
     size_t n = vgt_end(&w);
     assert_true(n > 0);
     assert_int_equal(parse_exact(g_art.b, n), VG_OK);
-    /* A later minor version is accepted. */
+    /* A later minor version (with its CRC) is accepted. */
     vgt_put16(g_art.b + 6, 3);
+    vgt_fix_crc(g_art.b, n);
     vg_model_t m;
     assert_int_equal(vg_model_parse(&m, g_art.b, n), VG_OK);
     assert_int_equal(m.version_minor, 3);
@@ -336,11 +340,9 @@ static void test_every_bit_flip_refused(void **state)
                     assert_int_equal(s, VG_ERR_FORMAT); /* magic */
                 else if (byte < 6)
                     assert_int_equal(s, VG_ERR_VERSION);
-                else if (byte < 8) {
-                    /* version_minor is outside the CRC and any minor is accepted (spec). */
-                    assert_int_equal(s, VG_OK);
-                    assert_int_equal(m.version_minor, vgt_get16(g_work.b + 6));
-                } else if (byte < 12)
+                else if (byte < 8)
+                    assert_int_equal(s, VG_ERR_CRC); /* version_minor is covered by the CRC */
+                else if (byte < 12)
                     assert_true(s == VG_ERR_FORMAT || s == VG_ERR_CRC); /* total_size */
                 else
                     assert_int_equal(s, VG_ERR_CRC); /* CRC field and everything it covers */

@@ -3,11 +3,11 @@
 
 #include <string.h>
 
-uint32_t vgt_crc32(const void *data, size_t len)
+static uint32_t crc_update(uint32_t c, const void *data, size_t len)
 {
     /* Reflected CRC-32, polynomial 0x04C11DB7 reversed, init and final xor 0xFFFFFFFF. */
     const uint8_t *p = (const uint8_t *)data;
-    uint32_t c = 0xFFFFFFFFu;
+    c ^= 0xFFFFFFFFu;
     for (size_t i = 0; i < len; i++) {
         c ^= p[i];
         for (int k = 0; k < 8; k++) {
@@ -18,6 +18,17 @@ uint32_t vgt_crc32(const void *data, size_t len)
         }
     }
     return c ^ 0xFFFFFFFFu;
+}
+
+uint32_t vgt_crc32(const void *data, size_t len)
+{
+    return crc_update(0, data, len);
+}
+
+uint32_t vgt_artifact_crc(const uint8_t *b, size_t total)
+{
+    /* docs/model-format.md: bytes [0, 12) then [16, total), skipping the CRC field. */
+    return crc_update(crc_update(0, b, 12u), b + 16, total - 16u);
 }
 
 void vgt_put16(uint8_t *p, uint16_t v)
@@ -156,7 +167,7 @@ size_t vgt_end(vgt_writer_t *w)
     vgt_put16(b + 6, 0);
     vgt_put32(b + 8, (uint32_t)w->len);
     vgt_put32(b + 16, w->n_sections);
-    vgt_put32(b + 12, vgt_crc32(b + 16, w->len - 16u));
+    vgt_put32(b + 12, vgt_artifact_crc(b, w->len));
     return w->len;
 }
 
@@ -308,7 +319,7 @@ void vgt_fix_crc(uint8_t *buf, size_t len)
         total = len;
     if (total < 16u)
         total = 16u;
-    vgt_put32(buf + 12, vgt_crc32(buf + 16, total - 16u));
+    vgt_put32(buf + 12, vgt_artifact_crc(buf, total));
 }
 
 int vgt_find_section(const uint8_t *buf, size_t len, uint32_t tag, uint32_t *off,

@@ -62,6 +62,8 @@ typedef struct {
 
 /** @brief CRC-32 (IEEE, reflected, as zlib), bitwise, independent of the core's. */
 uint32_t vgt_crc32(const void *data, size_t len);
+/** CRC an artifact carries: bytes [0, 12) then [16, total). */
+uint32_t vgt_artifact_crc(const uint8_t *b, size_t total);
 
 void vgt_put16(uint8_t *p, uint16_t v);
 void vgt_put32(uint8_t *p, uint32_t v);

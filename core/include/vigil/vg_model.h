@@ -19,7 +19,7 @@
 #define VG_MODEL_HEADER_SIZE 32u
 #define VG_MODEL_SECTION_ENTRY_SIZE 16u
 #define VG_MODEL_MAX_SECTIONS 16u
-#define VG_MODEL_CRC_OFFSET 12u /**< CRC-32 covers bytes [16, total_size) */
+#define VG_MODEL_CRC_OFFSET 12u /**< CRC-32 covers bytes [0, 12) then [16, total_size) */
 #define VG_MODEL_BODY_OFFSET 16u
 
 /** Section tags: four ASCII characters read as little-endian u32. */
@@ -122,6 +122,10 @@ typedef struct {
     const char *meta;
     uint32_t meta_len;
 } vg_model_t;
+
+/** @brief CRC-32 an artifact must carry at VG_MODEL_CRC_OFFSET: bytes [0, 12) then
+ *         [16, total). @p b holds at least @p total >= 16 bytes. */
+uint32_t vg_model_crc(const uint8_t *b, uint32_t total);
 
 /**
  * @brief Parse and fully validate an artifact in place.
