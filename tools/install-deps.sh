@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
-pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev gnuplot-nox
+pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
       gcc-arm-none-eabi libnewlib-arm-none-eabi)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,14 +15,12 @@ static size_t det__floats(const vg_model_t *m)
 
 size_t vg_detector_arena_size(const vg_model_t *m)
 {
-    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window, m->hop, m->n_features,
-                             m->feats};
-    return vg_frontend_arena_size(&cfg) + det__floats(m) * sizeof(float) +
-           vg_model_scratch_size(m);
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
+                             m->hop,         m->n_features, m->feats};
+    return vg_frontend_arena_size(&cfg) + det__floats(m) * sizeof(float) + vg_model_scratch_size(m);
 }
 
-vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
-                             size_t arena_len)
+vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena, size_t arena_len)
 {
     if (!d || !m || !arena)
         return VG_ERR_ARG;
@@ -30,8 +28,8 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
         return VG_ERR_ALIGN;
     if (arena_len < vg_detector_arena_size(m))
         return VG_ERR_SIZE;
-    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window, m->hop, m->n_features,
-                             m->feats};
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
+                             m->hop,         m->n_features, m->feats};
     size_t fe = vg_frontend_arena_size(&cfg);
     VG_TRY(vg_frontend_init(&d->fe, &cfg, arena, fe));
     float *p = (float *)(void *)((uint8_t *)arena + fe);

@@ -17,8 +17,7 @@ static uint16_t rd16(const uint8_t *p)
 
 static uint32_t rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static float rdf32(const uint8_t *p)
@@ -142,8 +141,7 @@ static vg_status_t check_tree(const vg_itree_node_t *t, uint32_t n, uint16_t n_f
             continue;
         }
         /* Children strictly after the parent and inside the tree: every walk ends at a leaf. */
-        if (t[i].feature >= n_features || i + 1u >= n || t[i].right <= i + 1u ||
-            t[i].right >= n)
+        if (t[i].feature >= n_features || i + 1u >= n || t[i].right <= i + 1u || t[i].right >= n)
             return VG_ERR_FORMAT;
     }
     return VG_OK;

@@ -194,7 +194,8 @@ static const char *load_hint(vg_status_t st)
 {
     switch (st) {
     case VG_ERR_CRC: return "checksum mismatch: the file is corrupt or was cut short";
-    case VG_ERR_VERSION: return "written by an incompatible Vigil (model format major version is not 1)";
+    case VG_ERR_VERSION:
+        return "written by an incompatible Vigil (model format major version is not 1)";
     case VG_ERR_UNSUPPORTED:
         return "uses a model kind or size this build does not support (see docs/model-format.md)";
     case VG_ERR_FORMAT: return "malformed model (a size, offset or count is inconsistent)";

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 enum {
-    VGH_EXIT_OK = 0,     /**< success */
-    VGH_EXIT_INPUT = 1,  /**< bad input: data file, model file or their contents */
-    VGH_EXIT_USAGE = 2,  /**< bad command line */
-    VGH_EXIT_SYSTEM = 3  /**< the system failed us: cannot write, out of memory, tool missing */
+    VGH_EXIT_OK = 0,    /**< success */
+    VGH_EXIT_INPUT = 1, /**< bad input: data file, model file or their contents */
+    VGH_EXIT_USAGE = 2, /**< bad command line */
+    VGH_EXIT_SYSTEM = 3 /**< the system failed us: cannot write, out of memory, tool missing */
 };
 
 /** Print "vigil CMD: message" and "Try 'vigil CMD --help'." to stderr; returns VGH_EXIT_USAGE. */

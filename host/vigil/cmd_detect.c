@@ -54,12 +54,10 @@ static int check_rate(const double *t, size_t n, float model_rate, const char *i
 
 int vgh_cmd_detect(int argc, char **argv)
 {
-    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
-                                       {"input", required_argument, 0, 'i'},
-                                       {"output", required_argument, 0, 'o'},
-                                       {"threshold", required_argument, 0, 't'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'}, {"threshold", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = NULL, *in = NULL, *out = NULL;
     double thr = 0;
     int c;
@@ -102,8 +100,8 @@ int vgh_cmd_detect(int argc, char **argv)
     vgh_rows_t rows;
     memset(&rows, 0, sizeof rows);
     rows.rate = mf.m.sample_rate;
-    if (vgh_colmap_resolve(csv, NULL, mf.channels, mf.m.n_channels, &rows.map, err,
-                           sizeof err) != 0) {
+    if (vgh_colmap_resolve(csv, NULL, mf.channels, mf.m.n_channels, &rows.map, err, sizeof err) !=
+        0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s (model %s needs it)", err, model);
         goto done;
     }

@@ -79,8 +79,8 @@ static size_t peak_row(const vgh_run_t *run, size_t a, size_t b)
     return best;
 }
 
-static void feature_label(const vgh_model_file_t *mf, const vgh_run_t *run, size_t row,
-                          char *out, size_t len)
+static void feature_label(const vgh_model_file_t *mf, const vgh_run_t *run, size_t row, char *out,
+                          size_t len)
 {
     if (run->dropout[row]) {
         snprintf(out, len, "(missing samples)");
@@ -141,8 +141,8 @@ int vgh_cmd_eval(int argc, char **argv)
     }
     if (fabs(ds.rate - mf.m.sample_rate) > 0.05 * mf.m.sample_rate) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
-                        "%s: data is sampled at %.4g Hz but model %s expects %.4g Hz", in,
-                        ds.rate, model, (double)mf.m.sample_rate);
+                        "%s: data is sampled at %.4g Hz but model %s expects %.4g Hz", in, ds.rate,
+                        model, (double)mf.m.sample_rate);
         goto done;
     }
     if (vgh_run_model(&mf.m, &ds, &run, err, sizeof err) != 0) {
@@ -155,8 +155,8 @@ int vgh_cmd_eval(int argc, char **argv)
     double slack = mf.m.window / (double)mf.m.sample_rate;
     vgh_metrics_t mt;
     size_t nev = 0;
-    if (vgh_metrics_compute(ds.t, run.raw, run.pred, ds.label, ds.kind, ds.n, slack, &mt, &ev,
-                            &nev, err, sizeof err) != 0) {
+    if (vgh_metrics_compute(ds.t, run.raw, run.pred, ds.label, ds.kind, ds.n, slack, &mt, &ev, &nev,
+                            err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
         goto done;
     }
@@ -226,8 +226,7 @@ int vgh_cmd_eval(int argc, char **argv)
                 size_t last = ev[e].end;
                 while (last + 1 < ds.n && ds.t[last + 1] <= ds.t[ev[e].end] + slack)
                     last++;
-                feature_label(&mf, &run, peak_row(&run, ev[e].detect_row, last), feat,
-                              sizeof feat);
+                feature_label(&mf, &run, peak_row(&run, ev[e].detect_row, last), feat, sizeof feat);
                 printf(",\"top_feature\":\"%s\"", feat);
             }
             printf("}");
@@ -298,9 +297,12 @@ int vgh_cmd_eval(int argc, char **argv)
             signal[i] = ds.x[i * ds.n_ch];
         char title[512];
         snprintf(title, sizeof title, "%s (%s) on %s", model, vgh_kind_name(mf.m.kind), in);
-        vgh_plot_input_t pi = {plots, title, ds.t, ds.n, signal,
-                               run.recon_feature >= 0 ? run.recon : NULL, run.raw, run.pred,
-                               ds.label, threshold, fpr, tpr, npts, mt.auc, NULL, 0};
+        vgh_plot_input_t pi = {plots,     title,    ds.t,
+                               ds.n,      signal,   run.recon_feature >= 0 ? run.recon : NULL,
+                               run.raw,   run.pred, ds.label,
+                               threshold, fpr,      tpr,
+                               npts,      mt.auc,   NULL,
+                               0};
         if (vgh_plots_write(&pi, err, sizeof err) != 0) {
             code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
             goto done;

@@ -69,8 +69,9 @@ int vgh_cmd_features(int argc, char **argv)
     const vg_model_t *m = &mf.m;
     if (stride > m->window)
         stride = m->window;
-    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
-                             (uint16_t)(stride ? stride : m->hop), m->n_features, m->feats};
+    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels,
+                             m->window,      (uint16_t)(stride ? stride : m->hop),
+                             m->n_features,  m->feats};
     size_t alen = vg_frontend_arena_size(&cfg);
     void *arena = malloc(alen);
     FILE *fo = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
@@ -82,7 +83,8 @@ int vgh_cmd_features(int argc, char **argv)
     }
     fprintf(fo, "timestamp");
     for (uint16_t k = 0; k < m->n_features; k++)
-        fprintf(fo, ",%s.%s", mf.channels[m->feats[k].channel], vg_feature_name(m->feats[k].feature));
+        fprintf(fo, ",%s.%s", mf.channels[m->feats[k].channel],
+                vg_feature_name(m->feats[k].feature));
     fprintf(fo, ",raw,label\n");
     float *scratch = malloc(vg_model_scratch_size(m) + 4);
     if (!scratch) {

@@ -42,13 +42,17 @@ int vgh_cmd_simulate(int argc, char **argv)
     if (strcmp(argv[1], "temperature") != 0)
         return vgh_usage(CMD, "unknown sensor '%s' (temperature)", argv[1]);
     enum { O_MIN = 256, O_RATE, O_SEED, O_ANOM, O_EVENTS, O_SET, O_AMP, O_NOISE };
-    static const struct option lo[] = {
-        {"output", required_argument, 0, 'o'},   {"minutes", required_argument, 0, O_MIN},
-        {"rate", required_argument, 0, O_RATE},  {"seed", required_argument, 0, O_SEED},
-        {"anomalies", required_argument, 0, O_ANOM}, {"events", required_argument, 0, O_EVENTS},
-        {"setpoint", required_argument, 0, O_SET}, {"daily-amp", required_argument, 0, O_AMP},
-        {"noise", required_argument, 0, O_NOISE}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"output", required_argument, 0, 'o'},
+                                       {"minutes", required_argument, 0, O_MIN},
+                                       {"rate", required_argument, 0, O_RATE},
+                                       {"seed", required_argument, 0, O_SEED},
+                                       {"anomalies", required_argument, 0, O_ANOM},
+                                       {"events", required_argument, 0, O_EVENTS},
+                                       {"setpoint", required_argument, 0, O_SET},
+                                       {"daily-amp", required_argument, 0, O_AMP},
+                                       {"noise", required_argument, 0, O_NOISE},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     vgh_simtemp_cfg_t cfg;
     vgh_simtemp_defaults(&cfg);
     cfg.kinds = 0;
@@ -76,7 +80,9 @@ int vgh_cmd_simulate(int argc, char **argv)
             bad = vgh_opt_uint(CMD, "--events", optarg, 1, 100000, &u);
             cfg.events_per_kind = (unsigned)u;
             break;
-        case O_SET: bad = vgh_opt_double(CMD, "--setpoint", optarg, -1e6, 1e6, &cfg.setpoint); break;
+        case O_SET:
+            bad = vgh_opt_double(CMD, "--setpoint", optarg, -1e6, 1e6, &cfg.setpoint);
+            break;
         case O_AMP: bad = vgh_opt_double(CMD, "--daily-amp", optarg, 0, 1e6, &cfg.daily_amp); break;
         case O_NOISE: bad = vgh_opt_double(CMD, "--noise", optarg, 0, 1e6, &cfg.noise); break;
         default: return vgh_usage(CMD, "unknown option");
@@ -89,7 +95,8 @@ int vgh_cmd_simulate(int argc, char **argv)
     if (!out)
         return vgh_usage(CMD, "missing -o FILE.csv");
     if (cfg.minutes * 60.0 * cfg.rate_hz < 1.0)
-        return vgh_usage(CMD, "--minutes %g at --rate %g gives no samples", cfg.minutes, cfg.rate_hz);
+        return vgh_usage(CMD, "--minutes %g at --rate %g gives no samples", cfg.minutes,
+                         cfg.rate_hz);
     FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
     if (!f)
         return vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: cannot write", out);

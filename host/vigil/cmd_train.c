@@ -18,7 +18,7 @@
 #include "train_ae.h"
 #include "train_iforest.h"
 
-#define CMD "train"
+#define CMD              "train"
 #define DEFAULT_FEATURES "std,slope,adiff"
 
 static const char usage_text[] =
@@ -109,27 +109,59 @@ static int parse_list_uint(const char *s, unsigned *out, size_t max, size_t *n)
 static int parse_opts(int argc, char **argv, train_opts_t *o)
 {
     enum {
-        O_COLUMNS = 256, O_RATE, O_WINDOW, O_HOP, O_FEATURES, O_NORM, O_MAXMISS, O_HIDDEN,
-        O_ACT, O_EPOCHS, O_BATCH, O_LR, O_TREES, O_SUB, O_ALPHA, O_SEED, O_QUANT, O_MARGIN,
-        O_THR, O_VALIDATE, O_OPEN, O_CLOSE, O_FA
+        O_COLUMNS = 256,
+        O_RATE,
+        O_WINDOW,
+        O_HOP,
+        O_FEATURES,
+        O_NORM,
+        O_MAXMISS,
+        O_HIDDEN,
+        O_ACT,
+        O_EPOCHS,
+        O_BATCH,
+        O_LR,
+        O_TREES,
+        O_SUB,
+        O_ALPHA,
+        O_SEED,
+        O_QUANT,
+        O_MARGIN,
+        O_THR,
+        O_VALIDATE,
+        O_OPEN,
+        O_CLOSE,
+        O_FA
     };
-    static const struct option lo[] = {
-        {"input", required_argument, 0, 'i'},     {"output", required_argument, 0, 'o'},
-        {"kind", required_argument, 0, 'k'},      {"columns", required_argument, 0, O_COLUMNS},
-        {"rate", required_argument, 0, O_RATE},   {"window", required_argument, 0, O_WINDOW},
-        {"hop", required_argument, 0, O_HOP},     {"features", required_argument, 0, O_FEATURES},
-        {"norm", required_argument, 0, O_NORM},   {"max-missing", required_argument, 0, O_MAXMISS},
-        {"hidden", required_argument, 0, O_HIDDEN}, {"activation", required_argument, 0, O_ACT},
-        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
-        {"lr", required_argument, 0, O_LR},       {"trees", required_argument, 0, O_TREES},
-        {"subsample", required_argument, 0, O_SUB}, {"alpha", required_argument, 0, O_ALPHA},
-        {"seed", required_argument, 0, O_SEED},   {"quantile", required_argument, 0, O_QUANT},
-        {"margin", required_argument, 0, O_MARGIN}, {"threshold", required_argument, 0, O_THR},
-        {"false-alarms", required_argument, 0, O_FA},
-        {"validate", required_argument, 0, O_VALIDATE},
-        {"open-after", required_argument, 0, O_OPEN}, {"close-after", required_argument, 0, O_CLOSE},
-        {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"input", required_argument, 0, 'i'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"kind", required_argument, 0, 'k'},
+                                       {"columns", required_argument, 0, O_COLUMNS},
+                                       {"rate", required_argument, 0, O_RATE},
+                                       {"window", required_argument, 0, O_WINDOW},
+                                       {"hop", required_argument, 0, O_HOP},
+                                       {"features", required_argument, 0, O_FEATURES},
+                                       {"norm", required_argument, 0, O_NORM},
+                                       {"max-missing", required_argument, 0, O_MAXMISS},
+                                       {"hidden", required_argument, 0, O_HIDDEN},
+                                       {"activation", required_argument, 0, O_ACT},
+                                       {"epochs", required_argument, 0, O_EPOCHS},
+                                       {"batch", required_argument, 0, O_BATCH},
+                                       {"lr", required_argument, 0, O_LR},
+                                       {"trees", required_argument, 0, O_TREES},
+                                       {"subsample", required_argument, 0, O_SUB},
+                                       {"alpha", required_argument, 0, O_ALPHA},
+                                       {"seed", required_argument, 0, O_SEED},
+                                       {"quantile", required_argument, 0, O_QUANT},
+                                       {"margin", required_argument, 0, O_MARGIN},
+                                       {"threshold", required_argument, 0, O_THR},
+                                       {"false-alarms", required_argument, 0, O_FA},
+                                       {"validate", required_argument, 0, O_VALIDATE},
+                                       {"open-after", required_argument, 0, O_OPEN},
+                                       {"close-after", required_argument, 0, O_CLOSE},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->features = DEFAULT_FEATURES;
     o->norm = VG_NORM_ZSCORE;
@@ -161,7 +193,9 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
         case 'h': fputs(usage_text, stdout); return -1;
         case O_COLUMNS: o->columns = optarg; break;
         case O_RATE: bad = vgh_opt_double(CMD, "--rate", optarg, 1e-6, 1e9, &o->rate); break;
-        case O_WINDOW: bad = vgh_opt_uint(CMD, "--window", optarg, 1, VG_MAX_WINDOW, &o->window); break;
+        case O_WINDOW:
+            bad = vgh_opt_uint(CMD, "--window", optarg, 1, VG_MAX_WINDOW, &o->window);
+            break;
         case O_HOP: bad = vgh_opt_uint(CMD, "--hop", optarg, 1, VG_MAX_WINDOW, &o->hop); break;
         case O_FEATURES: o->features = optarg; break;
         case O_NORM:
@@ -172,7 +206,9 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
             else
                 return vgh_usage(CMD, "unknown --norm '%s' (zscore, minmax)", optarg);
             break;
-        case O_MAXMISS: bad = vgh_opt_double(CMD, "--max-missing", optarg, 0, 1, &o->max_missing); break;
+        case O_MAXMISS:
+            bad = vgh_opt_double(CMD, "--max-missing", optarg, 0, 1, &o->max_missing);
+            break;
         case O_HIDDEN: o->hidden = optarg; break;
         case O_ACT:
             if (strcmp(optarg, "relu") == 0)
@@ -190,14 +226,24 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
         case O_TREES: bad = vgh_opt_uint(CMD, "--trees", optarg, 1, VG_MAX_TREES, &o->trees); break;
         case O_SUB: bad = vgh_opt_uint(CMD, "--subsample", optarg, 2, 4096, &o->subsample); break;
         case O_ALPHA: bad = vgh_opt_double(CMD, "--alpha", optarg, 0, 1, &o->alpha); break;
-        case O_SEED: bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &o->seed); break;
+        case O_SEED:
+            bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &o->seed);
+            break;
         case O_QUANT: bad = vgh_opt_double(CMD, "--quantile", optarg, 0.5, 1, &o->quantile); break;
-        case O_FA: bad = vgh_opt_double(CMD, "--false-alarms", optarg, 1e-9, 1e6, &o->fa_per_day); break;
+        case O_FA:
+            bad = vgh_opt_double(CMD, "--false-alarms", optarg, 1e-9, 1e6, &o->fa_per_day);
+            break;
         case O_MARGIN: bad = vgh_opt_double(CMD, "--margin", optarg, 1e-6, 1e6, &o->margin); break;
-        case O_THR: bad = vgh_opt_double(CMD, "--threshold", optarg, 1e-30, 1e30, &o->threshold); break;
+        case O_THR:
+            bad = vgh_opt_double(CMD, "--threshold", optarg, 1e-30, 1e30, &o->threshold);
+            break;
         case O_VALIDATE: o->validate = optarg; break;
-        case O_OPEN: bad = vgh_opt_uint(CMD, "--open-after", optarg, 1, 65535, &o->open_after); break;
-        case O_CLOSE: bad = vgh_opt_uint(CMD, "--close-after", optarg, 1, 65535, &o->close_after); break;
+        case O_OPEN:
+            bad = vgh_opt_uint(CMD, "--open-after", optarg, 1, 65535, &o->open_after);
+            break;
+        case O_CLOSE:
+            bad = vgh_opt_uint(CMD, "--close-after", optarg, 1, 65535, &o->close_after);
+            break;
         default: return vgh_usage(CMD, "unknown option");
         }
         if (bad)
@@ -225,8 +271,10 @@ static int build_features(const char *list, size_t n_ch, vgh_artifact_spec_t *s)
         size_t l = comma ? (size_t)(comma - p) : strlen(p);
         unsigned id;
         if (vg_feature_from_name(p, l, &id) != VG_OK)
-            return vgh_usage(CMD, "--features: unknown feature '%.*s' (last, mean, std, min, "
-                                  "max, slope, diff, range, adiff, maxdiff)", (int)l, p);
+            return vgh_usage(CMD,
+                             "--features: unknown feature '%.*s' (last, mean, std, min, "
+                             "max, slope, diff, range, adiff, maxdiff)",
+                             (int)l, p);
         for (size_t i = 0; i < nid; i++)
             if (ids[i] == id)
                 return vgh_usage(CMD, "--features: '%.*s' listed twice", (int)l, p);
@@ -253,8 +301,7 @@ static int build_features(const char *list, size_t n_ch, vgh_artifact_spec_t *s)
 static int extract_windows(const vgh_dataset_t *ds, const vgh_artifact_spec_t *s, float **out,
                            size_t *n_out, size_t *skipped)
 {
-    vg_frontend_cfg_t cfg = {s->sample_rate, s->n_channels, s->window, 1, s->n_features,
-                             s->feats};
+    vg_frontend_cfg_t cfg = {s->sample_rate, s->n_channels, s->window, 1, s->n_features, s->feats};
     size_t alen = vg_frontend_arena_size(&cfg);
     void *arena = malloc(alen);
     float *F = malloc(ds->n * s->n_features * sizeof(float) + 1);
@@ -452,8 +499,8 @@ int vgh_cmd_train(int argc, char **argv)
     if (ds.n < win) {
         vgh_dataset_free(&ds);
         return vgh_fail(CMD, VGH_EXIT_INPUT,
-                        "%s: %zu rows is less than one window (%lu samples); use --window",
-                        o.in, ds.n, win);
+                        "%s: %zu rows is less than one window (%lu samples); use --window", o.in,
+                        ds.n, win);
     }
 
     float *F = NULL;
@@ -488,8 +535,8 @@ int vgh_cmd_train(int argc, char **argv)
         size_t nh = 0;
         if (o.hidden) {
             if (parse_list_uint(o.hidden, hidden, VG_MAX_LAYERS - 1, &nh) != 0) {
-                exit_code = vgh_usage(CMD, "--hidden '%s': give 1-%d widths of 1-%d units", o.hidden,
-                                      VG_MAX_LAYERS - 1, VG_MAX_UNITS);
+                exit_code = vgh_usage(CMD, "--hidden '%s': give 1-%d widths of 1-%d units",
+                                      o.hidden, VG_MAX_LAYERS - 1, VG_MAX_UNITS);
                 goto done;
             }
         } else {
@@ -593,7 +640,8 @@ int vgh_cmd_train(int argc, char **argv)
         thr = qmax;
         snprintf(rule, sizeof rule,
                  "highest score of %zu training windows (an isolation forest's score does not "
-                 "extrapolate)", m);
+                 "extrapolate)",
+                 m);
     }
     if (!(thr > 0))
         thr = qmax > 0 ? qmax : 1e-6f;
@@ -614,8 +662,8 @@ int vgh_cmd_train(int argc, char **argv)
         if (!vd.has_label) {
             vgh_dataset_free(&vd);
             free(bytes);
-            exit_code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --validate needs a 'label' column",
-                                 o.validate);
+            exit_code =
+                vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --validate needs a 'label' column", o.validate);
             goto done;
         }
         vgh_run_t run;

@@ -17,22 +17,22 @@
 #define VGH_CSV_SHOW_NAME 64u
 
 struct vgh_csv {
-    FILE *fp;            /* NULL for memory input */
-    int own_fp;          /* 0 for stdin */
-    const char *src;     /* current chunk: the file buffer, or the whole memory input */
+    FILE *fp;        /* NULL for memory input */
+    int own_fp;      /* 0 for stdin */
+    const char *src; /* current chunk: the file buffer, or the whole memory input */
     size_t srclen;
-    size_t srcpos;       /* invariant: srcpos <= srclen */
-    char *chunk;         /* file read buffer of VGH_CSV_CHUNK bytes */
-    int any;             /* at least one byte was read */
-    int eof;             /* file input exhausted */
-    int done;            /* vgh_csv_next() reached the end */
-    char *line;          /* current line, NUL-terminated at linelen; cells are split in place */
+    size_t srcpos; /* invariant: srcpos <= srclen */
+    char *chunk;   /* file read buffer of VGH_CSV_CHUNK bytes */
+    int any;       /* at least one byte was read */
+    int eof;       /* file input exhausted */
+    int done;      /* vgh_csv_next() reached the end */
+    char *line;    /* current line, NUL-terminated at linelen; cells are split in place */
     size_t linelen;
     size_t linecap;
     unsigned long lineno;  /* physical lines consumed */
     unsigned long rowline; /* line of the current row (or of the last failing line) */
     size_t ncols;
-    char *names;   /* copy of the split header line */
+    char *names; /* copy of the split header line */
     char **colnames;
     size_t *cells; /* offsets into line of the current row's cells, ncols entries */
     int has_row;
@@ -42,7 +42,8 @@ struct vgh_csv {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void csv__err(char *err, size_t errlen, const char *fmt, ...)
+static void
+csv__err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return;
@@ -181,8 +182,8 @@ static int csv__skippable(const vgh_csv_t *c)
  * terminator), and the final terminator lands at most at index linelen, which the line
  * buffer always has. Stores the offsets of the first maxstore cells in starts and the
  * field count in *nfields. */
-static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfields,
-                      int header, char *err, size_t errlen)
+static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfields, int header,
+                      char *err, size_t errlen)
 {
     char *s = c->line;
     size_t n = c->linelen, r = 0, w = 0, f = 0;
@@ -223,8 +224,7 @@ static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfi
                 if (ch == 0)
                     goto nul;
                 if (ch < 0x20u || ch >= 0x7Fu)
-                    csv__err(err, errlen,
-                             "%s:%lu: %s: unexpected byte 0x%02X after closing quote",
+                    csv__err(err, errlen, "%s:%lu: %s: unexpected byte 0x%02X after closing quote",
                              c->name, c->lineno, fld, ch);
                 else
                     csv__err(err, errlen, "%s:%lu: %s: unexpected '%c' after closing quote",
@@ -256,8 +256,7 @@ static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfi
     return 0;
 nul:
     csv__field(c, f, header, fld, sizeof fld);
-    csv__err(err, errlen, "%s:%lu: %s: NUL byte in line (binary data?)", c->name, c->lineno,
-             fld);
+    csv__err(err, errlen, "%s:%lu: %s: NUL byte in line (binary data?)", c->name, c->lineno, fld);
     return -1;
 }
 
@@ -311,8 +310,7 @@ static vgh_csv_t *csv__start(vgh_csv_t *c, char *err, size_t errlen)
             if (!c->any)
                 csv__err(err, errlen, "%s: empty file (no header row)", c->name);
             else
-                csv__err(err, errlen, "%s: no header row (only blank or comment lines)",
-                         c->name);
+                csv__err(err, errlen, "%s: no header row (only blank or comment lines)", c->name);
             goto fail;
         }
         if (!csv__skippable(c))
@@ -401,8 +399,7 @@ vgh_csv_t *vgh_csv_open(const char *path, char *err, size_t errlen)
     return csv__start(c, err, errlen);
 }
 
-vgh_csv_t *vgh_csv_open_mem(const char *buf, size_t len, const char *name, char *err,
-                            size_t errlen)
+vgh_csv_t *vgh_csv_open_mem(const char *buf, size_t len, const char *name, char *err, size_t errlen)
 {
     if (name == NULL)
         name = "<memory>";
@@ -538,8 +535,8 @@ int vgh_csv_number(const vgh_csv_t *c, size_t col, double *out, char *err, size_
     } else if (errno == ERANGE && isinf(v)) {
         csv__field(c, col, 0, fld, sizeof fld);
         csv__show(txt, cell, VGH_CSV_SHOW_TEXT);
-        csv__err(err, errlen, "%s:%lu: %s: '%s' is out of range for a double", c->name,
-                 c->rowline, fld, txt);
+        csv__err(err, errlen, "%s:%lu: %s: '%s' is out of range for a double", c->name, c->rowline,
+                 fld, txt);
         return -1;
     }
     *out = v;

@@ -151,8 +151,8 @@ int vgh_rows_read(vgh_rows_t *r, const vgh_csv_t *c, vgh_row_t *row, char *err, 
         if (strcmp(cell, "1") == 0 || strcmp(cell, "1.0") == 0) {
             row->label = 1;
         } else if (!(strcmp(cell, "0") == 0 || strcmp(cell, "0.0") == 0)) {
-            snprintf(err, errlen, "%s:%lu: column 'label': '%.40s' is not 0 or 1",
-                     vgh_csv_name(c), vgh_csv_line(c), cell);
+            snprintf(err, errlen, "%s:%lu: column 'label': '%.40s' is not 0 or 1", vgh_csv_name(c),
+                     vgh_csv_line(c), cell);
             return -1;
         }
     }
@@ -222,8 +222,7 @@ static int kind_id(vgh_dataset_t *ds, const char *name)
 }
 
 int vgh_dataset_load(const char *path, const char *columns, char *const *required,
-                     size_t n_required, double rate, vgh_dataset_t *ds, char *err,
-                     size_t errlen)
+                     size_t n_required, double rate, vgh_dataset_t *ds, char *err, size_t errlen)
 {
     memset(ds, 0, sizeof *ds);
     vgh_csv_t *c = vgh_csv_open(path, err, errlen);

@@ -33,16 +33,16 @@ int vgh_colmap_resolve(const vgh_csv_t *c, const char *columns, char *const *req
 
 /** One validated row. */
 typedef struct {
-    double t;      /**< seconds (row index / rate when there is no time column) */
+    double t; /**< seconds (row index / rate when there is no time column) */
     float x[VG_MAX_CHANNELS];
-    uint8_t label; /**< 0 without a label column */
+    uint8_t label;    /**< 0 without a label column */
     const char *kind; /**< "" without a kind column; valid until the next row */
 } vgh_row_t;
 
 /** Row reader state: remembers the previous timestamp to refuse time going backwards. */
 typedef struct {
     vgh_colmap_t map;
-    double rate;    /**< used when there is no time column */
+    double rate; /**< used when there is no time column */
     size_t index;
     double prev_t;
 } vgh_rows_t;
@@ -58,10 +58,10 @@ typedef struct {
     float *x; /**< n x n_ch, row-major; NaN = missing */
     int has_label, has_kind, has_time;
     uint8_t *label;
-    int *kind;          /**< index into kind_names; 0 is "normal" */
+    int *kind; /**< index into kind_names; 0 is "normal" */
     char **kind_names;
     size_t n_kinds;
-    double rate;        /**< Hz: given, or the median sampling interval's inverse */
+    double rate; /**< Hz: given, or the median sampling interval's inverse */
 } vgh_dataset_t;
 
 /**
@@ -69,10 +69,10 @@ typedef struct {
  * @param[in] rate  sampling rate to assume when the file has no time column (0: 1 Hz)
  */
 int vgh_dataset_load(const char *path, const char *columns, char *const *required,
-                     size_t n_required, double rate, vgh_dataset_t *ds, char *err,
-                     size_t errlen);
+                     size_t n_required, double rate, vgh_dataset_t *ds, char *err, size_t errlen);
 void vgh_dataset_free(vgh_dataset_t *ds);
 
-/** @brief Median of the first (up to 10000) positive sampling intervals of @p t, as Hz; 0 if none. */
+/** @brief Median of the first (up to 10000) positive sampling intervals of @p t, as Hz; 0 if none.
+ */
 double vgh_infer_rate(const double *t, size_t n);
 #endif

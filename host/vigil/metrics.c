@@ -310,11 +310,11 @@ int vgh_metrics_compute(const double *t, const float *s, const uint8_t *p, const
         if (!isfinite(t[i]))
             return metrics__fail(err, errlen, "metrics: row %zu: time is not finite", i);
         if (i > 0 && t[i] < t[i - 1])
-            return metrics__fail(err, errlen, "metrics: row %zu: time %.9g s < previous %.9g s",
-                                 i, t[i], t[i - 1]);
+            return metrics__fail(err, errlen, "metrics: row %zu: time %.9g s < previous %.9g s", i,
+                                 t[i], t[i - 1]);
         if (p[i] > 1u || y[i] > 1u)
-            return metrics__fail(err, errlen, "metrics: row %zu: flag %s = %u, expected 0 or 1",
-                                 i, p[i] > 1u ? "p" : "y", (unsigned)(p[i] > 1u ? p[i] : y[i]));
+            return metrics__fail(err, errlen, "metrics: row %zu: flag %s = %u, expected 0 or 1", i,
+                                 p[i] > 1u ? "p" : "y", (unsigned)(p[i] > 1u ? p[i] : y[i]));
     }
     memset(m, 0, sizeof *m);
     m->n = n;

@@ -33,17 +33,17 @@ typedef struct {
     size_t n_false_alarms;    /**< predicted events overlapping no labelled event (+ slack) */
     double duration_s;        /**< t[n-1] - t[0] + median sample period, seconds */
     double false_alarms_per_day; /**< n_false_alarms * 86400 / duration_s; NaN if 0 s */
-    double event_recall;      /**< n_detected / n_events; NaN when there is no labelled event */
-    double mean_delay_s;      /**< mean delay over detected events, seconds; NaN if none */
+    double event_recall;         /**< n_detected / n_events; NaN when there is no labelled event */
+    double mean_delay_s;         /**< mean delay over detected events, seconds; NaN if none */
 } vgh_metrics_t;
 
 /** One labelled event and how it was detected. */
 typedef struct {
-    size_t start, end;  /**< row indices, inclusive */
-    int kind;           /**< k[start] (0 when k was NULL) */
-    int detected;       /**< 1 if a predicted row lies in [start, end + slack], else 0 */
-    size_t detect_row;  /**< first such row; SIZE_MAX when not detected */
-    double delay_s;     /**< t[detect_row] - t[start]; NaN when not detected */
+    size_t start, end; /**< row indices, inclusive */
+    int kind;          /**< k[start] (0 when k was NULL) */
+    int detected;      /**< 1 if a predicted row lies in [start, end + slack], else 0 */
+    size_t detect_row; /**< first such row; SIZE_MAX when not detected */
+    double delay_s;    /**< t[detect_row] - t[start]; NaN when not detected */
 } vgh_event_t;
 
 /**

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 #define PLOTS_HIST_BINS 60u
-#define PLOTS_PATH_MAX 4096u
+#define PLOTS_PATH_MAX  4096u
 
 /* Colours: one place so the figures stay consistent with each other. */
 #define PLOTS_C_SIGNAL "#1f77b4"
-#define PLOTS_C_RECON "#2ca02c"
-#define PLOTS_C_PRED "#d62728"
-#define PLOTS_C_LABEL "#ffd9a8"
-#define PLOTS_C_SCORE "#6a3d9a"
+#define PLOTS_C_RECON  "#2ca02c"
+#define PLOTS_C_PRED   "#d62728"
+#define PLOTS_C_LABEL  "#ffd9a8"
+#define PLOTS_C_SCORE  "#6a3d9a"
 #define PLOTS_C_NORMAL "#1f77b4"
 
 /* Names inside the temporary folder; the script refers to them relative to `dir`. */
@@ -32,10 +32,10 @@ enum { DAT_SIGNAL, DAT_RECON, DAT_RAW, DAT_PRED, DAT_HIST, DAT_ROC, DAT_COUNT };
 
 typedef struct {
     const vgh_plot_input_t *in;
-    char tmp[PLOTS_PATH_MAX];  /* <dir>/.vgh_plot_XXXXXX */
-    const char *tmp_rel;       /* .vgh_plot_XXXXXX, relative to dir */
-    size_t bucket;             /* rows per thinning bucket (1 = no thinning) */
-    double t0, xmax;           /* first time (s), last time (h from t0) */
+    char tmp[PLOTS_PATH_MAX]; /* <dir>/.vgh_plot_XXXXXX */
+    const char *tmp_rel;      /* .vgh_plot_XXXXXX, relative to dir */
+    size_t bucket;            /* rows per thinning bucket (1 = no thinning) */
+    double t0, xmax;          /* first time (s), last time (h from t0) */
     /* score statistics */
     int have_raw;
     double raw_min, raw_max, raw_med, raw_q999;
@@ -116,8 +116,7 @@ static int plots__close(FILE *f, const char *what, char *err, size_t errlen)
  * row order, so spikes survive; an all-NaN bucket becomes a break. With `mask`, only
  * rows whose mask is set are used and no breaks are written (the series is points).
  */
-static size_t plots__series(FILE *f, const plots_ctx_t *c, const float *v,
-                            const uint8_t *mask)
+static size_t plots__series(FILE *f, const plots_ctx_t *c, const float *v, const uint8_t *mask)
 {
     size_t n = c->in->n, b = c->bucket, pts = 0;
     int broken = 1;
@@ -152,8 +151,8 @@ static size_t plots__series(FILE *f, const plots_ctx_t *c, const float *v,
 
 static void plots__rect(FILE *f, double x0, double x1, double y0, double y1, const char *style)
 {
-    fprintf(f, "set object rect from first %.10g, graph %g to first %.10g, graph %g %s\n", x0,
-            y0, x1, y1, style);
+    fprintf(f, "set object rect from first %.10g, graph %g to first %.10g, graph %g %s\n", x0, y0,
+            x1, y1, style);
 }
 
 /*
@@ -161,8 +160,8 @@ static void plots__rect(FILE *f, double x0, double x1, double y0, double y1, con
  * closer than ~1 px are merged and every span is at least ~2 px wide, so the object
  * count stays near the plot width however much the flags flicker.
  */
-static void plots__spans(FILE *f, const plots_ctx_t *c, const uint8_t *flag, double y0,
-                         double y1, const char *style)
+static void plots__spans(FILE *f, const plots_ctx_t *c, const uint8_t *flag, double y0, double y1,
+                         const char *style)
 {
     size_t n = c->in->n;
     double px = (c->xmax > 0.0 ? c->xmax : 1.0 / 3600.0) / 1100.0;
@@ -203,8 +202,7 @@ static int plots__cmp_float(const void *pa, const void *pb)
 }
 
 /* Sorted copy of the finite values of v (optionally where label == want). */
-static float *plots__sorted(const float *v, size_t n, const uint8_t *label, int want,
-                            size_t *count)
+static float *plots__sorted(const float *v, size_t n, const uint8_t *label, int want, size_t *count)
 {
     float *out = malloc((n ? n : 1u) * sizeof *out);
     size_t m = 0;
@@ -410,8 +408,7 @@ static void plots__script_signal(FILE *f, const plots_ctx_t *c)
           "samplen 3 maxcols 6 width -2\n",
           f);
     if (!c->npts[DAT_SIGNAL] && !c->npts[DAT_RECON]) {
-        fputs("set yrange [0:1]\nset label 1 'no signal data' at graph 0.5, graph 0.5 center\n",
-              f);
+        fputs("set yrange [0:1]\nset label 1 'no signal data' at graph 0.5, graph 0.5 center\n", f);
         plots__elem(f, &first);
         fputs("NaN notitle", f); /* gnuplot needs one real element besides keyentries */
     }
@@ -453,8 +450,8 @@ static void plots__script_signal(FILE *f, const plots_ctx_t *c)
     double top = c->raw_q999;
     if (isfinite(in->threshold) && in->threshold > top)
         top = in->threshold;
-    int logy = c->have_raw && c->raw_min > 0.0 && c->raw_med > 0.0 &&
-               top / c->raw_med > 100.0 && (!isfinite(in->threshold) || in->threshold > 0.0f);
+    int logy = c->have_raw && c->raw_min > 0.0 && c->raw_med > 0.0 && top / c->raw_med > 100.0 &&
+               (!isfinite(in->threshold) || in->threshold > 0.0f);
     if (logy)
         fputs("set logscale y\nset format y '10^{%L}'\n", f);
     else if (c->have_raw && c->raw_max - c->raw_min > 4.0 * (top - c->raw_min))
@@ -507,8 +504,7 @@ static void plots__script_errors(FILE *f, const plots_ctx_t *c)
         return;
     }
     if (c->hist_clipped)
-        fprintf(f, "set xlabel 'raw score (last bin also holds scores above %.4g)'\n",
-                c->hist_hi);
+        fprintf(f, "set xlabel 'raw score (last bin also holds scores above %.4g)'\n", c->hist_hi);
     else
         fprintf(f, "set xlabel 'raw score%s'\n", c->hist_logx ? " (log scale)" : "");
     if (c->hist_logx)
@@ -521,13 +517,15 @@ static void plots__script_errors(FILE *f, const plots_ctx_t *c)
     else
         fputs("set yrange [0:*]\nybase = 0\n", f);
     if (isfinite(in->threshold))
-        fprintf(f, "set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 2 "
-                   "lc rgb 'black' front\n",
+        fprintf(f,
+                "set arrow 1 from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 2 "
+                "lc rgb 'black' front\n",
                 (double)in->threshold, (double)in->threshold);
     fputs("plot ", f);
     plots__quote_dat(f, c, DAT_HIST);
-    fprintf(f, " using (($1+$2)/2):3:1:2:(ybase):($3 > 0 ? $3 : NaN) with boxxyerror "
-               "fc rgb '" PLOTS_C_NORMAL "' title '%s'",
+    fprintf(f,
+            " using (($1+$2)/2):3:1:2:(ybase):($3 > 0 ? $3 : NaN) with boxxyerror "
+            "fc rgb '" PLOTS_C_NORMAL "' title '%s'",
             in->train_err ? "normal (training windows)" : "normal rows");
     if (c->have_anom) {
         fputs(", \\\n     ", f);
@@ -537,8 +535,9 @@ static void plots__script_errors(FILE *f, const plots_ctx_t *c)
               f);
     }
     if (isfinite(in->threshold))
-        fprintf(f, ", \\\n     keyentry with lines dt 2 lw 2 lc rgb 'black' "
-                   "title 'threshold %.4g'",
+        fprintf(f,
+                ", \\\n     keyentry with lines dt 2 lw 2 lc rgb 'black' "
+                "title 'threshold %.4g'",
                 (double)in->threshold);
     fputs("\nset output\n", f);
 }
@@ -573,8 +572,9 @@ static void plots__script_roc(FILE *f, const plots_ctx_t *c)
     }
     if (c->have_op) {
         plots__elem(f, &first);
-        fprintf(f, "'+' using (%.9g):(%.9g) every ::0::0 with points pt 7 ps 1.8 "
-                   "lc rgb '" PLOTS_C_PRED "' title 'operating point (FPR %.3f, TPR %.3f)'",
+        fprintf(f,
+                "'+' using (%.9g):(%.9g) every ::0::0 with points pt 7 ps 1.8 "
+                "lc rgb '" PLOTS_C_PRED "' title 'operating point (FPR %.3f, TPR %.3f)'",
                 c->op_fpr, c->op_tpr, c->op_fpr, c->op_tpr);
     }
     plots__elem(f, &first);
@@ -588,8 +588,7 @@ static int plots__script(const plots_ctx_t *c, char *err, size_t errlen)
     FILE *f = fopen(path, "w");
     if (!f)
         return plots__fail(err, errlen, "plots: cannot write '%s': %s", path, strerror(errno));
-    fputs("# Generated by Vigil (host/vigil/plots.c). Run from this folder: gnuplot plots.gp\n",
-          f);
+    fputs("# Generated by Vigil (host/vigil/plots.c). Run from this folder: gnuplot plots.gp\n", f);
     fprintf(f, "# Data folder %s/ is temporary and was deleted after plotting.\n", c->tmp_rel);
     fputs("set terminal pngcairo size 1200,800 enhanced font 'Sans,12' linewidth 1\n", f);
     fputs("set encoding utf8\n", f);
@@ -687,8 +686,8 @@ static int plots__run(const char *gnuplot, const char *dir, char *err, size_t er
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !used)
         return plots__fail(err, errlen, "plots: cannot execute %s", gnuplot);
     if (WIFSIGNALED(status))
-        return plots__fail(err, errlen, "plots: gnuplot killed by signal %d: %s",
-                           WTERMSIG(status), msg);
+        return plots__fail(err, errlen, "plots: gnuplot killed by signal %d: %s", WTERMSIG(status),
+                           msg);
     return plots__fail(err, errlen, "plots: gnuplot failed (exit %d; script %s/plots.gp): %s",
                        WIFEXITED(status) ? WEXITSTATUS(status) : -1, dir, msg);
 }
@@ -727,8 +726,7 @@ static int plots__validate(const vgh_plot_input_t *in, char *err, size_t errlen)
         return plots__fail(err, errlen, "plots: n_train_err without train_err");
     for (size_t i = 0; i < in->n; i++) {
         if (!isfinite(in->t[i]) || (i && in->t[i] < in->t[i - 1]))
-            return plots__fail(err, errlen, "plots: row %zu: time not finite/non-decreasing",
-                               i);
+            return plots__fail(err, errlen, "plots: row %zu: time not finite/non-decreasing", i);
     }
     return 0;
 }
@@ -754,14 +752,12 @@ int vgh_plots_write(const vgh_plot_input_t *in, char *err, size_t errlen)
     if (w < 0 || (size_t)w >= sizeof c.tmp || !mkdtemp(c.tmp)) {
         int e = errno;
         c.tmp[0] = 0;
-        return plots__fail(err, errlen, "plots: cannot write in '%s': %s", in->dir,
-                           strerror(e));
+        return plots__fail(err, errlen, "plots: cannot write in '%s': %s", in->dir, strerror(e));
     }
     c.tmp_rel = strrchr(c.tmp, '/') + 1;
     c.t0 = in->t[0];
     c.xmax = (in->t[in->n - 1] - in->t[0]) / 3600.0;
-    c.bucket = in->n > VGH_PLOT_MAX_ROWS ? (in->n + VGH_PLOT_BUCKETS - 1u) / VGH_PLOT_BUCKETS
-                                         : 1u;
+    c.bucket = in->n > VGH_PLOT_MAX_ROWS ? (in->n + VGH_PLOT_BUCKETS - 1u) / VGH_PLOT_BUCKETS : 1u;
 
     /* Stale figures from an earlier run must not pass the final existence check. */
     static const char *const png[] = {"signal.png", "errors.png", "roc.png"};

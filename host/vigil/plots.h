@@ -29,23 +29,23 @@
 
 /** Everything the figures show. Arrays are borrowed, not copied. */
 typedef struct {
-    const char *dir;       /**< output directory; created (one level) if missing */
-    const char *title;     /**< model/file description used in titles; NULL = none */
-    const double *t;       /**< row times, seconds, finite and non-decreasing, length n */
-    size_t n;              /**< number of rows, > 0 */
-    const float *signal;   /**< sensor value per row (NaN = missing, drawn as a gap) */
-    const float *recon;    /**< NULL, or reconstruction per row (NaN where none) */
-    const float *raw;      /**< raw anomaly score per row (NaN where none) */
-    const uint8_t *pred;   /**< predicted anomalous flag per row (nonzero = anomalous) */
-    const uint8_t *label;  /**< labelled anomalous flag per row (nonzero = anomalous) */
-    float threshold;       /**< decision threshold in raw units; NaN = not drawn */
-    const double *fpr;     /**< NULL, or ROC false positive rates, length n_roc */
-    const double *tpr;     /**< NULL, or ROC true positive rates, length n_roc */
-    size_t n_roc;          /**< ROC points; 0 draws an empty ROC panel with a note */
-    double auc;            /**< ROC AUC shown in the key (NaN = "n/a") */
+    const char *dir;        /**< output directory; created (one level) if missing */
+    const char *title;      /**< model/file description used in titles; NULL = none */
+    const double *t;        /**< row times, seconds, finite and non-decreasing, length n */
+    size_t n;               /**< number of rows, > 0 */
+    const float *signal;    /**< sensor value per row (NaN = missing, drawn as a gap) */
+    const float *recon;     /**< NULL, or reconstruction per row (NaN where none) */
+    const float *raw;       /**< raw anomaly score per row (NaN where none) */
+    const uint8_t *pred;    /**< predicted anomalous flag per row (nonzero = anomalous) */
+    const uint8_t *label;   /**< labelled anomalous flag per row (nonzero = anomalous) */
+    float threshold;        /**< decision threshold in raw units; NaN = not drawn */
+    const double *fpr;      /**< NULL, or ROC false positive rates, length n_roc */
+    const double *tpr;      /**< NULL, or ROC true positive rates, length n_roc */
+    size_t n_roc;           /**< ROC points; 0 draws an empty ROC panel with a note */
+    double auc;             /**< ROC AUC shown in the key (NaN = "n/a") */
     const float *train_err; /**< NULL, or training-window raw scores for the normal
                                  histogram; NULL uses raw scores of rows with label 0 */
-    size_t n_train_err;    /**< length of train_err */
+    size_t n_train_err;     /**< length of train_err */
 } vgh_plot_input_t;
 
 /**

@@ -10,7 +10,7 @@
 
 typedef struct {
     uint64_t s[4];
-    double spare;   /* second normal deviate of the polar method */
+    double spare; /* second normal deviate of the polar method */
     int has_spare;
 } vgh_rng_t;
 

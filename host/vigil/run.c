@@ -61,8 +61,9 @@ int vgh_run_model(const vg_model_t *m, const vgh_dataset_t *ds, vgh_run_t *run, 
         run->top[i] = r.top_feature;
         if (r.window && rf >= 0) {
             float scale = m->norm[2 * rf + 1];
-            recon = r.dropout || scale == 0.0f ? NAN
-                                               : vg_detector_recon(&d)[rf] / scale + m->norm[2 * rf];
+            recon = r.dropout || scale == 0.0f
+                        ? NAN
+                        : vg_detector_recon(&d)[rf] / scale + m->norm[2 * rf];
         }
         run->recon[i] = recon;
     }

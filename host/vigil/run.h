@@ -14,12 +14,12 @@
 
 typedef struct {
     size_t n;
-    float *raw;       /**< latest window's raw score per row (NaN before the first window) */
-    uint8_t *window;  /**< 1 where a window completed */
-    uint8_t *dropout; /**< latest window failed the missing-sample policy */
-    uint8_t *pred;    /**< event open (the detector's decision) */
-    uint8_t *top;     /**< feature contributing most to the latest window */
-    float *recon;     /**< NaN, or the reconstruction of the plotted feature (see below) */
+    float *raw;        /**< latest window's raw score per row (NaN before the first window) */
+    uint8_t *window;   /**< 1 where a window completed */
+    uint8_t *dropout;  /**< latest window failed the missing-sample policy */
+    uint8_t *pred;     /**< event open (the detector's decision) */
+    uint8_t *top;      /**< feature contributing most to the latest window */
+    float *recon;      /**< NaN, or the reconstruction of the plotted feature (see below) */
     int recon_feature; /**< feature index whose reconstruction is in recon, or -1 */
 } vgh_run_t;
 

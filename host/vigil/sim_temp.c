@@ -8,14 +8,14 @@
 
 #include "rng.h"
 
-#define SIMTEMP_PI 3.14159265358979323846
-#define SIMTEMP_DAY_S 86400.0
-#define SIMTEMP_GUARD_S 600.0   /* normal data before the first event and between events */
-#define SIMTEMP_WANDER_SD 0.05  /* degC, stationary sd of the AR(1) wander */
+#define SIMTEMP_PI         3.14159265358979323846
+#define SIMTEMP_DAY_S      86400.0
+#define SIMTEMP_GUARD_S    600.0 /* normal data before the first event and between events */
+#define SIMTEMP_WANDER_SD  0.05  /* degC, stationary sd of the AR(1) wander */
 #define SIMTEMP_WANDER_TAU 600.0 /* s, its time constant */
-#define SIMTEMP_MAX_ROWS 9007199254740992.0 /* 2^53: row indices stay exact in a double */
-#define SIMTEMP_NKINDS 5
-#define SIMTEMP_VALID "spike, drift, stuck, noise, dropout, all, none"
+#define SIMTEMP_MAX_ROWS   9007199254740992.0 /* 2^53: row indices stay exact in a double */
+#define SIMTEMP_NKINDS     5
+#define SIMTEMP_VALID      "spike, drift, stuck, noise, dropout, all, none"
 
 /* Per-kind event duration range in seconds; index i is kind bit 1u << i. */
 static const struct {
@@ -37,7 +37,8 @@ typedef struct {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void simtemp__err(char *err, size_t errlen, const char *fmt, ...)
+static void
+simtemp__err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err == NULL || errlen == 0)
         return;
@@ -77,8 +78,7 @@ int vgh_anomaly_kinds_parse(const char *list, unsigned *mask, char *err, size_t 
         }
         int found = 0;
         for (unsigned k = 0; k < SIMTEMP_NKINDS && !found; k++) {
-            if (strlen(simtemp__kinds[k].name) == n &&
-                memcmp(simtemp__kinds[k].name, p, n) == 0) {
+            if (strlen(simtemp__kinds[k].name) == n && memcmp(simtemp__kinds[k].name, p, n) == 0) {
                 m |= 1u << k;
                 found = 1;
             }
@@ -137,9 +137,9 @@ static int simtemp__check(const vgh_simtemp_cfg_t *cfg, char *err, size_t errlen
         double v;
         int positive;
     } f[] = {
-        {"minutes", cfg->minutes, 1},       {"rate_hz", cfg->rate_hz, 1},
-        {"setpoint", cfg->setpoint, 0},     {"daily_amp", cfg->daily_amp, 0},
-        {"noise", cfg->noise, 0},           {"start_epoch", cfg->start_epoch, 0},
+        {"minutes", cfg->minutes, 1},   {"rate_hz", cfg->rate_hz, 1},
+        {"setpoint", cfg->setpoint, 0}, {"daily_amp", cfg->daily_amp, 0},
+        {"noise", cfg->noise, 0},       {"start_epoch", cfg->start_epoch, 0},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (!isfinite(f[i].v) || (f[i].positive && !(f[i].v > 0.0))) {
@@ -245,17 +245,10 @@ static int simtemp__plan(const vgh_simtemp_cfg_t *cfg, uint64_t nrows, vgh_rng_t
         case VGH_ANOM_SPIKE:
             e->a = (vgh_rng_uniform(rng) < 0.8 ? 1.0 : -1.0) * (3.0 + 5.0 * vgh_rng_uniform(rng));
             break;
-        case VGH_ANOM_DRIFT:
-            e->a = sign * (0.2 + 0.3 * vgh_rng_uniform(rng)) / 60.0;
-            break;
-        case VGH_ANOM_NOISE:
-            e->a = 5.0 + 5.0 * vgh_rng_uniform(rng);
-            break;
-        case VGH_ANOM_DROPOUT:
-            e->nan_text = vgh_rng_uniform(rng) < 1.0 / 3.0;
-            break;
-        default:
-            break;
+        case VGH_ANOM_DRIFT: e->a = sign * (0.2 + 0.3 * vgh_rng_uniform(rng)) / 60.0; break;
+        case VGH_ANOM_NOISE: e->a = 5.0 + 5.0 * vgh_rng_uniform(rng); break;
+        case VGH_ANOM_DROPOUT: e->nan_text = vgh_rng_uniform(rng) < 1.0 / 3.0; break;
+        default: break;
         }
     }
     /* The minimum lengths fit (checked above), so shortening toward them always ends. */
@@ -293,8 +286,10 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
     double rate = cfg->rate_hz;
     double nrows_d = floor(cfg->minutes * 60.0 * rate + 0.5);
     if (nrows_d < 1.0 || nrows_d > SIMTEMP_MAX_ROWS) {
-        simtemp__err(err, errlen, "sim_temperature: %g min at %g Hz gives %.0f rows (need 1 to "
-                     "2^53)", cfg->minutes, rate, nrows_d);
+        simtemp__err(err, errlen,
+                     "sim_temperature: %g min at %g Hz gives %.0f rows (need 1 to "
+                     "2^53)",
+                     cfg->minutes, rate, nrows_d);
         return -1;
     }
     uint64_t nrows = (uint64_t)nrows_d;
@@ -323,8 +318,8 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
         double tod = fmod(ts, SIMTEMP_DAY_S);
         if (tod < 0.0)
             tod += SIMTEMP_DAY_S;
-        double base = cfg->setpoint + cfg->daily_amp * sin(2.0 * SIMTEMP_PI * tod / SIMTEMP_DAY_S) +
-                      wander;
+        double base =
+            cfg->setpoint + cfg->daily_amp * sin(2.0 * SIMTEMP_PI * tod / SIMTEMP_DAY_S) + wander;
         double z = vgh_rng_normal(&rng_sig);
         double v = base + cfg->noise * z;
         const char *missing = NULL;
@@ -336,23 +331,15 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
             simtemp__event_t *e = &ev[k];
             kind = 1u << e->kind;
             switch (kind) {
-            case VGH_ANOM_SPIKE:
-                v += e->a;
-                break;
-            case VGH_ANOM_DRIFT:
-                v += e->a * (double)(i - e->start + 1) / rate;
-                break;
+            case VGH_ANOM_SPIKE: v += e->a; break;
+            case VGH_ANOM_DRIFT: v += e->a * (double)(i - e->start + 1) / rate; break;
             case VGH_ANOM_STUCK:
                 if (i == e->start)
                     e->stuck = v;
                 v = e->stuck;
                 break;
-            case VGH_ANOM_NOISE:
-                v = base + e->a * noise_ev * z;
-                break;
-            default: /* dropout */
-                missing = e->nan_text ? "nan" : "";
-                break;
+            case VGH_ANOM_NOISE: v = base + e->a * noise_ev * z; break;
+            default: /* dropout */ missing = e->nan_text ? "nan" : ""; break;
             }
         }
         wander = phi * wander + innov * vgh_rng_normal(&rng_sig);
@@ -363,8 +350,8 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
             bad = fprintf(out, "%.3f,%s,%d,%s\n", ts, missing, kind != 0,
                           vgh_anomaly_kind_name(kind)) < 0;
         else
-            bad = fprintf(out, "%.3f,%.4f,%d,%s\n", ts, v, kind != 0,
-                          vgh_anomaly_kind_name(kind)) < 0;
+            bad = fprintf(out, "%.3f,%.4f,%d,%s\n", ts, v, kind != 0, vgh_anomaly_kind_name(kind)) <
+                  0;
     }
     free(ev);
     if (bad || fflush(out) != 0 || ferror(out)) {

@@ -20,11 +20,11 @@
 
 /** Anomaly kinds, one bit each. Values are never renumbered. */
 enum {
-    VGH_ANOM_SPIKE = 1u << 0,   /**< jump of 3..8 degC (80 % positive) for 2..10 s */
-    VGH_ANOM_DRIFT = 1u << 1,   /**< ramp of 0.2..0.5 degC/min for 10..20 min, then back */
-    VGH_ANOM_STUCK = 1u << 2,   /**< the reading at the event start repeated for 1..5 min */
-    VGH_ANOM_NOISE = 1u << 3,   /**< white noise sd times 5..10 for 30..120 s */
-    VGH_ANOM_DROPOUT = 1u << 4  /**< missing values for 10..60 s */
+    VGH_ANOM_SPIKE = 1u << 0,  /**< jump of 3..8 degC (80 % positive) for 2..10 s */
+    VGH_ANOM_DRIFT = 1u << 1,  /**< ramp of 0.2..0.5 degC/min for 10..20 min, then back */
+    VGH_ANOM_STUCK = 1u << 2,  /**< the reading at the event start repeated for 1..5 min */
+    VGH_ANOM_NOISE = 1u << 3,  /**< white noise sd times 5..10 for 30..120 s */
+    VGH_ANOM_DROPOUT = 1u << 4 /**< missing values for 10..60 s */
 };
 
 /** Mask of every anomaly kind. */

@@ -26,7 +26,7 @@
  * (gcc -std=c11 implies -ffp-contract=off).
  */
 #define AE_LANES 8u
-#define AE_WIDE 32u
+#define AE_WIDE  32u
 
 #ifndef VGH_DISABLE_SPECIALIZATION
 #define VGH_DISABLE_SPECIALIZATION 0 /**< 1 forces the portable Adam loop (same results) */
@@ -56,14 +56,10 @@ static void ae__err(char *err, size_t errlen, const char *fmt, ...)
 static inline float ae__act(float x, unsigned act)
 {
     switch (act) {
-    case VG_ACT_RELU:
-        return x > 0.0f ? x : 0.0f;
-    case VG_ACT_SIGMOID:
-        return 1.0f / (1.0f + expf(-x));
-    case VG_ACT_TANH:
-        return tanhf(x);
-    default:
-        return x;
+    case VG_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case VG_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case VG_ACT_TANH: return tanhf(x);
+    default: return x;
     }
 }
 
@@ -177,29 +173,24 @@ AE_INLINE ae__v4 ae__relu(ae__v4 x)
 }
 
 /* out[o][s] = act(b[o] + sum_i W[o][i] * in[i][s]) over ln lanes, summed in order of i. */
-AE_INLINE void ae__fwd(const float *restrict w, const float *restrict b,
-                       const float *restrict in, float *restrict out, size_t n_in, size_t n_out,
-                       unsigned act, unsigned ln)
+AE_INLINE void ae__fwd(const float *restrict w, const float *restrict b, const float *restrict in,
+                       float *restrict out, size_t n_in, size_t n_out, unsigned act, unsigned ln)
 {
     const unsigned nv = ln / 4u;
     for (size_t o = 0; o < n_out; o++) {
         const float *wr = w + o * n_in;
         ae__v4 acc[AE_NV];
-        AE_UNROLL for (unsigned q = 0; q < nv; q++)
-            acc[q] = ae__splat(b[o]);
+        AE_UNROLL for (unsigned q = 0; q < nv; q++) acc[q] = ae__splat(b[o]);
         for (size_t i = 0; i < n_in; i++) {
             const ae__v4 wi = ae__splat(wr[i]);
             const float *a = in + i * ln;
-            AE_UNROLL for (unsigned q = 0; q < nv; q++)
-                acc[q] += wi * ae__ld(a + 4u * q);
+            AE_UNROLL for (unsigned q = 0; q < nv; q++) acc[q] += wi * ae__ld(a + 4u * q);
         }
         float *orow = out + o * ln;
         if (act == VG_ACT_RELU) {
-            AE_UNROLL for (unsigned q = 0; q < nv; q++)
-                ae__st(orow + 4u * q, ae__relu(acc[q]));
+            AE_UNROLL for (unsigned q = 0; q < nv; q++) ae__st(orow + 4u * q, ae__relu(acc[q]));
         } else {
-            AE_UNROLL for (unsigned q = 0; q < nv; q++)
-                ae__st(orow + 4u * q, acc[q]);
+            AE_UNROLL for (unsigned q = 0; q < nv; q++) ae__st(orow + 4u * q, acc[q]);
             if (act == VG_ACT_SIGMOID || act == VG_ACT_TANH)
                 for (unsigned j = 0; j < ln; j++)
                     orow[j] = ae__act(orow[j], act);
@@ -211,11 +202,9 @@ AE_INLINE void ae__fwd(const float *restrict w, const float *restrict b,
 AE_INLINE ae__v4 ae__dotv(const ae__v4 *d, const float *a, unsigned nv)
 {
     ae__v4 p[AE_NV];
-    AE_UNROLL for (unsigned q = 0; q < nv; q++)
-        p[q] = d[q] * ae__ld(a + 4u * q);
+    AE_UNROLL for (unsigned q = 0; q < nv; q++) p[q] = d[q] * ae__ld(a + 4u * q);
     AE_UNROLL for (unsigned h = 1; h < nv; h *= 2u)
-        AE_UNROLL for (unsigned q = 0; q + h < nv; q += 2u * h)
-            p[q] += p[q + h];
+        AE_UNROLL for (unsigned q = 0; q + h < nv; q += 2u * h) p[q] += p[q + h];
     return p[0];
 }
 
@@ -227,27 +216,21 @@ AE_INLINE ae__v4 ae__dotv(const ae__v4 *d, const float *a, unsigned nv)
  */
 AE_INLINE void ae__bwd(const float *restrict w, const float *restrict in,
                        const float *restrict dout, float *restrict gw, float *restrict gb,
-                       float *restrict din, size_t n_in, size_t n_out, unsigned in_act,
-                       unsigned ln)
+                       float *restrict din, size_t n_in, size_t n_out, unsigned in_act, unsigned ln)
 {
     const unsigned nv = ln / 4u;
     for (size_t o = 0; o < n_out; o++) {
         const float *dr = dout + o * ln;
         float *gr = gw + o * n_in;
         ae__v4 dv[AE_NV];
-        AE_UNROLL for (unsigned q = 0; q < nv; q++)
-            dv[q] = ae__ld(dr + 4u * q);
+        AE_UNROLL for (unsigned q = 0; q < nv; q++) dv[q] = ae__ld(dr + 4u * q);
         size_t i = 0;
         for (; i + 4 <= n_in; i += 4) { /* four dot products, then one 4x4 transpose-add */
             ae__v4 s4[4];
-            AE_UNROLL for (unsigned r = 0; r < 4; r++)
-                s4[r] = ae__dotv(dv, in + (i + r) * ln, nv);
-            const ae__v4 t0 = AE_SHUF(s4[0], s4[1], 0, 4, 1, 5) +
-                              AE_SHUF(s4[0], s4[1], 2, 6, 3, 7);
-            const ae__v4 t1 = AE_SHUF(s4[2], s4[3], 0, 4, 1, 5) +
-                              AE_SHUF(s4[2], s4[3], 2, 6, 3, 7);
-            const ae__v4 r = AE_SHUF(t0, t1, 0, 1, 4, 5) +
-                             AE_SHUF(t0, t1, 2, 3, 6, 7);
+            AE_UNROLL for (unsigned r = 0; r < 4; r++) s4[r] = ae__dotv(dv, in + (i + r) * ln, nv);
+            const ae__v4 t0 = AE_SHUF(s4[0], s4[1], 0, 4, 1, 5) + AE_SHUF(s4[0], s4[1], 2, 6, 3, 7);
+            const ae__v4 t1 = AE_SHUF(s4[2], s4[3], 0, 4, 1, 5) + AE_SHUF(s4[2], s4[3], 2, 6, 3, 7);
+            const ae__v4 r = AE_SHUF(t0, t1, 0, 1, 4, 5) + AE_SHUF(t0, t1, 2, 3, 6, 7);
             ae__st(gr + i, ae__ld(gr + i) + r);
         }
         for (; i < n_in; i++) {
@@ -255,26 +238,24 @@ AE_INLINE void ae__bwd(const float *restrict w, const float *restrict in,
             gr[i] += (p[0] + p[2]) + (p[1] + p[3]);
         }
         AE_UNROLL for (unsigned h = 1; h < nv; h *= 2u)
-            AE_UNROLL for (unsigned q = 0; q + h < nv; q += 2u * h)
-                dv[q] += dv[q + h];
+            AE_UNROLL for (unsigned q = 0; q + h < nv; q += 2u * h) dv[q] += dv[q + h];
         gb[o] += (dv[0][0] + dv[0][1]) + (dv[0][2] + dv[0][3]);
     }
     if (din == NULL)
         return;
     for (size_t i = 0; i < n_in; i++) {
         ae__v4 acc[AE_NV];
-        AE_UNROLL for (unsigned q = 0; q < nv; q++)
-            acc[q] = ae__splat(0.0f);
+        AE_UNROLL for (unsigned q = 0; q < nv; q++) acc[q] = ae__splat(0.0f);
         for (size_t o = 0; o < n_out; o++) {
             const ae__v4 wo = ae__splat(w[o * n_in + i]);
             const float *dd = dout + o * ln;
-            AE_UNROLL for (unsigned q = 0; q < nv; q++)
-                acc[q] += wo * ae__ld(dd + 4u * q);
+            AE_UNROLL for (unsigned q = 0; q < nv; q++) acc[q] += wo * ae__ld(dd + 4u * q);
         }
         float *di = din + i * ln;
         const float *ai = in + i * ln;
         const ae__v4 one = ae__splat(1.0f);
-        AE_UNROLL for (unsigned q = 0; q < nv; q++) {
+        AE_UNROLL for (unsigned q = 0; q < nv; q++)
+        {
             const ae__v4 av = ae__ld(ai + 4u * q);
             ae__v4 r = acc[q];
             if (in_act == VG_ACT_RELU)
@@ -311,8 +292,7 @@ AE_INLINE double ae__chunk(ae__ctx_t *c, const float *X, size_t d, const size_t 
     for (size_t l = 0; l < L; l++) {
         const size_t n_in = net->layers[l].n_in, n_out = net->layers[l].n_out;
         const float *w = net->params + c->off[l];
-        ae__fwd(w, w + n_in * n_out, c->act[l], c->act[l + 1], n_in, n_out, net->layers[l].act,
-                ln);
+        ae__fwd(w, w + n_in * n_out, c->act[l], c->act[l + 1], n_in, n_out, net->layers[l].act, ln);
     }
     /* Deltas of loss = (1 / (rows d)) sum (y - x)^2; the output layer is linear. */
     const float *y = c->act[L];
@@ -336,21 +316,20 @@ AE_INLINE double ae__chunk(ae__ctx_t *c, const float *X, size_t d, const size_t 
         float *gw = c->grad + c->off[l];
         float *din = l > 0 ? c->delta[cur ^ 1u] : NULL;
         const unsigned in_act = l > 0 ? net->layers[l - 1].act : VG_ACT_LINEAR;
-        ae__bwd(w, c->act[l], c->delta[cur], gw, gw + n_in * n_out, din, n_in, n_out, in_act,
-                ln);
+        ae__bwd(w, c->act[l], c->delta[cur], gw, gw + n_in * n_out, din, n_in, n_out, in_act, ln);
         cur ^= 1u;
     }
     return loss;
 }
 
-static double ae__chunk_wide(ae__ctx_t *c, const float *X, size_t d, const size_t *idx,
-                             size_t m, float scale)
+static double ae__chunk_wide(ae__ctx_t *c, const float *X, size_t d, const size_t *idx, size_t m,
+                             float scale)
 {
     return ae__chunk(c, X, d, idx, m, scale, AE_WIDE);
 }
 
-static double ae__chunk_narrow(ae__ctx_t *c, const float *X, size_t d, const size_t *idx,
-                               size_t m, float scale)
+static double ae__chunk_narrow(ae__ctx_t *c, const float *X, size_t d, const size_t *idx, size_t m,
+                               float scale)
 {
     return ae__chunk(c, X, d, idx, m, scale, AE_LANES);
 }
@@ -376,8 +355,8 @@ static void ae__adam(ae__ctx_t *c, float lr)
     for (; k + 4 <= np; k += 4) {
         const __m128 gk = _mm_loadu_ps(g + k);
         const __m128 mk = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + k)), _mm_mul_ps(vc1, gk));
-        const __m128 vk = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + k)),
-                                     _mm_mul_ps(_mm_mul_ps(vc2, gk), gk));
+        const __m128 vk =
+            _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + k)), _mm_mul_ps(_mm_mul_ps(vc2, gk), gk));
         const __m128 st = _mm_div_ps(_mm_mul_ps(vlr, mk), _mm_add_ps(_mm_sqrt_ps(vk), veps));
         _mm_storeu_ps(m + k, mk);
         _mm_storeu_ps(v + k, vk);

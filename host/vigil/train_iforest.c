@@ -69,13 +69,13 @@ float vgh_iforest_score(const vgh_iforest_t *f, const float *x)
 
 typedef struct {
     vgh_iforest_t *f;
-    uint32_t cap;      /* allocated nodes */
-    uint32_t base;     /* first node of the tree being grown */
-    const float *sub;  /* the tree's subsample, row-major: sub[r * d + j] */
-    float *vals;       /* psi floats: the split feature's values of the node's rows */
+    uint32_t cap;     /* allocated nodes */
+    uint32_t base;    /* first node of the tree being grown */
+    const float *sub; /* the tree's subsample, row-major: sub[r * d + j] */
+    float *vals;      /* psi floats: the split feature's values of the node's rows */
     size_t psi, d;
-    unsigned hlim;     /* height limit ceil(log2(psi)) */
-    uint16_t *feats;   /* a permutation of 0..d-1, reordered freely between nodes */
+    unsigned hlim;   /* height limit ceil(log2(psi)) */
+    uint16_t *feats; /* a permutation of 0..d-1, reordered freely between nodes */
     vgh_rng_t *rng;
 } if__build_t;
 
@@ -140,8 +140,7 @@ static int if__grow(if__build_t *b, uint16_t *rows, size_t cnt, unsigned depth)
     }
     /* Split value uniform in (lo, hi]: v > lo keeps the minimum on the left (x < v) and
      * v <= hi keeps the maximum on the right, so neither side is empty. */
-    float split =
-        (float)((double)lo + vgh_rng_uniform(b->rng) * ((double)hi - (double)lo));
+    float split = (float)((double)lo + vgh_rng_uniform(b->rng) * ((double)hi - (double)lo));
     if (!(split > lo))
         split = nextafterf(lo, INFINITY);
     if (split > hi)
@@ -187,8 +186,7 @@ static int if__check(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg
         return -1;
     }
     if (cfg->subsample < 2 || cfg->subsample > VGH_IF_MAX_SUBSAMPLE) {
-        if__err(err, errlen, "subsample = %u; must be 2..%u", cfg->subsample,
-                VGH_IF_MAX_SUBSAMPLE);
+        if__err(err, errlen, "subsample = %u; must be 2..%u", cfg->subsample, VGH_IF_MAX_SUBSAMPLE);
         return -1;
     }
     for (size_t r = 0; r < n; r++)
@@ -200,8 +198,8 @@ static int if__check(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg
     return 0;
 }
 
-int vgh_iforest_train(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg,
-                      vgh_iforest_t *f, char *err, size_t errlen)
+int vgh_iforest_train(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg, vgh_iforest_t *f,
+                      char *err, size_t errlen)
 {
     if (f == NULL) {
         if__err(err, errlen, "f must not be NULL");
@@ -223,8 +221,14 @@ int vgh_iforest_train(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cf
     uint16_t *feats = malloc(d * sizeof *feats);
     vgh_rng_t rng;
     vgh_rng_seed(&rng, cfg->seed);
-    if__build_t b = {.f = f, .sub = sub, .vals = vals, .psi = psi, .d = d, .hlim = hlim,
-                     .feats = feats, .rng = &rng};
+    if__build_t b = {.f = f,
+                     .sub = sub,
+                     .vals = vals,
+                     .psi = psi,
+                     .d = d,
+                     .hlim = hlim,
+                     .feats = feats,
+                     .rng = &rng};
     int rc = -1;
     if (f->roots == NULL || perm == NULL || sub == NULL || rows == NULL || vals == NULL ||
         feats == NULL)

@@ -33,9 +33,9 @@ typedef struct {
      */
     vg_itree_node_t *nodes;
     uint32_t n_nodes;
-    uint32_t *roots;  /**< roots[t] = index of tree t's first node; roots[0] = 0, ascending */
+    uint32_t *roots; /**< roots[t] = index of tree t's first node; roots[0] = 0, ascending */
     uint16_t n_trees;
-    float c_norm;     /**< c(psi), psi the subsample size actually used */
+    float c_norm; /**< c(psi), psi the subsample size actually used */
 } vgh_iforest_t;
 
 /** @brief Defaults: 100 trees, subsample 256, seed 0. */
@@ -61,8 +61,8 @@ void vgh_if_defaults(vgh_if_cfg_t *cfg);
  * @retval -1 bad argument (NULL, n < 2, d out of range, non-finite X[row][col], n_trees or
  *            subsample out of range) or out of memory; @p err says which
  */
-int vgh_iforest_train(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg,
-                      vgh_iforest_t *f, char *err, size_t errlen);
+int vgh_iforest_train(const float *X, size_t n, size_t d, const vgh_if_cfg_t *cfg, vgh_iforest_t *f,
+                      char *err, size_t errlen);
 
 /**
  * @brief Anomaly score 2^(-mean path length / c_norm), in (0, 1]; higher is more anomalous.

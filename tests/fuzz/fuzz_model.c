@@ -13,9 +13,9 @@
  *
  * Fuzz (clang):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include tests/fuzz/fuzz_model.c \
- *         core/src/vg_[a-z]*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model /tmp/corpus_model &&
- *   /tmp/fuzz_model -max_total_time=180 /tmp/corpus_model
- * Replay the corpus without libFuzzer (as CTest does):
+ *         core/src/vg_[a-z]*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model
+ * /tmp/corpus_model && /tmp/fuzz_model -max_total_time=180 /tmp/corpus_model Replay the corpus
+ * without libFuzzer (as CTest does):
  *   gcc -std=c11 -fsanitize=address,undefined -Icore/include tests/fuzz/fuzz_model.c \
  *       tests/fuzz/replay_main.c core/src/vg_[a-z]*.c -lm -o /tmp/replay_model &&
  *   /tmp/replay_model tests/fuzz/corpus/model
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Largest arena any valid model needs is about 330 KB (16 channels x 4096 samples). */
 #define FUZZ_ARENA_CAP (512u * 1024u)
-#define FUZZ_GUARD 32u
+#define FUZZ_GUARD     32u
 
 static union {
     uint64_t align;
@@ -50,8 +50,7 @@ static volatile float fuzz_sink;
 
 static uint32_t rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static int inside(const void *p, size_t n_bytes, const uint8_t *lo, const uint8_t *hi)

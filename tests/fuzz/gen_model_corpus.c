@@ -165,8 +165,7 @@ static void gen_ae(void)
 static vgt_node_t g_nodes[70000];
 static uint32_t g_roots[1024];
 
-static void tree(uint32_t root, uint32_t *cur, unsigned depth, unsigned max_depth,
-                 uint16_t nf)
+static void tree(uint32_t root, uint32_t *cur, unsigned depth, unsigned max_depth, uint16_t nf)
 {
     uint32_t i = (*cur)++;
     if (depth >= max_depth || (depth > 0 && rnd() % 4 == 0)) {
@@ -201,8 +200,8 @@ static void gen_iforest(void)
     p = pipe_of(1.0f, 1, 3, 1, 3, 1, 0, 0.6f);
     const uint32_t r1[] = {0, 3};
     const vgt_node_t n1[] = {
-        {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0},
-        {0.0f, 1, 4}, {1.0f, 2, 3},      {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
+        {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0}, {0.0f, 1, 4},
+        {1.0f, 2, 3}, {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
     };
     emit("f02_two_trees", vgt_build_iforest(art.b, CAP, &p, 2, r1, 8, n1, 2.0f), 1);
     p = pipe_of(1.0f, 2, 10, 5, 4, 1, 1, 0.55f);

@@ -19,8 +19,8 @@
 #include "vg_test_artifact.h"
 #include "vigil/vigil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define GUARD 64u
+#define NELEM(a)   (sizeof(a) / sizeof((a)[0]))
+#define GUARD      64u
 #define GUARD_BYTE 0x5Au
 
 #define assert_near(a, b, eps) near__check((a), (b), (eps), #a, __FILE__, __LINE__)
@@ -51,8 +51,8 @@ static const uint8_t CH1[] = {0}, MEAN1[] = {VG_FEAT_MEAN};
 static void build_zscore(buf_t *art, const zcfg_t *c, vg_model_t *m)
 {
     const float norm[2] = {c->offset, c->scale};
-    vgt_pipe_t p = {1.0f,   1,          c->win, c->hop,  1,       VG_NORM_ZSCORE, c->max_missing_pm,
-                    CH1,    MEAN1,      norm,   c->thr,  c->open, c->close,       NULL};
+    vgt_pipe_t p = {1.0f, 1,     c->win, c->hop, 1,       VG_NORM_ZSCORE, c->max_missing_pm,
+                    CH1,  MEAN1, norm,   c->thr, c->open, c->close,       NULL};
     size_t n = vgt_build_zscore(art->b, sizeof art->b, &p, c->alpha);
     assert_true(n > 0);
     assert_int_equal(vg_model_parse(m, art->b, n), VG_OK);
@@ -104,8 +104,8 @@ static void build_iforest(buf_t *art, vg_model_t *m)
     static const uint8_t ch[] = {0, 0, 0}, id[] = {VG_FEAT_MEAN, VG_FEAT_MIN, VG_FEAT_MAX};
     static const uint32_t roots[] = {0, 3};
     static const vgt_node_t nodes[] = {
-        {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0},
-        {0.0f, 1, 4}, {1.0f, 2, 3},      {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
+        {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0}, {0.0f, 1, 4},
+        {1.0f, 2, 3}, {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
     };
     vgt_pipe_t p = {1.0f, 1, 3, 1, 3, VG_NORM_NONE, 500, ch, id, NULL, 0.6f, 1, 1, NULL};
     size_t n = vgt_build_iforest(art->b, sizeof art->b, &p, 2, roots, 8, nodes, 2.0f);
@@ -364,8 +364,8 @@ static void test_running_baseline(void **state)
         over_r += push1(&dr, 0.01f * (float)k).over;
         over_f += push1(&df, 0.01f * (float)k).over;
     }
-    assert_int_equal(over_r, 0);  /* the running baseline follows the drift */
-    assert_true(over_f > 1500);   /* the training baseline does not */
+    assert_int_equal(over_r, 0); /* the running baseline follows the drift */
+    assert_true(over_f > 1500);  /* the training baseline does not */
     /* phase 2: a step of +20 for 10 windows: over every time, and the baseline does not
      * move (recon shows the running mean each window was scored against) */
     float base = 0.0f;
@@ -423,7 +423,8 @@ static void test_running_baseline_steady_then_tiny_step(void **state)
         over += r.over;
     }
     print_message("step of 0.05 sd after a steady period: raw %g, %u of 1000 windows over, "
-                  "anomaly %u\n", (double)r.raw, over, r.anomaly);
+                  "anomaly %u\n",
+                  (double)r.raw, over, r.anomaly);
     assert_int_equal(r.anomaly, 0);
     assert_true(over < 1000);
 }
@@ -678,8 +679,7 @@ static void test_crc32(void **state)
     assert_int_equal(vg_crc32(0, "123456789", 9), 0xCBF43926u); /* zlib's check value */
     assert_int_equal(vg_crc32(0, NULL, 0), 0u);
     assert_int_equal(vg_crc32(0, "a", 1), 0xE8B7BE43u);
-    assert_int_equal(vg_crc32(0, "The quick brown fox jumps over the lazy dog", 43),
-                     0x414FA339u);
+    assert_int_equal(vg_crc32(0, "The quick brown fox jumps over the lazy dog", 43), 0x414FA339u);
     /* continuation: any split gives the one-shot value */
     const char *s = "123456789";
     for (size_t cut = 0; cut <= 9; cut++)

@@ -35,7 +35,7 @@
 #include "vigil/vigil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define EPS32 1.1920928955078125e-07 /* 2^-23 */
+#define EPS32    1.1920928955078125e-07 /* 2^-23 */
 
 typedef struct {
     double last, mean, std, min, max, slope, diff, range, adiff, maxdiff;
@@ -43,16 +43,15 @@ typedef struct {
 
 static double g_worst_ratio;
 
-static void check_close(const char *what, const char *field, double got, double want,
-                        double tol)
+static void check_close(const char *what, const char *field, double got, double want, double tol)
 {
     double err = fabs(got - want);
     if (tol > 0 && err / tol > g_worst_ratio)
         g_worst_ratio = err / tol;
     if (err <= tol && !isnan(got))
         return;
-    print_error("%s.%s = %.9g, expected %.17g (|err| %.3g > tol %.3g)\n", what, field, got,
-                want, err, tol);
+    print_error("%s.%s = %.9g, expected %.17g (|err| %.3g > tol %.3g)\n", what, field, got, want,
+                err, tol);
     fail();
 }
 
@@ -69,8 +68,7 @@ static void check_stats(const char *what, const vg_window_stats_t *st, const ref
     check_close(what, "range", vg_feature_value(st, VG_FEAT_RANGE), r->range,
                 EPS32 * fabs(r->range));
     check_close(what, "mean", st->mean, r->mean, (fn + 2) * EPS32 * R + EPS32 * fabs(r->mean));
-    check_close(what, "adiff", st->adiff, r->adiff,
-                (fn + 2) * EPS32 * R + EPS32 * fabs(r->adiff));
+    check_close(what, "adiff", st->adiff, r->adiff, (fn + 2) * EPS32 * R + EPS32 * fabs(r->adiff));
     double dss = (fn + 2) * EPS32 * fn * R * R;
     double tol_std = r->std > 0 ? dss / (2 * fn * r->std) : sqrt(dss / fn);
     check_close(what, "std", st->std, r->std, tol_std + EPS32 * r->std);
@@ -90,12 +88,12 @@ static void test_golden_windows(void **state)
         vg_window_stats_t st;
         memset(&st, 0xA5, sizeof st);
         vg_window_stats(g->ring, g->n, g->head, g->dt, &st);
-        ref_stats_t r = {g->last, g->mean,  g->std,   g->min,   g->max,
+        ref_stats_t r = {g->last,  g->mean, g->std,   g->min,   g->max,
                          g->slope, g->diff, g->range, g->adiff, g->maxdiff};
         check_stats(g->name, &st, &r, g->n, g->dt);
         /* vg_feature_value() maps every id to the matching statistic */
-        const float want[VG_FEAT_COUNT] = {st.last,  st.mean,          st.std,  st.min,
-                                           st.max,   st.slope,         st.diff, st.max - st.min,
+        const float want[VG_FEAT_COUNT] = {st.last,  st.mean,   st.std,  st.min,
+                                           st.max,   st.slope,  st.diff, st.max - st.min,
                                            st.adiff, st.maxdiff};
         for (unsigned id = 0; id < VG_FEAT_COUNT; id++)
             assert_true(vg_feature_value(&st, id) == want[id]);
@@ -227,8 +225,8 @@ static void test_flat_and_tiny_windows(void **state)
 static void test_feature_names(void **state)
 {
     (void)state;
-    static const char *const names[VG_FEAT_COUNT] = {
-        "last", "mean", "std", "min", "max", "slope", "diff", "range", "adiff", "maxdiff"};
+    static const char *const names[VG_FEAT_COUNT] = {"last",  "mean", "std",   "min",   "max",
+                                                     "slope", "diff", "range", "adiff", "maxdiff"};
     for (unsigned id = 0; id < VG_FEAT_COUNT; id++) {
         const char *n = vg_feature_name(id);
         assert_non_null(n);

@@ -18,8 +18,8 @@
 
 #include "vigil/vigil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define GUARD 64u
+#define NELEM(a)   (sizeof(a) / sizeof((a)[0]))
+#define GUARD      64u
 #define GUARD_BYTE 0xA5u
 
 /* Arena storage: big enough for 16 channels x 4096 samples plus guards, 8-aligned. */
@@ -148,8 +148,8 @@ static void test_multichannel_routing(void **state)
     (void)state;
     /* 4 channels; channel 3 feeds no feature. Features in a mixed order. */
     const vg_feat_desc_t feats[] = {
-        {2, VG_FEAT_MAX, 0}, {0, VG_FEAT_MEAN, 0}, {1, VG_FEAT_LAST, 0}, {0, VG_FEAT_MIN, 0},
-        {2, VG_FEAT_SLOPE, 0}, {1, VG_FEAT_RANGE, 0}, {2, VG_FEAT_MAX, 0}, {0, VG_FEAT_DIFF, 0},
+        {2, VG_FEAT_MAX, 0},   {0, VG_FEAT_MEAN, 0},  {1, VG_FEAT_LAST, 0}, {0, VG_FEAT_MIN, 0},
+        {2, VG_FEAT_SLOPE, 0}, {1, VG_FEAT_RANGE, 0}, {2, VG_FEAT_MAX, 0},  {0, VG_FEAT_DIFF, 0},
     };
     vg_frontend_cfg_t cfg = make_cfg(2.0f, 4, 6, 3, NELEM(feats), feats);
     vg_frontend_t f;
@@ -173,8 +173,8 @@ static void test_multichannel_routing(void **state)
             vg_window_stats(&hist[feats[i].channel][k - 5], 6, 0, 0.5f, &st);
             float want = vg_feature_value(&st, feats[i].feature);
             if (out[i] != want)
-                print_error("k %d feature %zu (ch %u id %u): %g != %g\n", k, i,
-                            feats[i].channel, feats[i].feature, out[i], want);
+                print_error("k %d feature %zu (ch %u id %u): %g != %g\n", k, i, feats[i].channel,
+                            feats[i].feature, out[i], want);
             assert_true(out[i] == want);
         }
         assert_true(out[2] == x[1]);
@@ -189,8 +189,8 @@ static void test_multichannel_routing(void **state)
 static void test_missing_samples_held_and_counted(void **state)
 {
     (void)state;
-    const vg_feat_desc_t feats[] = {{0, VG_FEAT_MEAN, 0}, {0, VG_FEAT_MAX, 0},
-                                    {0, VG_FEAT_LAST, 0}, {1, VG_FEAT_LAST, 0}};
+    const vg_feat_desc_t feats[] = {
+        {0, VG_FEAT_MEAN, 0}, {0, VG_FEAT_MAX, 0}, {0, VG_FEAT_LAST, 0}, {1, VG_FEAT_LAST, 0}};
     vg_frontend_cfg_t cfg = make_cfg(1.0f, 2, 10, 10, NELEM(feats), feats);
     vg_frontend_t f;
     uint8_t *arena = guarded_init(&f, &cfg, 0);
@@ -278,9 +278,9 @@ static uint32_t rng_u32(void)
 
 static float garbage_sample(void)
 {
-    static const float special[] = {NAN,     INFINITY, -INFINITY, 1e13f,  -1e13f, 1e12f,
-                                    -1e12f,  3.4e38f,  -3.4e38f,  1e-45f, 0.0f,   -0.0f,
-                                    9.99e11f, -9.99e11f};
+    static const float special[] = {NAN,   INFINITY, -INFINITY, 1e13f,    -1e13f,
+                                    1e12f, -1e12f,   3.4e38f,   -3.4e38f, 1e-45f,
+                                    0.0f,  -0.0f,    9.99e11f,  -9.99e11f};
     uint32_t r = rng_u32();
     if (r % 4 == 0)
         return special[(r >> 8) % NELEM(special)];
@@ -432,8 +432,8 @@ static void test_arena_size_and_alignment(void **state)
 static void test_guard_bytes(void **state)
 {
     (void)state;
-    const vg_feat_desc_t feats[] = {{0, VG_FEAT_MAXDIFF, 0}, {2, VG_FEAT_SLOPE, 0},
-                                    {1, VG_FEAT_STD, 0}};
+    const vg_feat_desc_t feats[] = {
+        {0, VG_FEAT_MAXDIFF, 0}, {2, VG_FEAT_SLOPE, 0}, {1, VG_FEAT_STD, 0}};
     const size_t slacks[] = {0, 1, 3, 4, 37};
     g_rng = 42;
     for (uint16_t nc = 3; nc <= 5; nc++) {

@@ -22,7 +22,7 @@
 #include "vigil/vigil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define BUF_CAP (600u * 1024u)
+#define BUF_CAP  (600u * 1024u)
 
 /* Doubles equal within eps; prints both values on failure. */
 #define assert_near(a, b, eps) near__check((a), (b), (eps), #a, __FILE__, __LINE__)
@@ -56,17 +56,32 @@ static vgt_pipe_t pipe3(void)
 static const vgt_layer_t AE_LAYERS[] = {{3, 2, VG_ACT_RELU}, {2, 3, VG_ACT_LINEAR}};
 static const float AE_PARAMS[] = {
     /* layer 0: W[2][3], b[2] */
-    0.5f, -0.25f, 1.0f, 0.125f, 0.75f, -0.5f, 0.1f, -0.2f,
+    0.5f,
+    -0.25f,
+    1.0f,
+    0.125f,
+    0.75f,
+    -0.5f,
+    0.1f,
+    -0.2f,
     /* layer 1: W[3][2], b[3] */
-    1.0f, 0.0f, -1.0f, 0.5f, 0.25f, 0.25f, 0.0f, 0.3f, -0.3f,
+    1.0f,
+    0.0f,
+    -1.0f,
+    0.5f,
+    0.25f,
+    0.25f,
+    0.0f,
+    0.3f,
+    -0.3f,
 };
 
 /* Two trees over 3 features. Tree 0: x0 < 0.5 ? leaf 1 : leaf 2. Tree 1 (5 nodes):
  * x1 < 0 ? (x2 < 1 ? leaf 3 : leaf 2.5) : leaf 1.5. */
 static const uint32_t IF_ROOTS[] = {0, 3};
 static const vgt_node_t IF_NODES[] = {
-    {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0},
-    {0.0f, 1, 4}, {1.0f, 2, 3},      {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
+    {0.5f, 0, 2}, {1.0f, 0xFFFF, 0}, {2.0f, 0xFFFF, 0}, {0.0f, 1, 4},
+    {1.0f, 2, 3}, {3.0f, 0xFFFF, 0}, {2.5f, 0xFFFF, 0}, {1.5f, 0xFFFF, 0},
 };
 
 enum { K_ZSCORE, K_AE, K_IFOREST, K_COUNT };
@@ -446,8 +461,8 @@ static void expect_entry(uint32_t entry, uint32_t field, uint32_t v, vg_status_t
     vgt_fix_crc(g_work.b, n);
     vg_status_t s = parse_exact(g_work.b, n);
     if (s != want)
-        print_error("entry %u field %u = %u: got %d want %d\n", (unsigned)entry,
-                    (unsigned)field, (unsigned)v, s, want);
+        print_error("entry %u field %u = %u: got %d want %d\n", (unsigned)entry, (unsigned)field,
+                    (unsigned)v, s, want);
     assert_int_equal(s, want);
 }
 
@@ -542,7 +557,7 @@ static void test_pipe_fields(void **state)
         expect_patchf(k, VGT_PIPE, 0, NAN, VG_ERR_FORMAT);
         expect_patchf(k, VGT_PIPE, 0, INFINITY, VG_ERR_FORMAT);
         expect_patchf(k, VGT_PIPE, 0, 0.001f, VG_OK);
-        expect_patch16(k, VGT_PIPE, 4, 0, VG_ERR_FORMAT);              /* n_channels */
+        expect_patch16(k, VGT_PIPE, 4, 0, VG_ERR_FORMAT); /* n_channels */
         expect_patch16(k, VGT_PIPE, 4, VG_MAX_CHANNELS, VG_OK);
         expect_patch16(k, VGT_PIPE, 4, VG_MAX_CHANNELS + 1, VG_ERR_UNSUPPORTED);
         expect_patch16(k, VGT_PIPE, 4, 1, VG_ERR_FORMAT); /* feature 2 reads channel 1 */
@@ -569,8 +584,7 @@ static void test_pipe_fields(void **state)
                            VG_ERR_FORMAT);
             expect_patch16(k, VGT_PIPE, 16 + 4 * f, (uint16_t)(0 | (VG_FEAT_COUNT << 8)),
                            VG_ERR_FORMAT);
-            expect_patch16(k, VGT_PIPE, 16 + 4 * f, (uint16_t)(1 | (VG_FEAT_MAXDIFF << 8)),
-                           VG_OK);
+            expect_patch16(k, VGT_PIPE, 16 + 4 * f, (uint16_t)(1 | (VG_FEAT_MAXDIFF << 8)), VG_OK);
         }
         /* normalisation pairs must be finite */
         for (uint32_t i = 0; i < 6; i++) {
@@ -1117,10 +1131,10 @@ static void test_score_iforest_hand(void **state)
         float x[3];
         double mean_path;
     } cases[] = {
-        {{0.0f, -1.0f, 0.0f}, (1.0 + 3.0) / 2},  /* left, left-left */
-        {{1.0f, 5.0f, 0.0f}, (2.0 + 1.5) / 2},   /* right, right */
-        {{2.0f, -1.0f, 2.0f}, (2.0 + 2.5) / 2},  /* right, left-right */
-        {{0.5f, 0.0f, 1.0f}, (2.0 + 1.5) / 2},   /* equal to the split value goes right */
+        {{0.0f, -1.0f, 0.0f}, (1.0 + 3.0) / 2}, /* left, left-left */
+        {{1.0f, 5.0f, 0.0f}, (2.0 + 1.5) / 2},  /* right, right */
+        {{2.0f, -1.0f, 2.0f}, (2.0 + 2.5) / 2}, /* right, left-right */
+        {{0.5f, 0.0f, 1.0f}, (2.0 + 1.5) / 2},  /* equal to the split value goes right */
         {{-INFINITY, -1.0f, INFINITY}, (1.0 + 2.5) / 2},
     };
     for (size_t i = 0; i < NELEM(cases); i++) {
@@ -1131,8 +1145,8 @@ static void test_score_iforest_hand(void **state)
             assert_true(contrib[k] == fabsf(cases[i].x[k]));
             assert_true(recon[k] == cases[i].x[k]);
         }
-        assert_near(vg_itree_path(m.u.iforest.nodes, cases[i].x),
-                    cases[i].x[0] < 0.5f ? 1.0 : 2.0, 0);
+        assert_near(vg_itree_path(m.u.iforest.nodes, cases[i].x), cases[i].x[0] < 0.5f ? 1.0 : 2.0,
+                    0);
     }
     float raw;
     const float x[3] = {0, -1, 0};

@@ -45,103 +45,129 @@ typedef struct {
 } ref_t;
 
 /* case a: n = 12 */
-static const float S_A[] = {
-    0.100000001f, 0.400000006f, 0.349999994f, 0.800000012f, 0.400000006f, 0.899999976f,
-    0.0500000007f, 0.400000006f, 0.699999988f, 0.200000003f, 0.400000006f, 0.649999976f
-};
-static const uint8_t Y_A[] = {
-    0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0
-};
-static const uint8_t P_A[] = {
-    0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1
-};
+static const float S_A[] = {0.100000001f, 0.400000006f, 0.349999994f,  0.800000012f,
+                            0.400000006f, 0.899999976f, 0.0500000007f, 0.400000006f,
+                            0.699999988f, 0.200000003f, 0.400000006f,  0.649999976f};
+static const uint8_t Y_A[] = {0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0};
+static const uint8_t P_A[] = {0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1};
 static const double FPR_A[] = {
-    0, 0, 0, 0, 0.16666666666666666, 0.5, 0.5, 0.66666666666666663, 0.83333333333333337, 1
-};
+    0, 0, 0, 0, 0.16666666666666666, 0.5, 0.5, 0.66666666666666663, 0.83333333333333337, 1};
 static const double TPR_A[] = {
-    0, 0.16666666666666666, 0.33333333333333331, 0.5, 0.5, 0.83333333333333337, 1, 1, 1, 1
-};
+    0, 0.16666666666666666, 0.33333333333333331, 0.5, 0.5, 0.83333333333333337, 1, 1, 1, 1};
 /* sklearn: auc 0.8055555555555556
  *         precision 0.6666666666666666 recall 0.6666666666666666 f1 0.6666666666666666
  *         best f1 0.8 at t 0.2 */
-static const ref_t REF_A = {
-    0.80555555555555558, 0.66666666666666663, 0.66666666666666663,
-    0.66666666666666663, 0.80000000000000004, 0.200000003f};
+static const ref_t REF_A = {0.80555555555555558, 0.66666666666666663, 0.66666666666666663,
+                            0.66666666666666663, 0.80000000000000004, 0.200000003f};
 /* case b: n = 64 */
 static const float S_B[] = {
-    -1.20000005f, -0.600000024f, -0.200000003f, 2.0999999f, 1.10000002f, -1.29999995f,
-    0.400000006f, 0.600000024f, -2.0f, -0.5f, -0.100000001f, 2.5f, 1.89999998f,
-    -0.300000012f, -0.400000006f, -0.300000012f, 1.5f, -0.400000006f, -0.300000012f,
-    0.400000006f, 1.10000002f, 1.0f, -1.10000002f, 1.20000005f, 0.800000012f, 1.20000005f,
-    0.699999988f, -0.0f, 0.699999988f, -0.300000012f, 1.10000002f, 1.20000005f, 1.79999995f,
-    -0.100000001f, 0.300000012f, -0.5f, -2.0f, 0.899999976f, -0.899999976f, 1.39999998f,
-    3.4000001f, -0.800000012f, -0.600000024f, 0.200000003f, 0.5f, -0.200000003f, 1.0f,
-    0.699999988f, 0.5f, -1.0f, -0.100000001f, 0.0f, 0.100000001f, 0.300000012f,
-    -0.899999976f, 2.20000005f, 0.200000003f, 0.100000001f, -0.600000024f, -0.100000001f,
-    -2.0f, -1.10000002f, 0.400000006f, -0.899999976f
-};
-static const uint8_t Y_B[] = {
-    0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0,
-    0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0,
-    0, 0, 0, 0, 0, 1
-};
-static const uint8_t P_B[] = {
-    0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0, 0,
-    0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
-    0, 0, 0, 0, 0, 0
-};
-static const double FPR_B[] = {
-    0, 0, 0, 0, 0, 0, 0, 0.022222222222222223, 0.022222222222222223, 0.044444444444444446,
-    0.088888888888888892, 0.088888888888888892, 0.088888888888888892, 0.088888888888888892,
-    0.15555555555555556, 0.17777777777777778, 0.22222222222222221, 0.26666666666666666,
-    0.31111111111111112, 0.35555555555555557, 0.37777777777777777, 0.42222222222222222,
-    0.48888888888888887, 0.53333333333333333, 0.62222222222222223, 0.66666666666666663,
-    0.68888888888888888, 0.75555555555555554, 0.77777777777777779, 0.82222222222222219,
-    0.84444444444444444, 0.88888888888888884, 0.91111111111111109, 0.93333333333333335, 1
-};
-static const double TPR_B[] = {
-    0, 0.052631578947368418, 0.10526315789473684, 0.15789473684210525, 0.21052631578947367,
-    0.26315789473684209, 0.31578947368421051, 0.31578947368421051, 0.36842105263157893,
-    0.47368421052631576, 0.52631578947368418, 0.63157894736842102, 0.68421052631578949,
-    0.73684210526315785, 0.73684210526315785, 0.73684210526315785, 0.73684210526315785,
-    0.78947368421052633, 0.78947368421052633, 0.78947368421052633, 0.84210526315789469,
-    0.84210526315789469, 0.89473684210526316, 0.89473684210526316, 0.89473684210526316,
-    0.89473684210526316, 0.94736842105263153, 0.94736842105263153, 0.94736842105263153, 1,
-    1, 1, 1, 1, 1
-};
+    -1.20000005f,  -0.600000024f, -0.200000003f, 2.0999999f,    1.10000002f,   -1.29999995f,
+    0.400000006f,  0.600000024f,  -2.0f,         -0.5f,         -0.100000001f, 2.5f,
+    1.89999998f,   -0.300000012f, -0.400000006f, -0.300000012f, 1.5f,          -0.400000006f,
+    -0.300000012f, 0.400000006f,  1.10000002f,   1.0f,          -1.10000002f,  1.20000005f,
+    0.800000012f,  1.20000005f,   0.699999988f,  -0.0f,         0.699999988f,  -0.300000012f,
+    1.10000002f,   1.20000005f,   1.79999995f,   -0.100000001f, 0.300000012f,  -0.5f,
+    -2.0f,         0.899999976f,  -0.899999976f, 1.39999998f,   3.4000001f,    -0.800000012f,
+    -0.600000024f, 0.200000003f,  0.5f,          -0.200000003f, 1.0f,          0.699999988f,
+    0.5f,          -1.0f,         -0.100000001f, 0.0f,          0.100000001f,  0.300000012f,
+    -0.899999976f, 2.20000005f,   0.200000003f,  0.100000001f,  -0.600000024f, -0.100000001f,
+    -2.0f,         -1.10000002f,  0.400000006f,  -0.899999976f};
+static const uint8_t Y_B[] = {0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1,
+                              0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0,
+                              0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t P_B[] = {0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1,
+                              0, 1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0,
+                              0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+static const double FPR_B[] = {0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0.022222222222222223,
+                               0.022222222222222223,
+                               0.044444444444444446,
+                               0.088888888888888892,
+                               0.088888888888888892,
+                               0.088888888888888892,
+                               0.088888888888888892,
+                               0.15555555555555556,
+                               0.17777777777777778,
+                               0.22222222222222221,
+                               0.26666666666666666,
+                               0.31111111111111112,
+                               0.35555555555555557,
+                               0.37777777777777777,
+                               0.42222222222222222,
+                               0.48888888888888887,
+                               0.53333333333333333,
+                               0.62222222222222223,
+                               0.66666666666666663,
+                               0.68888888888888888,
+                               0.75555555555555554,
+                               0.77777777777777779,
+                               0.82222222222222219,
+                               0.84444444444444444,
+                               0.88888888888888884,
+                               0.91111111111111109,
+                               0.93333333333333335,
+                               1};
+static const double TPR_B[] = {0,
+                               0.052631578947368418,
+                               0.10526315789473684,
+                               0.15789473684210525,
+                               0.21052631578947367,
+                               0.26315789473684209,
+                               0.31578947368421051,
+                               0.31578947368421051,
+                               0.36842105263157893,
+                               0.47368421052631576,
+                               0.52631578947368418,
+                               0.63157894736842102,
+                               0.68421052631578949,
+                               0.73684210526315785,
+                               0.73684210526315785,
+                               0.73684210526315785,
+                               0.73684210526315785,
+                               0.78947368421052633,
+                               0.78947368421052633,
+                               0.78947368421052633,
+                               0.84210526315789469,
+                               0.84210526315789469,
+                               0.89473684210526316,
+                               0.89473684210526316,
+                               0.89473684210526316,
+                               0.89473684210526316,
+                               0.94736842105263153,
+                               0.94736842105263153,
+                               0.94736842105263153,
+                               1,
+                               1,
+                               1,
+                               1,
+                               1,
+                               1};
 /* sklearn: auc 0.8391812865497076
  *         precision 0.7647058823529411 recall 0.6842105263157895 f1 0.7222222222222222
  *         best f1 0.7567567567567567 at t 0.7 */
-static const ref_t REF_B = {
-    0.83918128654970758, 0.76470588235294112, 0.68421052631578949,
-    0.72222222222222221, 0.75675675675675669, 0.699999988f};
+static const ref_t REF_B = {0.83918128654970758, 0.76470588235294112, 0.68421052631578949,
+                            0.72222222222222221, 0.75675675675675669, 0.699999988f};
 /* case c: n = 10 */
-static const float S_C[] = {
-    NAN, NAN, 0.300000012f, -0.200000003f, 0.300000012f, 1.5f, NAN, 0.899999976f, -1.0f,
-    0.300000012f
-};
-static const uint8_t Y_C[] = {
-    1, 0, 0, 0, 1, 1, 0, 1, 0, 0
-};
-static const uint8_t P_C[] = {
-    0, 0, 0, 0, 1, 1, 0, 0, 0, 1
-};
-static const double FPR_C[] = {
-    0, 0, 0, 0.33333333333333331, 0.5, 0.66666666666666663, 1
-};
-static const double TPR_C[] = {
-    0, 0.25, 0.5, 0.75, 0.75, 0.75, 1
-};
+static const float S_C[] = {NAN,  NAN, 0.300000012f, -0.200000003f, 0.300000012f,
+                            1.5f, NAN, 0.899999976f, -1.0f,         0.300000012f};
+static const uint8_t Y_C[] = {1, 0, 0, 0, 1, 1, 0, 1, 0, 0};
+static const uint8_t P_C[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 1};
+static const double FPR_C[] = {0, 0, 0, 0.33333333333333331, 0.5, 0.66666666666666663, 1};
+static const double TPR_C[] = {0, 0.25, 0.5, 0.75, 0.75, 0.75, 1};
 /* sklearn: auc 0.75
  *         precision 0.6666666666666666 recall 0.5 f1 0.5714285714285715
  *         best f1 0.6666666666666666 at t 0.3 */
 static const ref_t REF_C = {
-    0.75, 0.66666666666666663, 0.5,
-    0.57142857142857151, 0.66666666666666663, 0.300000012f};
+    0.75, 0.66666666666666663, 0.5, 0.57142857142857151, 0.66666666666666663, 0.300000012f};
 
 static void check_case(const float *s, const uint8_t *y, const uint8_t *p, size_t n,
-                       const double *fpr_ref, const double *tpr_ref, size_t nroc,
-                       const ref_t *ref)
+                       const double *fpr_ref, const double *tpr_ref, size_t nroc, const ref_t *ref)
 {
     double t[64];
     assert_true(n <= NELEM(t));
@@ -149,8 +175,7 @@ static void check_case(const float *s, const uint8_t *y, const uint8_t *p, size_
         t[i] = (double)i;
     vgh_metrics_t m;
     char err[128] = "";
-    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, n, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
+    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, n, 0.0, &m, NULL, NULL, err, sizeof err),
                      0);
     assert_near(m.auc, ref->auc, 1e-12);
     assert_near(vgh_roc_auc(s, y, n), ref->auc, 1e-12);
@@ -308,9 +333,8 @@ static void test_one_class(void **state)
 
     vgh_metrics_t m;
     char err[128];
-    assert_int_equal(vgh_metrics_compute(t, s, p, y0, NULL, 3, 1.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        vgh_metrics_compute(t, s, p, y0, NULL, 3, 1.0, &m, NULL, NULL, err, sizeof err), 0);
     assert_true(isnan(m.auc));
     assert_near(m.precision, 0.0, 0.0); /* 0 / 1 */
     assert_near(m.recall, 0.0, 0.0);    /* 0 / 0 */
@@ -405,9 +429,8 @@ static void test_events(void **state)
     vgh_event_t *ev;
     size_t ne;
     char err[128] = "";
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, k, EV_N, 2.0, &m, &ev, &ne, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        vgh_metrics_compute(t, NULL, p, y, k, EV_N, 2.0, &m, &ev, &ne, err, sizeof err), 0);
     assert_int_equal(m.n, EV_N);
     assert_int_equal(m.tp, 3);
     assert_int_equal(m.fp, 6);
@@ -438,9 +461,8 @@ static void test_events(void **state)
     free(ev);
 
     /* Without kinds e0 and e1 merge into rows 3-8 (detected at row 5, delay 2). */
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, NULL, EV_N, 2.0, &m, &ev, &ne, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        vgh_metrics_compute(t, NULL, p, y, NULL, EV_N, 2.0, &m, &ev, &ne, err, sizeof err), 0);
     assert_int_equal(ne, 3);
     assert_int_equal(ev[0].start, 3);
     assert_int_equal(ev[0].end, 8);
@@ -451,9 +473,8 @@ static void test_events(void **state)
     free(ev);
 
     /* No slack: e1 is missed, and pred rows 10 and 29 become false alarms. */
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, k, EV_N, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        vgh_metrics_compute(t, NULL, p, y, k, EV_N, 0.0, &m, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(m.n_detected, 2);
     assert_int_equal(m.n_false_alarms, 4);
     assert_near(m.mean_delay_s, 1.0, 1e-15);
@@ -472,8 +493,7 @@ static void test_events_irregular_time(void **state)
     size_t ne;
     char err[128] = "";
     /* slack 8.9 s: e0 ends at 1.0 -> 9.9 < 10.0: row 4 misses it and is a false alarm */
-    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, 10, 8.9, &m, &ev, &ne, err,
-                                         sizeof err),
+    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, 10, 8.9, &m, &ev, &ne, err, sizeof err),
                      0);
     assert_int_equal(ne, 2);
     assert_int_equal(ev[0].detected, 0);
@@ -485,8 +505,7 @@ static void test_events_irregular_time(void **state)
     assert_near(m.duration_s, 30.9, 1e-12);
     free(ev);
     /* slack 9 s: row 4 (t 10) is inside e0's slack: detected with delay 9.5 */
-    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, 10, 9.0, &m, &ev, &ne, err,
-                                         sizeof err),
+    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, 10, 9.0, &m, &ev, &ne, err, sizeof err),
                      0);
     assert_int_equal(ev[0].detected, 1);
     assert_near(ev[0].delay_s, 9.5, 1e-12);
@@ -508,63 +527,50 @@ static void test_errors(void **state)
     char err[128];
 
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, &ev, &ne, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, &ev, &ne, err, sizeof err), -1);
     assert_non_null(strstr(err, "row 2"));
     assert_null(ev);
     assert_int_equal(ne, 0);
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(tn, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tn, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "not finite"));
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(tok, NULL, bad, y, NULL, 3, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, bad, y, NULL, 3, 0.0, &m, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "flag p"));
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, bad, NULL, 3, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, bad, NULL, 3, 0.0, &m, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "flag y"));
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 3, -1.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 3, -1.0, &m, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "slack"));
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 3, NAN, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 3, NAN, &m, NULL, NULL, err, sizeof err), -1);
     err[0] = 0;
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 0, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 0, 0.0, &m, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "no rows"));
-    assert_int_equal(vgh_metrics_compute(NULL, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 3, 0.0, NULL, NULL, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(NULL, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, err, sizeof err), -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 3, 0.0, NULL, NULL, NULL, err, sizeof err), -1);
     /* events without n_events */
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 3, 0.0, &m, &ev, NULL, err,
-                                         sizeof err),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 3, 0.0, &m, &ev, NULL, err, sizeof err), -1);
     /* err may be NULL; truncation is safe */
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, NULL, 0),
-                     -1);
+    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, NULL, 0), -1);
     char tiny[4] = "xyz";
-    assert_int_equal(vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, tiny,
-                                         sizeof tiny),
-                     -1);
+    assert_int_equal(
+        vgh_metrics_compute(t, NULL, p, y, NULL, 3, 0.0, &m, NULL, NULL, tiny, sizeof tiny), -1);
     assert_int_equal(tiny[3], 0);
 
     /* single row: duration 0, rate undefined */
-    assert_int_equal(vgh_metrics_compute(tok, NULL, p, y, NULL, 1, 0.0, &m, NULL, NULL, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        vgh_metrics_compute(tok, NULL, p, y, NULL, 1, 0.0, &m, NULL, NULL, err, sizeof err), 0);
     assert_near(m.duration_s, 0.0, 0.0);
     assert_true(isnan(m.false_alarms_per_day));
 }
@@ -595,8 +601,7 @@ static void test_large(void **state)
     vgh_event_t *ev;
     size_t ne;
     char err[128] = "";
-    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, N, 5.0, &m, &ev, &ne, err,
-                                         sizeof err),
+    assert_int_equal(vgh_metrics_compute(t, s, p, y, NULL, N, 5.0, &m, &ev, &ne, err, sizeof err),
                      0);
     assert_true(m.auc > 0.85 && m.auc < 0.95);
     assert_true(ne > 100);
@@ -616,18 +621,12 @@ static void test_large(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sklearn_a),
-        cmocka_unit_test(test_sklearn_b),
-        cmocka_unit_test(test_sklearn_c_nan),
-        cmocka_unit_test(test_nan_below_neg_inf),
-        cmocka_unit_test(test_auc_bruteforce),
-        cmocka_unit_test(test_roc_thinning),
-        cmocka_unit_test(test_one_class),
-        cmocka_unit_test(test_best_f1_ties_largest),
-        cmocka_unit_test(test_events),
-        cmocka_unit_test(test_events_irregular_time),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_large),
+        cmocka_unit_test(test_sklearn_a),      cmocka_unit_test(test_sklearn_b),
+        cmocka_unit_test(test_sklearn_c_nan),  cmocka_unit_test(test_nan_below_neg_inf),
+        cmocka_unit_test(test_auc_bruteforce), cmocka_unit_test(test_roc_thinning),
+        cmocka_unit_test(test_one_class),      cmocka_unit_test(test_best_f1_ties_largest),
+        cmocka_unit_test(test_events),         cmocka_unit_test(test_events_irregular_time),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,11 +58,11 @@ static void test_determinism(void **state)
 }
 
 typedef struct {
-    unsigned kind;        /* bit, 0 = normal */
-    unsigned long first;  /* row index of the first row of the run */
-    unsigned long n;      /* rows */
+    unsigned kind;       /* bit, 0 = normal */
+    unsigned long first; /* row index of the first row of the run */
+    unsigned long n;     /* rows */
     double v_first, v_last, v_before;
-    double sum, sumsq;    /* over non-missing values */
+    double sum, sumsq; /* over non-missing values */
     unsigned long nmissing, n_nan_text, n_empty;
     int constant;
 } run_t;
@@ -104,8 +104,7 @@ static void check_run(const run_t *r, double noise)
         assert_int_equal(r->nmissing, r->n);
         assert_true(r->n_nan_text == r->n || r->n_empty == r->n);
         break;
-    default:
-        fail_msg("bad kind %u", r->kind);
+    default: fail_msg("bad kind %u", r->kind);
     }
 }
 
@@ -134,7 +133,8 @@ static void check_one_day(uint64_t seed)
     unsigned counts[VGH_ANOM_DROPOUT + 1] = {0};
     unsigned nevents = 0;
     run_t cur = {0};
-    double prev_v = NAN, lo = cfg.setpoint - (cfg.daily_amp + 1), hi = cfg.setpoint + (cfg.daily_amp + 1);
+    double prev_v = NAN, lo = cfg.setpoint - (cfg.daily_amp + 1),
+           hi = cfg.setpoint + (cfg.daily_amp + 1);
     int r;
     while ((r = vgh_csv_next(c, err, ERRLEN)) == 1) {
         double ts, v;
@@ -192,9 +192,9 @@ static void check_one_day(uint64_t seed)
         if (counts[b] < 5)
             fail_msg("kind %s: %u events", vgh_anomaly_kind_name(b), counts[b]);
     }
-    assert_int_equal(nevents, 30); /* 6 per day per kind */
-    assert_true(first_start >= 1200);  /* none in the first 10 min */
-    assert_true(min_gap >= 1200);      /* >= 10 min of normal rows between events */
+    assert_int_equal(nevents, 30);    /* 6 per day per kind */
+    assert_true(first_start >= 1200); /* none in the first 10 min */
+    assert_true(min_gap >= 1200);     /* >= 10 min of normal rows between events */
     vgh_csv_close(c);
     free(buf);
 }
@@ -248,7 +248,7 @@ static void test_row_count_and_defaults(void **state)
     cfg.rate_hz = 10;
     assert_int_equal(count_rows(&cfg, &anom), 18000);
     assert_in_range(anom, 6000, 12000); /* one drift of 10..20 min */
-    cfg.minutes = 29; /* round(6 * 29 / 1440) = 0 events */
+    cfg.minutes = 29;                   /* round(6 * 29 / 1440) = 0 events */
     assert_int_equal(count_rows(&cfg, &anom), 17400);
     assert_int_equal(anom, 0);
     cfg.kinds = 0;
@@ -281,9 +281,12 @@ static void test_cfg_errors(void **state)
         double value;
         const char *name;
     } bad[] = {
-        {&cfg.minutes, 0.0, "minutes"},      {&cfg.minutes, -5.0, "minutes"},
-        {&cfg.rate_hz, NAN, "rate_hz"},      {&cfg.rate_hz, 0.0, "rate_hz"},
-        {&cfg.noise, -0.1, "noise"},         {&cfg.setpoint, INFINITY, "setpoint"},
+        {&cfg.minutes, 0.0, "minutes"},
+        {&cfg.minutes, -5.0, "minutes"},
+        {&cfg.rate_hz, NAN, "rate_hz"},
+        {&cfg.rate_hz, 0.0, "rate_hz"},
+        {&cfg.noise, -0.1, "noise"},
+        {&cfg.setpoint, INFINITY, "setpoint"},
         {&cfg.start_epoch, NAN, "start_epoch"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -317,7 +320,8 @@ static void test_kinds_parse(void **state)
     (void)state;
     char err[ERRLEN] = "";
     unsigned m = 99;
-    assert_int_equal(vgh_anomaly_kinds_parse("spike,drift,stuck,noise,dropout", &m, err, ERRLEN), 0);
+    assert_int_equal(vgh_anomaly_kinds_parse("spike,drift,stuck,noise,dropout", &m, err, ERRLEN),
+                     0);
     assert_int_equal(m, VGH_ANOM_ALL);
     assert_int_equal(vgh_anomaly_kinds_parse("all", &m, err, ERRLEN), 0);
     assert_int_equal(m, VGH_ANOM_ALL);
@@ -341,10 +345,10 @@ static void test_kinds_parse(void **state)
     assert_int_equal(vgh_anomaly_kinds_parse("spike,,drift", &m, err, ERRLEN), -1);
     assert_contains(err, "empty name");
     assert_int_equal(vgh_anomaly_kinds_parse("drift,", &m, err, ERRLEN), -1);
-    assert_int_equal(vgh_anomaly_kinds_parse(
-                         "x123456789012345678901234567890123456789012345678901234567890", &m,
-                         err, ERRLEN),
-                     -1);
+    assert_int_equal(
+        vgh_anomaly_kinds_parse("x123456789012345678901234567890123456789012345678901234567890", &m,
+                                err, ERRLEN),
+        -1);
     assert_contains(err, "'x123456789012345678901234567890123456789...'");
     assert_int_equal(vgh_anomaly_kinds_parse(NULL, &m, err, ERRLEN), -1);
     assert_int_equal(vgh_anomaly_kinds_parse("spike", NULL, NULL, 0), -1);

@@ -251,28 +251,20 @@ typedef struct {
 static double ref_act(double x, unsigned act)
 {
     switch (act) {
-    case VG_ACT_RELU:
-        return x > 0.0 ? x : 0.0;
-    case VG_ACT_SIGMOID:
-        return 1.0 / (1.0 + exp(-x));
-    case VG_ACT_TANH:
-        return tanh(x);
-    default:
-        return x;
+    case VG_ACT_RELU: return x > 0.0 ? x : 0.0;
+    case VG_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case VG_ACT_TANH: return tanh(x);
+    default: return x;
     }
 }
 
 static double ref_dact(double a, unsigned act)
 {
     switch (act) {
-    case VG_ACT_RELU:
-        return a > 0.0 ? 1.0 : 0.0;
-    case VG_ACT_SIGMOID:
-        return a * (1.0 - a);
-    case VG_ACT_TANH:
-        return 1.0 - a * a;
-    default:
-        return 1.0;
+    case VG_ACT_RELU: return a > 0.0 ? 1.0 : 0.0;
+    case VG_ACT_SIGMOID: return a * (1.0 - a);
+    case VG_ACT_TANH: return 1.0 - a * a;
+    default: return 1.0;
     }
 }
 
@@ -401,8 +393,8 @@ static void test_matches_reference(void **state)
                 worst = e > worst ? e : worst;
             }
             if (worst > 1e-5)
-                print_message("act %u batch %u: max |float - reference| = %g\n", act,
-                              batches[bi], worst);
+                print_message("act %u batch %u: max |float - reference| = %g\n", act, batches[bi],
+                              worst);
             assert_true(worst <= 1e-5);
             free(p);
             vgh_net_free(&net);
@@ -495,24 +487,23 @@ static void test_bad_input(void **state)
     vgh_net_t net;
     char err[160];
     float sentinel = 0.0f;
-#define BAD(expr)                                                                           \
-    do {                                                                                    \
-        vgh_ae_defaults(&cfg);                                                              \
-        cfg.hidden = ok;                                                                    \
-        cfg.n_hidden = 1;                                                                   \
-        cfg.epochs = 1;                                                                     \
-        memset(err, 0, sizeof err);                                                         \
-        net.params = &sentinel;                                                             \
-        expr;                                                                               \
-        assert_null(net.params);                                                            \
-        assert_true(err[0] != '\0');                                                        \
+#define BAD(expr)                                                                                  \
+    do {                                                                                           \
+        vgh_ae_defaults(&cfg);                                                                     \
+        cfg.hidden = ok;                                                                           \
+        cfg.n_hidden = 1;                                                                          \
+        cfg.epochs = 1;                                                                            \
+        memset(err, 0, sizeof err);                                                                \
+        net.params = &sentinel;                                                                    \
+        expr;                                                                                      \
+        assert_null(net.params);                                                                   \
+        assert_true(err[0] != '\0');                                                               \
     } while (0)
     BAD(assert_int_equal(vgh_ae_train(NULL, n, d, &cfg, &net, err, sizeof err), -1));
     BAD(assert_int_equal(vgh_ae_train(X, n, d, NULL, &net, err, sizeof err), -1));
     BAD(assert_int_equal(vgh_ae_train(X, 0, d, &cfg, &net, err, sizeof err), -1));
     BAD(assert_int_equal(vgh_ae_train(X, n, 0, &cfg, &net, err, sizeof err), -1));
-    BAD(assert_int_equal(vgh_ae_train(X, 1, VG_MAX_UNITS + 1, &cfg, &net, err, sizeof err),
-                         -1));
+    BAD(assert_int_equal(vgh_ae_train(X, 1, VG_MAX_UNITS + 1, &cfg, &net, err, sizeof err), -1));
     BAD(cfg.hidden = zero; assert_int_equal(vgh_ae_train(X, n, d, &cfg, &net, err, 160), -1));
     BAD(cfg.hidden = wide; assert_int_equal(vgh_ae_train(X, n, d, &cfg, &net, err, 160), -1));
     BAD(cfg.hidden = NULL; assert_int_equal(vgh_ae_train(X, n, d, &cfg, &net, err, 160), -1));

@@ -14,7 +14,7 @@
 #include "rng.h"
 #include "train_iforest.h"
 
-#define SEED 20240611u
+#define SEED                   20240611u
 #define assert_near(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
 
 static float *gauss(size_t n, size_t d, uint64_t seed)
@@ -130,8 +130,8 @@ static void test_structure(void **state)
     const struct {
         size_t n, d;
         unsigned trees, sub;
-    } cases[] = {{300, 3, 50, 256}, {200, 1, 20, 1000}, {1000, 5, 30, 64}, {2, 2, 5, 256},
-                 {37, 4, 10, 37}, {5000, 2, 3, 4096}};
+    } cases[] = {{300, 3, 50, 256}, {200, 1, 20, 1000}, {1000, 5, 30, 64},
+                 {2, 2, 5, 256},    {37, 4, 10, 37},    {5000, 2, 3, 4096}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         float *X = gauss(cases[c].n, cases[c].d, SEED + c);
         vgh_if_cfg_t cfg;
@@ -239,8 +239,8 @@ static void test_outliers(void **state)
         vgh_iforest_free(&f);
     }
     for (unsigned k = 0; k < 7; k++) {
-        print_message("q(%g, %g): score %.4f, sklearn %.4f\n", (double)q[k][0],
-                      (double)q[k][1], mean[k], sk[k]);
+        print_message("q(%g, %g): score %.4f, sklearn %.4f\n", (double)q[k][0], (double)q[k][1],
+                      mean[k], sk[k]);
         assert_near(mean[k], sk[k], 0.03);
         if (k > 0 && k < 4)
             assert_true(mean[k] > mean[k - 1]); /* further out, higher score */
@@ -257,15 +257,15 @@ static void test_bad_input(void **state)
     vgh_iforest_t f;
     char err[160];
     uint32_t sentinel = 0;
-#define BAD(expr)                                                                           \
-    do {                                                                                    \
-        vgh_if_defaults(&cfg);                                                              \
-        memset(err, 0, sizeof err);                                                         \
-        f.roots = &sentinel;                                                                \
-        expr;                                                                               \
-        assert_null(f.roots);                                                               \
-        assert_null(f.nodes);                                                               \
-        assert_true(err[0] != '\0');                                                        \
+#define BAD(expr)                                                                                  \
+    do {                                                                                           \
+        vgh_if_defaults(&cfg);                                                                     \
+        memset(err, 0, sizeof err);                                                                \
+        f.roots = &sentinel;                                                                       \
+        expr;                                                                                      \
+        assert_null(f.roots);                                                                      \
+        assert_null(f.nodes);                                                                      \
+        assert_true(err[0] != '\0');                                                               \
     } while (0)
     BAD(assert_int_equal(vgh_iforest_train(NULL, n, d, &cfg, &f, err, sizeof err), -1));
     BAD(assert_int_equal(vgh_iforest_train(X, n, d, NULL, &f, err, sizeof err), -1));

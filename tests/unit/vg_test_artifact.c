@@ -57,8 +57,7 @@ uint16_t vgt_get16(const uint8_t *p)
 
 uint32_t vgt_get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 float vgt_getf(const uint8_t *p)
@@ -322,8 +321,7 @@ void vgt_fix_crc(uint8_t *buf, size_t len)
     vgt_put32(buf + 12, vgt_artifact_crc(buf, total));
 }
 
-int vgt_find_section(const uint8_t *buf, size_t len, uint32_t tag, uint32_t *off,
-                     uint32_t *size)
+int vgt_find_section(const uint8_t *buf, size_t len, uint32_t tag, uint32_t *off, uint32_t *size)
 {
     if (len < VGT_HEADER_SIZE)
         return -1;

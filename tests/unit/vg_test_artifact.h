@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VGT_MAGIC 0x414D4756u
+#define VGT_MAGIC       0x414D4756u
 #define VGT_HEADER_SIZE 32u
-#define VGT_ENTRY_SIZE 16u
+#define VGT_ENTRY_SIZE  16u
 #define VGT_TAG(a, b, c, d)                                                                        \
     ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
 #define VGT_PIPE VGT_TAG('P', 'I', 'P', 'E')
@@ -112,6 +112,5 @@ void vgt_fix_crc(uint8_t *buf, size_t len);
  * @brief Find the first table entry with @p tag.
  * @return its index (and *off, *size of the section), or -1.
  */
-int vgt_find_section(const uint8_t *buf, size_t len, uint32_t tag, uint32_t *off,
-                     uint32_t *size);
+int vgt_find_section(const uint8_t *buf, size_t len, uint32_t tag, uint32_t *off, uint32_t *size);
 #endif

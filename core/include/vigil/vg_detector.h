@@ -21,15 +21,15 @@
 
 /** What one pushed sample produced. Scores hold the latest completed window's values. */
 typedef struct {
-    float raw;         /**< unscaled score of the latest window (0 before the first) */
-    float score;       /**< raw / (raw + threshold), in [0, 1]; threshold maps to 0.5 */
-    uint8_t window;    /**< 1 if this sample completed a window */
-    uint8_t ready;     /**< 1 once any window has completed */
-    uint8_t over;      /**< latest window was over the threshold */
-    uint8_t anomaly;   /**< an event is open */
-    uint8_t event;     /**< vg_event_t transition caused by this sample */
-    uint8_t dropout;   /**< latest window failed the missing-sample policy */
-    uint8_t n_missing; /**< missing values in this sample */
+    float raw;           /**< unscaled score of the latest window (0 before the first) */
+    float score;         /**< raw / (raw + threshold), in [0, 1]; threshold maps to 0.5 */
+    uint8_t window;      /**< 1 if this sample completed a window */
+    uint8_t ready;       /**< 1 once any window has completed */
+    uint8_t over;        /**< latest window was over the threshold */
+    uint8_t anomaly;     /**< an event is open */
+    uint8_t event;       /**< vg_event_t transition caused by this sample */
+    uint8_t dropout;     /**< latest window failed the missing-sample policy */
+    uint8_t n_missing;   /**< missing values in this sample */
     uint8_t top_feature; /**< index of the feature contributing most to the latest window */
 } vg_result_t;
 
@@ -57,8 +57,7 @@ size_t vg_detector_arena_size(const vg_model_t *m);
  * @param[in]  arena vg_detector_arena_size(m) bytes, 4-aligned
  * @retval VG_OK, VG_ERR_ARG, VG_ERR_SIZE, VG_ERR_ALIGN
  */
-vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
-                             size_t arena_len);
+vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena, size_t arena_len);
 
 /** @brief Back to the state just after init (threshold kept). */
 void vg_detector_reset(vg_detector_t *d);

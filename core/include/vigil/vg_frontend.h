@@ -30,20 +30,20 @@ typedef struct {
 
 /** Bytes of arena a frontend needs (4-aligned): rings, missing flags, held values. */
 #define VG_FRONTEND_ARENA_SIZE(ch, win)                                                            \
-    ((size_t)(ch) * (win) * sizeof(float) + (size_t)(ch) * sizeof(float) +                        \
-     (((size_t)(ch) * (win) + (size_t)(ch) * 2u + 3u) & ~(size_t)3u))
+    ((size_t)(ch) * (win) * sizeof(float) + (size_t)(ch) * sizeof(float) +                         \
+     (((size_t)(ch) * (win) + (size_t)(ch)*2u + 3u) & ~(size_t)3u))
 
 typedef struct {
     vg_frontend_cfg_t cfg;
     float dt;
-    float *ring;          /* n_channels x window */
-    float *hold;          /* n_channels */
-    uint8_t *miss;        /* n_channels x window */
-    uint16_t *n_miss;     /* n_channels, missing samples currently in the ring */
-    uint32_t head;        /* ring index of the next write == oldest sample once full */
-    uint32_t filled;      /* samples in the ring, <= window */
-    uint32_t since;       /* samples since the last completed window */
-    uint8_t started;      /* a window has completed since reset */
+    float *ring;      /* n_channels x window */
+    float *hold;      /* n_channels */
+    uint8_t *miss;    /* n_channels x window */
+    uint16_t *n_miss; /* n_channels, missing samples currently in the ring */
+    uint32_t head;    /* ring index of the next write == oldest sample once full */
+    uint32_t filled;  /* samples in the ring, <= window */
+    uint32_t since;   /* samples since the last completed window */
+    uint8_t started;  /* a window has completed since reset */
 } vg_frontend_t;
 
 /** @brief VG_FRONTEND_ARENA_SIZE for a configuration. */

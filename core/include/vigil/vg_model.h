@@ -13,14 +13,14 @@
 #include "vg_opts.h"
 #include "vg_status.h"
 
-#define VG_MODEL_MAGIC 0x414D4756u /**< "VGMA" read as little-endian u32 */
-#define VG_MODEL_VERSION_MAJOR 1u
-#define VG_MODEL_VERSION_MINOR 0u
-#define VG_MODEL_HEADER_SIZE 32u
+#define VG_MODEL_MAGIC              0x414D4756u /**< "VGMA" read as little-endian u32 */
+#define VG_MODEL_VERSION_MAJOR      1u
+#define VG_MODEL_VERSION_MINOR      0u
+#define VG_MODEL_HEADER_SIZE        32u
 #define VG_MODEL_SECTION_ENTRY_SIZE 16u
-#define VG_MODEL_MAX_SECTIONS 16u
-#define VG_MODEL_CRC_OFFSET 12u /**< CRC-32 covers bytes [0, 12) then [16, total_size) */
-#define VG_MODEL_BODY_OFFSET 16u
+#define VG_MODEL_MAX_SECTIONS       16u
+#define VG_MODEL_CRC_OFFSET         12u /**< CRC-32 covers bytes [0, 12) then [16, total_size) */
+#define VG_MODEL_BODY_OFFSET        16u
 
 /** Section tags: four ASCII characters read as little-endian u32. */
 #define VG_TAG(a, b, c, d)                                                                         \
@@ -34,7 +34,7 @@
 #define VG_PIPE_FIXED_SIZE 16u
 /** Fixed part of the MODL section, before the kind-specific body. */
 #define VG_MODL_FIXED_SIZE 4u
-#define VG_DECI_SIZE 12u
+#define VG_DECI_SIZE       12u
 
 /** Model kinds (MODL.kind); never renumbered. */
 typedef enum {
@@ -47,12 +47,7 @@ typedef enum {
 typedef enum { VG_NORM_NONE = 0, VG_NORM_ZSCORE = 1, VG_NORM_MINMAX = 2 } vg_norm_kind_t;
 
 /** Activations of dense layers; never renumbered. */
-typedef enum {
-    VG_ACT_LINEAR = 0,
-    VG_ACT_RELU = 1,
-    VG_ACT_SIGMOID = 2,
-    VG_ACT_TANH = 3
-} vg_act_t;
+typedef enum { VG_ACT_LINEAR = 0, VG_ACT_RELU = 1, VG_ACT_SIGMOID = 2, VG_ACT_TANH = 3 } vg_act_t;
 
 /** One feature of the pipeline: which channel, which vg_feature_id_t. 4 bytes in the file. */
 typedef struct {
@@ -91,8 +86,8 @@ typedef struct {
     float sample_rate;
     uint16_t n_channels, window, hop, n_features;
     uint16_t norm_kind;
-    uint16_t max_missing_pm; /**< a window with more than this many per mille missing samples
-                                  is reported as a dropout */
+    uint16_t max_missing_pm;     /**< a window with more than this many per mille missing samples
+                                      is reported as a dropout */
     const vg_feat_desc_t *feats; /**< n_features entries */
     const float *norm;           /**< n_features pairs {offset, scale} */
     /* DECI */

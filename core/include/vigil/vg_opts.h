@@ -42,7 +42,8 @@
 #if VG_MAX_WINDOW > 65535
 #error "VG_MAX_WINDOW must fit the artifact's 16-bit window field"
 #endif
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "the Vigil core runs artifacts in place and needs a little-endian target"
 #endif
 
