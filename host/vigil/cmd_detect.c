@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "artifact.h"
 #include "cli.h"
@@ -25,7 +26,8 @@ static const char usage_text[] =
     "allowed (dropout policy, docs/detectors.md); time must not go backwards.\n"
     "\n"
     "  -m, --model MODEL   model artifact\n"
-    "  -i, --input FILE    input CSV; \"-\" reads standard input and writes each row at once\n"
+    "  -i, --input FILE    input CSV; \"-\" reads standard input; from stdin, a pipe, a FIFO or\n"
+    "                      a device each row is written as soon as it is decided\n"
     "  -o, --output FILE   output CSV (default: standard output)\n"
     "      --threshold T   override the model's raw threshold\n"
     "  -h, --help\n"
@@ -110,7 +112,9 @@ int vgh_cmd_detect(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: cannot write", out);
         goto done;
     }
-    int live = strcmp(in, "-") == 0;
+    /* Standard input, a pipe, a FIFO or a device: write each row as it is decided. */
+    struct stat st;
+    int live = strcmp(in, "-") == 0 || (stat(in, &st) == 0 && !S_ISREG(st.st_mode));
     size_t alen = vg_detector_arena_size(&mf.m);
     arena = malloc(alen);
     vg_detector_t d;

@@ -666,6 +666,17 @@ int vgh_cmd_train(int argc, char **argv)
                 vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --validate needs a 'label' column", o.validate);
             goto done;
         }
+        size_t anomalous = 0;
+        for (size_t i = 0; i < vd.n; i++)
+            anomalous += vd.label[i];
+        if (anomalous == 0) {
+            vgh_dataset_free(&vd);
+            free(bytes);
+            exit_code =
+                vgh_fail(CMD, VGH_EXIT_INPUT,
+                         "%s: --validate needs labelled anomalies (every label is 0)", o.validate);
+            goto done;
+        }
         vgh_run_t run;
         if (vgh_run_model(&pm, &vd, &run, err, sizeof err) != 0) {
             vgh_dataset_free(&vd);

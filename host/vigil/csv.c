@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Size of one fread() from a file; lines longer than this are assembled from chunks. */
 #define VGH_CSV_CHUNK 65536u
@@ -123,19 +124,23 @@ static int csv__read_line(vgh_csv_t *c, char *err, size_t errlen)
         if (c->srcpos == c->srclen) {
             if (c->fp == NULL || c->eof)
                 break;
-            errno = 0;
-            size_t n = fread(c->chunk, 1, VGH_CSV_CHUNK, c->fp);
+            /* read(), not fread(): on a pipe or terminal it returns what has arrived, so a
+             * live stream is parsed row by row instead of waiting for a full chunk. */
+            ssize_t n;
+            do {
+                n = read(fileno(c->fp), c->chunk, VGH_CSV_CHUNK);
+            } while (n < 0 && errno == EINTR);
+            if (n < 0) {
+                csv__err(err, errlen, "%s:%lu: read error: %s", c->name, c->lineno + 1,
+                         strerror(errno));
+                return -1;
+            }
             if (n == 0) {
-                if (ferror(c->fp)) {
-                    csv__err(err, errlen, "%s:%lu: read error: %s", c->name, c->lineno + 1,
-                             errno ? strerror(errno) : "unknown error");
-                    return -1;
-                }
                 c->eof = 1;
                 break;
             }
             c->src = c->chunk;
-            c->srclen = n;
+            c->srclen = (size_t)n;
             c->srcpos = 0;
         }
         const char *p = c->src + c->srcpos;
