@@ -52,4 +52,11 @@ assert i["kind"] == "autoencoder" and i["channels"] == ["value"], i
 PY
 $VIGIL features -m plain.vgm -i test.csv -o feats.csv
 head -1 feats.csv | grep -q "timestamp,value.std,value.slope,value.adiff,raw,label" && ok "features header" || bad "features header: $(head -1 feats.csv)"
+
+# eval --plots: the three figures, as PNG, through gnuplot.
+$VIGIL eval -m plain.vgm -i test.csv --plots plots > /dev/null 2>&1
+for f in signal errors roc; do
+  if [ "$(head -c 8 plots/$f.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] && [ "$(stat -c %s plots/$f.png)" -gt 5000 ]; then
+    ok "eval --plots wrote $f.png"; else bad "eval --plots: $f.png missing or not a PNG"; fi
+done
 finish
