@@ -134,7 +134,7 @@ int vgh_cmd_eval(int argc, char **argv)
     memset(&run, 0, sizeof run);
     vgh_event_t *ev = NULL;
     double *fpr = NULL, *tpr = NULL;
-    float *signal = NULL;
+    float *signal = NULL, *normal = NULL;
     if (!ds.has_label) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: no 'label' column to evaluate against", in);
         goto done;
@@ -286,7 +286,8 @@ int vgh_cmd_eval(int argc, char **argv)
     if (plots) {
         size_t npts = 0;
         signal = malloc(ds.n * sizeof(float) + 1);
-        if (!signal) {
+        normal = malloc(ds.n * sizeof(float) + 1);
+        if (!signal || !normal) {
             code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory for plots");
             goto done;
         }
@@ -297,12 +298,30 @@ int vgh_cmd_eval(int argc, char **argv)
             signal[i] = ds.x[i * ds.n_ch];
         char title[512];
         snprintf(title, sizeof title, "%s (%s) on %s", model, vgh_kind_name(mf.m.kind), in);
-        vgh_plot_input_t pi = {plots,     title,    ds.t,
-                               ds.n,      signal,   run.recon_feature >= 0 ? run.recon : NULL,
-                               run.raw,   run.pred, ds.label,
-                               threshold, fpr,      tpr,
-                               npts,      mt.auc,   NULL,
-                               0};
+        /* The "normal" histogram leaves out rows whose window still holds a labelled
+         * anomaly (label 0, but within one window after a labelled row). */
+        size_t nn = 0, since = SIZE_MAX;
+        for (size_t i = 0; i < ds.n; i++) {
+            since = ds.label[i] ? 0 : (since == SIZE_MAX ? since : since + 1);
+            if (!ds.label[i] && since > mf.m.window && isfinite(run.raw[i]))
+                normal[nn++] = run.raw[i];
+        }
+        vgh_plot_input_t pi = {.dir = plots,
+                               .title = title,
+                               .t = ds.t,
+                               .n = ds.n,
+                               .signal = signal,
+                               .recon = run.recon_feature >= 0 ? run.recon : NULL,
+                               .raw = run.raw,
+                               .pred = run.pred,
+                               .label = ds.label,
+                               .threshold = threshold,
+                               .fpr = fpr,
+                               .tpr = tpr,
+                               .n_roc = npts,
+                               .auc = mt.auc,
+                               .train_err = normal,
+                               .n_train_err = nn};
         if (vgh_plots_write(&pi, err, sizeof err) != 0) {
             code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
             goto done;
@@ -311,6 +330,7 @@ int vgh_cmd_eval(int argc, char **argv)
     }
 done:
     free(signal);
+    free(normal);
     free(fpr);
     free(tpr);
     free(ev);

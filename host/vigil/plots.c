@@ -526,7 +526,7 @@ static void plots__script_errors(FILE *f, const plots_ctx_t *c)
     fprintf(f,
             " using (($1+$2)/2):3:1:2:(ybase):($3 > 0 ? $3 : NaN) with boxxyerror "
             "fc rgb '" PLOTS_C_NORMAL "' title '%s'",
-            in->train_err ? "normal (training windows)" : "normal rows");
+            "normal rows");
     if (c->have_anom) {
         fputs(", \\\n     ", f);
         plots__quote_dat(f, c, DAT_HIST);

@@ -43,8 +43,8 @@ typedef struct {
     const double *tpr;      /**< NULL, or ROC true positive rates, length n_roc */
     size_t n_roc;           /**< ROC points; 0 draws an empty ROC panel with a note */
     double auc;             /**< ROC AUC shown in the key (NaN = "n/a") */
-    const float *train_err; /**< NULL, or training-window raw scores for the normal
-                                 histogram; NULL uses raw scores of rows with label 0 */
+    const float *train_err; /**< NULL, or the normal scores to histogram (e.g. label-0
+                                 rows away from anomalies); NULL uses every label-0 row */
     size_t n_train_err;     /**< length of train_err */
 } vgh_plot_input_t;
 
