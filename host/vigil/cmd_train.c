@@ -343,26 +343,24 @@ static int extract_windows(const vgh_dataset_t *ds, const vgh_artifact_spec_t *s
 static void fit_norm(const float *F, size_t m, vgh_artifact_spec_t *s)
 {
     for (uint16_t k = 0; k < s->n_features; k++) {
-        double mean = 0, m2 = 0, mn = INFINITY, mx = -INFINITY;
+        vg_welford_t w;
+        vg_welford_init(&w);
+        double mn = INFINITY, mx = -INFINITY;
         for (size_t i = 0; i < m; i++) {
             double v = F[i * s->n_features + k];
-            double d = v - mean;
-            mean += d / (double)(i + 1);
-            m2 += d * (v - mean);
-            if (v < mn)
-                mn = v;
-            if (v > mx)
-                mx = v;
+            vg_welford_add(&w, v);
+            mn = fmin(mn, v);
+            mx = fmax(mx, v);
         }
-        double sd = sqrt(m2 / (double)m);
+        double sd = sqrt(vg_welford_var(&w));
         /* A feature constant in training (a stuck test rig, a quantised sensor) would get
          * an infinite scale; floor the spread at 1e-3 of its magnitude (or 1e-6). */
-        double floor = fmax(1e-6, 1e-3 * fabs(mean));
+        double floor = fmax(1e-6, 1e-3 * fabs(w.mean));
         if (s->norm_kind == VG_NORM_MINMAX) {
             s->norm[2 * k] = (float)mn;
             s->norm[2 * k + 1] = (float)(1.0 / fmax(mx - mn, floor));
         } else {
-            s->norm[2 * k] = (float)mean;
+            s->norm[2 * k] = (float)w.mean;
             s->norm[2 * k + 1] = (float)(1.0 / fmax(sd, floor));
         }
     }
