@@ -6,6 +6,7 @@
 #include "vigil/vg_crc32.h"
 #include "vigil/vg_dense.h"
 #include "vigil/vg_features.h"
+#include "vigil/vg_forest.h"
 #include "vigil/vg_iforest.h"
 
 /* Header fields are read byte by byte (no alignment or endianness assumption); weight
@@ -197,6 +198,7 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
         return VG_OK;
     case VG_KIND_AUTOENCODER: return parse_ae(m, p, size);
     case VG_KIND_IFOREST: return parse_iforest(m, p, size);
+    case VG_KIND_FOREST: return vg_forest_parse(m, p, size);
     default: return VG_ERR_UNSUPPORTED;
     }
 }
@@ -277,6 +279,7 @@ uint32_t vg_model_param_count(const vg_model_t *m)
         return n;
     }
     case VG_KIND_IFOREST: return m->u.iforest.n_nodes;
+    case VG_KIND_FOREST: return m->u.forest.n_nodes;
     default: return 0;
     }
 }
@@ -329,6 +332,8 @@ void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *cont
     }
     if (m->kind == VG_KIND_IFOREST)
         r = vg_iforest_score(m, x);
+    if (m->kind == VG_KIND_FOREST)
+        (void)vg_forest_predict(m, x, NULL, &r);
     for (uint16_t i = 0; i < m->n_features; i++) {
         /* zscore: the score is the largest |z|; iforest: |z| shows which feature moved. */
         float a = fabsf(x[i]);

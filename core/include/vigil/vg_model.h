@@ -40,7 +40,8 @@
 typedef enum {
     VG_KIND_ZSCORE = 1,      /**< statistical baseline: max |z| over features */
     VG_KIND_AUTOENCODER = 2, /**< dense autoencoder: root-mean-square reconstruction error */
-    VG_KIND_IFOREST = 3      /**< isolation forest: 2^(-E[h]/c(psi)) */
+    VG_KIND_IFOREST = 3,     /**< isolation forest: 2^(-E[h]/c(psi)) */
+    VG_KIND_FOREST = 4       /**< random forest classifier: share of trees not voting normal */
 } vg_model_kind_t;
 
 /** Normalisation kinds (PIPE.norm_kind). Both are stored as (x - offset) * scale. */
@@ -77,6 +78,24 @@ typedef struct {
 } vg_itree_node_t;
 #define VG_ITREE_LEAF 0xFFFFu
 
+/**
+ * Decision-tree node of a random forest, 12 bytes, trees in pre-order (left child of node i is
+ * i + 1). Internal node: go left when x[feature] < value, else to node @c right (relative to
+ * the tree's first node, always > i). Leaf: feature == VG_TREE_LEAF, @c cls is the class the
+ * leaf votes for and @c value the share of its training samples of that class.
+ */
+typedef struct {
+    float value;
+    uint16_t feature;
+    uint16_t cls;
+    uint32_t right;
+} vg_tree_node_t;
+#define VG_TREE_LEAF 0xFFFFu
+/** Most classes a forest may vote for (class labels are 0..n_classes-1). */
+#ifndef VG_MAX_CLASSES
+#define VG_MAX_CLASSES 64
+#endif
+
 /** Parsed view of an artifact. Every pointer points into the caller's buffer. */
 typedef struct {
     const uint8_t *buf;
@@ -112,6 +131,14 @@ typedef struct {
             const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
             const vg_itree_node_t *nodes;
         } iforest;
+        struct {
+            uint16_t n_trees;
+            uint16_t n_classes;    /**< labels 0..n_classes-1 */
+            uint16_t normal_class; /**< the label meaning "no anomaly" */
+            uint32_t n_nodes;
+            const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
+            const vg_tree_node_t *nodes;
+        } forest;
     } u;
     /* META (optional; UTF-8 "key=value\n" lines, not NUL-terminated) */
     const char *meta;
