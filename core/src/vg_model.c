@@ -65,6 +65,8 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
     if (m->n_channels == 0 || m->window == 0 || m->hop == 0 || m->hop > m->window ||
         m->n_features == 0 || m->norm_kind > VG_NORM_MINMAX || m->max_missing_pm > 1000u)
         return VG_ERR_FORMAT;
+    if (m->wave.present && m->n_channels > 2)
+        return VG_ERR_FORMAT;
     if (m->n_channels > VG_MAX_CHANNELS || m->window > VG_MAX_WINDOW ||
         m->n_features > VG_MAX_FEATURES)
         return VG_ERR_UNSUPPORTED;
@@ -72,11 +74,41 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
         return VG_ERR_FORMAT;
     m->feats = (const vg_feat_desc_t *)(const void *)(s.p + VG_PIPE_FIXED_SIZE);
     m->norm = (const float *)(const void *)(s.p + VG_PIPE_FIXED_SIZE + 4u * m->n_features);
-    for (uint16_t k = 0; k < m->n_features; k++)
-        if (m->feats[k].channel >= m->n_channels || m->feats[k].feature >= VG_FEAT_COUNT)
+    for (uint16_t k = 0; k < m->n_features; k++) {
+        const vg_feat_desc_t *f = &m->feats[k];
+        if (m->wave.present) {
+            /* {quantity, aggregate}; current quantities need the current channel */
+            if (f->channel >= VG_WAVE_QTY_COUNT || f->feature >= VG_WAVE_AGG_COUNT ||
+                (f->channel >= VG_WAVE_QTY_FIRST_CURRENT && m->n_channels < 2))
+                return VG_ERR_FORMAT;
+        } else if (f->channel >= m->n_channels || f->feature >= VG_FEAT_COUNT) {
             return VG_ERR_FORMAT;
+        }
+    }
     if (!all_finite(m->norm, 2u * (size_t)m->n_features))
         return VG_ERR_FORMAT;
+    return VG_OK;
+}
+
+static vg_status_t parse_wave(vg_model_t *m, section_t s)
+{
+    if (s.size < VG_WAVE_FIXED_SIZE)
+        return VG_ERR_FORMAT;
+    m->wave.f_nominal = rdf32(s.p);
+    m->wave.scale = rdf32(s.p + 4);
+    m->wave.scale_i = rdf32(s.p + 8);
+    m->wave.max_harmonic = rd16(s.p + 12);
+    m->wave.n_sos = rd16(s.p + 14);
+    if (!(m->wave.f_nominal >= 40.0f && m->wave.f_nominal <= 100.0f) ||
+        !finite_pos(m->wave.scale) || !finite_pos(m->wave.scale_i) || m->wave.max_harmonic < 1 ||
+        m->wave.max_harmonic > 50 || m->wave.n_sos > 16)
+        return VG_ERR_FORMAT;
+    if (s.size != VG_WAVE_FIXED_SIZE + 20u * m->wave.n_sos)
+        return VG_ERR_FORMAT;
+    m->wave.sos = (const float *)(const void *)(s.p + VG_WAVE_FIXED_SIZE);
+    if (!all_finite(m->wave.sos, 5u * (size_t)m->wave.n_sos))
+        return VG_ERR_FORMAT;
+    m->wave.present = 1;
     return VG_OK;
 }
 
@@ -233,7 +265,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     if (table_end > total)
         return VG_ERR_FORMAT;
 
-    section_t pipe = {0, 0}, deci = {0, 0}, modl = {0, 0}, meta = {0, 0};
+    section_t pipe = {0, 0}, deci = {0, 0}, modl = {0, 0}, meta = {0, 0}, wave = {0, 0};
     for (uint32_t i = 0; i < ns; i++) {
         const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
         uint32_t tag = rd32(e), off = rd32(e + 4), size = rd32(e + 8);
@@ -243,6 +275,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
                          : tag == VG_SECT_DECI ? &deci
                          : tag == VG_SECT_MODL ? &modl
                          : tag == VG_SECT_META ? &meta
+                         : tag == VG_SECT_WAVE ? &wave
                                                : 0;
         if (!dst)
             continue; /* unknown sections are skipped: newer minor versions may add some */
@@ -258,6 +291,9 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     t.buf = b;
     t.size = total;
     t.version_minor = rd16(b + 6);
+    t.wave.present = 0;
+    if (wave.p)
+        VG_TRY(parse_wave(&t, wave));
     VG_TRY(parse_pipe(&t, pipe));
     VG_TRY(parse_deci(&t, deci));
     VG_TRY(parse_modl(&t, modl));

@@ -74,6 +74,8 @@ int vgh_colmap_resolve(const vgh_csv_t *c, const char *columns, char *const *req
     map->time_col = find_any(c, tnames, 3);
     map->label_col = find_any(c, lnames, 1);
     map->kind_col = find_any(c, knames, 1);
+    map->class_col = vgh_csv_find(c, "class");
+    map->segment_col = vgh_csv_find(c, "segment");
     if (required) {
         for (size_t i = 0; i < n_required; i++)
             if (add_channel(c, required[i], strlen(required[i]), map, err, errlen) != 0)
@@ -120,6 +122,43 @@ int vgh_rows_read(vgh_rows_t *r, const vgh_csv_t *c, vgh_row_t *row, char *err, 
 {
     const vgh_colmap_t *m = &r->map;
     double v;
+    row->segment = -1;
+    if (m->segment_col >= 0) {
+        const char *cell = vgh_csv_cell(c, (size_t)m->segment_col);
+        char *end;
+        long sg = strtol(cell, &end, 10);
+        if (end == cell || *end != '\0' || sg < 0) {
+            snprintf(err, errlen, "%s:%lu: column 'segment': '%.40s' is not a segment number",
+                     vgh_csv_name(c), vgh_csv_line(c), cell);
+            return -1;
+        }
+        if (r->index > 0 && sg != r->prev_segment) {
+            /* Rows of one waveform are contiguous and segments come in increasing order, so a
+             * reader can classify each segment as it ends, in constant memory. */
+            if (sg < r->prev_segment) {
+                snprintf(err, errlen,
+                         "%s:%lu: column 'segment': segment %ld after segment %ld; rows of "
+                         "each segment must be contiguous, segments in increasing order",
+                         vgh_csv_name(c), vgh_csv_line(c), sg, r->prev_segment);
+                return -1;
+            }
+            r->index = 0; /* time restarts with each segment */
+        }
+        r->prev_segment = sg;
+        row->segment = sg;
+    }
+    row->cls = 0;
+    if (m->class_col >= 0) {
+        const char *cell = vgh_csv_cell(c, (size_t)m->class_col);
+        char *end;
+        long cl = strtol(cell, &end, 10);
+        if (end == cell || *end != '\0' || cl < 0 || cl >= VG_MAX_CLASSES) {
+            snprintf(err, errlen, "%s:%lu: column 'class': '%.40s' is not a class number 0..%d",
+                     vgh_csv_name(c), vgh_csv_line(c), cell, VG_MAX_CLASSES - 1);
+            return -1;
+        }
+        row->cls = (uint16_t)cl;
+    }
     if (m->time_col >= 0) {
         if (vgh_csv_number(c, (size_t)m->time_col, &v, err, errlen) != 0)
             return -1;
@@ -200,7 +239,13 @@ static int grow(vgh_dataset_t *ds, size_t *cap)
     int *k = realloc(ds->kind, nc * sizeof *k);
     if (k)
         ds->kind = k;
-    if (!t || !x || !l || !k)
+    uint16_t *cl = realloc(ds->cls, nc * sizeof *cl);
+    if (cl)
+        ds->cls = cl;
+    long *sg = realloc(ds->segment, nc * sizeof *sg);
+    if (sg)
+        ds->segment = sg;
+    if (!t || !x || !l || !k || !cl || !sg)
         return -1;
     *cap = nc;
     return 0;
@@ -248,6 +293,8 @@ int vgh_dataset_load(const char *path, const char *columns, char *const *require
     ds->has_time = rows.map.time_col >= 0;
     ds->has_label = rows.map.label_col >= 0;
     ds->has_kind = rows.map.kind_col >= 0;
+    ds->has_class = rows.map.class_col >= 0;
+    ds->has_segment = rows.map.segment_col >= 0;
     ds->kind_names = malloc(sizeof(char *));
     if (ds->kind_names) {
         ds->kind_names[0] = strdup("normal");
@@ -272,6 +319,8 @@ int vgh_dataset_load(const char *path, const char *columns, char *const *require
             goto fail;
         }
         ds->kind[ds->n] = row.label ? k : 0;
+        ds->cls[ds->n] = row.cls;
+        ds->segment[ds->n] = row.segment;
         ds->n++;
     } while ((rc = vgh_csv_next(c, err, errlen)) == 1);
     if (rc < 0)
@@ -301,5 +350,7 @@ void vgh_dataset_free(vgh_dataset_t *ds)
     free(ds->x);
     free(ds->label);
     free(ds->kind);
+    free(ds->cls);
+    free(ds->segment);
     memset(ds, 0, sizeof *ds);
 }

@@ -19,6 +19,7 @@
 
 typedef struct {
     int time_col, label_col, kind_col; /* -1 when absent */
+    int class_col, segment_col;        /* -1 when absent */
     size_t n_ch;
     int ch_col[VG_MAX_CHANNELS];
 } vgh_colmap_t;
@@ -37,6 +38,8 @@ typedef struct {
     float x[VG_MAX_CHANNELS];
     uint8_t label;    /**< 0 without a label column */
     const char *kind; /**< "" without a kind column; valid until the next row */
+    uint16_t cls;     /**< `class` column (0 without one) */
+    long segment;     /**< `segment` column (-1 without one) */
 } vgh_row_t;
 
 /** Row reader state: remembers the previous timestamp to refuse time going backwards. */
@@ -45,6 +48,8 @@ typedef struct {
     double rate; /**< used when there is no time column */
     size_t index;
     double prev_t;
+    long prev_segment; /**< segment of the previous row */
+    long max_segment;  /**< highest segment seen: ids must not come back */
 } vgh_rows_t;
 
 /** @brief Parse the current CSV row into @p row, checking every field. */
@@ -62,6 +67,9 @@ typedef struct {
     char **kind_names;
     size_t n_kinds;
     double rate; /**< Hz: given, or the median sampling interval's inverse */
+    int has_class, has_segment;
+    uint16_t *cls; /**< `class` per row (power-quality class numbers; 0 without) */
+    long *segment; /**< `segment` per row (-1 without) */
 } vgh_dataset_t;
 
 /**

@@ -29,6 +29,14 @@
 #define VG_SECT_DECI VG_TAG('D', 'E', 'C', 'I')
 #define VG_SECT_MODL VG_TAG('M', 'O', 'D', 'L')
 #define VG_SECT_META VG_TAG('M', 'E', 'T', 'A')
+#define VG_SECT_WAVE VG_TAG('W', 'A', 'V', 'E')
+
+/** Fixed part of the WAVE section (waveform pipelines), before the band-pass sections. */
+#define VG_WAVE_FIXED_SIZE 16u
+/** Per-cycle quantities and aggregates a WAVE pipeline's features may name (vg_pq.h). */
+#define VG_WAVE_QTY_COUNT         21u
+#define VG_WAVE_AGG_COUNT         5u
+#define VG_WAVE_QTY_FIRST_CURRENT 16u
 
 /** Fixed part of the PIPE section, in bytes, before the feature table. */
 #define VG_PIPE_FIXED_SIZE 16u
@@ -140,6 +148,14 @@ typedef struct {
             const vg_tree_node_t *nodes;
         } forest;
     } u;
+    /* WAVE (optional): present for power-quality waveform pipelines. Then PIPE's window and
+     * hop count cycles and each feature is {u8 quantity, u8 aggregate} (vg_pq.h). */
+    struct {
+        uint8_t present;
+        uint16_t max_harmonic, n_sos;
+        float f_nominal, scale, scale_i;
+        const float *sos; /**< n_sos x {b0, b1, b2, a1, a2}: the fundamental band-pass */
+    } wave;
     /* META (optional; UTF-8 "key=value\n" lines, not NUL-terminated) */
     const char *meta;
     uint32_t meta_len;
