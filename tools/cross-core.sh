@@ -6,7 +6,7 @@ set -eu
 src=$1 out=${2:-/tmp/vigil-cross}
 command -v arm-none-eabi-gcc >/dev/null || { echo "arm-none-eabi-gcc not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"; exit 1; }
 mkdir -p "$out"
-allowed='^(memcpy|memset|__gnu_thumb1_[a-z0-9_]+|sqrtf|expf|exp2f|logf|tanhf|fabsf|__aeabi_[a-z0-9]+|__(add|sub|mul|div|lt|gt|le|ge|eq|ne|unord|fix|fixuns|float|floatun|extend|trunc)[a-z0-9]*)$'
+allowed='^(memcpy|memset|__gnu_thumb1_[a-z0-9_]+|sqrtf|expf|exp2f|logf|tanhf|fabsf|sinf|cosf|__aeabi_[a-z0-9]+|__(add|sub|mul|div|lt|gt|le|ge|eq|ne|unord|fix|fixuns|float|floatun|extend|trunc)[a-z0-9]*)$'
 status=0
 for cpu in cortex-m4 cortex-m0; do
   case $cpu in

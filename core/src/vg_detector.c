@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "vigil/vg_forest.h"
+
 /* Running variance floor, in normalised units (training variance = 1). */
 #define VG_ZSCORE_MIN_VAR 0.01f
 
@@ -13,11 +15,38 @@ static size_t det__floats(const vg_model_t *m)
     return 4u * nf + run;
 }
 
-size_t vg_detector_arena_size(const vg_model_t *m)
+static vg_pq_cfg_t det__pq_cfg(const vg_model_t *m)
 {
+    vg_pq_cfg_t c;
+    c.fs = m->sample_rate;
+    c.f_nominal = m->wave.f_nominal;
+    c.scale = m->wave.scale;
+    c.scale_i = m->wave.scale_i;
+    c.n_channels = m->n_channels;
+    c.window_cycles = m->window;
+    c.hop_cycles = m->hop;
+    c.max_harmonic = m->wave.max_harmonic;
+    c.n_features = m->n_features;
+    c.feats = m->feats;
+    c.sos = (const vg_biquad_t *)(const void *)m->wave.sos;
+    c.n_sos = m->wave.n_sos;
+    return c;
+}
+
+static size_t det__frontend_size(const vg_model_t *m)
+{
+    if (m->wave.present) {
+        vg_pq_cfg_t c = det__pq_cfg(m);
+        return vg_pq_arena_size(&c) + VG_PQ_COUNT * sizeof(float);
+    }
     vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
                              m->hop,         m->n_features, m->feats};
-    return vg_frontend_arena_size(&cfg) + det__floats(m) * sizeof(float) + vg_model_scratch_size(m);
+    return vg_frontend_arena_size(&cfg);
+}
+
+size_t vg_detector_arena_size(const vg_model_t *m)
+{
+    return det__frontend_size(m) + det__floats(m) * sizeof(float) + vg_model_scratch_size(m);
 }
 
 vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena, size_t arena_len)
@@ -28,10 +57,18 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
         return VG_ERR_ALIGN;
     if (arena_len < vg_detector_arena_size(m))
         return VG_ERR_SIZE;
-    vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
-                             m->hop,         m->n_features, m->feats};
-    size_t fe = vg_frontend_arena_size(&cfg);
-    VG_TRY(vg_frontend_init(&d->fe, &cfg, arena, fe));
+    size_t fe = det__frontend_size(m);
+    d->cycle = 0;
+    if (m->wave.present) {
+        vg_pq_cfg_t c = det__pq_cfg(m);
+        size_t pq = vg_pq_arena_size(&c);
+        VG_TRY(vg_pq_init(&d->fe.pq, &c, arena, pq));
+        d->cycle = (float *)(void *)((uint8_t *)arena + pq);
+    } else {
+        vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
+                                 m->hop,         m->n_features, m->feats};
+        VG_TRY(vg_frontend_init(&d->fe.win, &cfg, arena, fe));
+    }
     float *p = (float *)(void *)((uint8_t *)arena + fe);
     size_t nf = m->n_features;
     d->m = m;
@@ -49,7 +86,13 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
 void vg_detector_reset(vg_detector_t *d)
 {
     const vg_model_t *m = d->m;
-    vg_frontend_reset(&d->fe);
+    if (m->wave.present) {
+        vg_pq_reset(&d->fe.pq);
+        for (unsigned k = 0; k < VG_PQ_COUNT; k++)
+            d->cycle[k] = 0.0f;
+    } else {
+        vg_frontend_reset(&d->fe.win);
+    }
     vg_decision_init(&d->dec, m->open_after, m->close_after);
     for (uint16_t i = 0; i < m->n_features; i++) {
         d->feat[i] = 0.0f;
@@ -102,7 +145,17 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
     uint8_t done = 0;
     uint16_t missing_pm = 0;
     vg_result_t out = d->last;
-    out.n_missing = (uint8_t)vg_frontend_push(&d->fe, x, d->feat, &done, &missing_pm);
+    if (m->wave.present) {
+        uint8_t cycle = 0;
+        unsigned miss = 0;
+        for (uint16_t c = 0; c < m->n_channels; c++)
+            miss += !(fabsf(x[c]) <= VG_SAMPLE_ABS_MAX);
+        vg_pq_push(&d->fe.pq, x, d->feat, &done, &missing_pm, d->cycle, &cycle);
+        out.n_missing = (uint8_t)miss;
+        out.cycle = cycle;
+    } else {
+        out.n_missing = (uint8_t)vg_frontend_push(&d->fe.win, x, d->feat, &done, &missing_pm);
+    }
     out.window = done;
     out.event = VG_EVENT_NONE;
     if (done) {
@@ -117,6 +170,8 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
                 det__zscore_running(d, &raw);
             else
                 vg_model_score(m, d->xn, &raw, d->contrib, d->recon, d->scratch);
+            if (m->kind == VG_KIND_FOREST)
+                out.cls = vg_forest_predict(m, d->xn, 0, 0);
         }
         out.raw = raw;
         out.score = vg_score_unit(raw, d->threshold);
@@ -162,4 +217,9 @@ const float *vg_detector_contrib(const vg_detector_t *d)
 const float *vg_detector_recon(const vg_detector_t *d)
 {
     return d->recon;
+}
+
+const float *vg_detector_cycle(const vg_detector_t *d)
+{
+    return d->cycle;
 }

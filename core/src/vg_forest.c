@@ -1,18 +1,93 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder until the forest lands: refuses forest artifacts. Replaced by the real parser
- * and inference (docs/model-format.md, kind 4). */
+/* Random forest classifier (MODL kind 4): validation of the body in place, and inference.
+ * Layout: vg_forest.h and docs/model-format.md. */
 #include "vigil/vg_forest.h"
+
+#include <math.h>
+
+/* Counts and fields are read byte by byte (no alignment or endianness assumption); the root
+ * and node arrays are used in place (4-aligned: the MODL section is, and every offset inside
+ * the body is a multiple of 4). */
+static uint16_t forest__rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t forest__rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+#define FOREST__HEAD 12u
+
+/*
+ * One tree, nodes t[0..n). Termination proof: an internal node i has its left child at i + 1
+ * and its right child at right with i + 1 < right < n, so every step of a walk moves to a
+ * strictly larger index inside the tree and the walk ends at a leaf in fewer than n steps.
+ * Relative indices are u32 and n <= n_nodes < 2^32 / 12, so they always fit.
+ */
+static vg_status_t forest__check_tree(const vg_tree_node_t *t, uint32_t n, uint16_t n_features,
+                                      uint16_t n_classes)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const float v = t[i].value;
+        if (!(fabsf(v) <= 3.0e38f)) /* also NaN */
+            return VG_ERR_FORMAT;
+        if (t[i].feature == VG_TREE_LEAF) {
+            /* value is the share of the leaf's class: informative only, but a share */
+            if (t[i].cls >= n_classes || !(v >= 0.0f && v <= 1.0f))
+                return VG_ERR_FORMAT;
+            continue;
+        }
+        if (t[i].feature >= n_features || i + 1u >= n || t[i].right <= i + 1u || t[i].right >= n)
+            return VG_ERR_FORMAT;
+    }
+    return VG_OK;
+}
 
 vg_status_t vg_forest_parse(vg_model_t *m, const uint8_t *body, uint32_t size)
 {
-    (void)m;
-    (void)body;
-    (void)size;
-    return VG_ERR_UNSUPPORTED;
+    if (size < FOREST__HEAD)
+        return VG_ERR_FORMAT;
+    const uint16_t nt = forest__rd16(body);
+    const uint16_t nc = forest__rd16(body + 2);
+    const uint32_t nn = forest__rd32(body + 4);
+    const uint16_t normal = forest__rd16(body + 8);
+    if (nt == 0 || nc < 2 || nn == 0 || forest__rd16(body + 10) != 0)
+        return VG_ERR_FORMAT;
+    if (nt > VG_MAX_TREES || nc > VG_MAX_CLASSES)
+        return VG_ERR_UNSUPPORTED;
+    if (normal >= nc)
+        return VG_ERR_FORMAT;
+    /* size - 12 - 4 nt cannot wrap (checked first); the division keeps 12 nn from wrapping */
+    if (size - FOREST__HEAD < 4u * (uint32_t)nt)
+        return VG_ERR_FORMAT;
+    const uint32_t room = size - FOREST__HEAD - 4u * (uint32_t)nt;
+    if (nn > room / 12u || room != 12u * nn)
+        return VG_ERR_FORMAT;
+    const uint32_t *roots = (const uint32_t *)(const void *)(body + FOREST__HEAD);
+    const vg_tree_node_t *nodes =
+        (const vg_tree_node_t *)(const void *)(body + FOREST__HEAD + 4u * (uint32_t)nt);
+    if (roots[0] != 0)
+        return VG_ERR_FORMAT;
+    for (uint16_t t = 0; t < nt; t++) {
+        const uint32_t end = t + 1u < nt ? roots[t + 1u] : nn;
+        if (end <= roots[t] || end > nn)
+            return VG_ERR_FORMAT;
+        VG_TRY(forest__check_tree(nodes + roots[t], end - roots[t], m->n_features, nc));
+    }
+    m->u.forest.n_trees = nt;
+    m->u.forest.n_classes = nc;
+    m->u.forest.normal_class = normal;
+    m->u.forest.n_nodes = nn;
+    m->u.forest.roots = roots;
+    m->u.forest.nodes = nodes;
+    return VG_OK;
 }
 
 const vg_tree_node_t *vg_tree_leaf(const vg_tree_node_t *tree, const float *x)
 {
+    /* NaN compares false, so it goes right: the same rule as the isolation forest. */
     uint32_t i = 0;
     while (tree[i].feature != VG_TREE_LEAF)
         i = x[tree[i].feature] < tree[i].value ? i + 1u : tree[i].right;
@@ -21,10 +96,21 @@ const vg_tree_node_t *vg_tree_leaf(const vg_tree_node_t *tree, const float *x)
 
 uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes, float *p_anomaly)
 {
-    (void)m;
-    (void)x;
-    (void)votes;
+    uint16_t local[VG_MAX_CLASSES];
+    uint16_t *v = votes ? votes : local;
+    const uint16_t nc = m->u.forest.n_classes, nt = m->u.forest.n_trees;
+    const vg_tree_node_t *nodes = m->u.forest.nodes;
+    const uint32_t *roots = m->u.forest.roots;
+    for (uint16_t c = 0; c < nc; c++)
+        v[c] = 0;
+    for (uint16_t t = 0; t < nt; t++)
+        v[vg_tree_leaf(nodes + roots[t], x)->cls]++;
+    /* Strictly greater: on a tie the lowest label wins. nt <= VG_MAX_TREES fits u16. */
+    uint16_t best = 0;
+    for (uint16_t c = 1; c < nc; c++)
+        if (v[c] > v[best])
+            best = c;
     if (p_anomaly)
-        *p_anomaly = 0.0f;
-    return 0;
+        *p_anomaly = (float)(nt - v[m->u.forest.normal_class]) / (float)nt;
+    return best;
 }

@@ -37,6 +37,7 @@ const char *vgh_kind_name(unsigned kind)
     case VG_KIND_ZSCORE: return "zscore";
     case VG_KIND_AUTOENCODER: return "autoencoder";
     case VG_KIND_IFOREST: return "iforest";
+    case VG_KIND_FOREST: return "forest";
     default: return "unknown";
     }
 }
@@ -50,15 +51,26 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     case VG_KIND_ZSCORE: modl += 4u; break;
     case VG_KIND_AUTOENCODER: modl += 4u + 8u * s->n_layers + 4u * (uint32_t)s->n_params; break;
     case VG_KIND_IFOREST: modl += 12u + 4u * s->n_trees + 8u * s->n_nodes; break;
+    case VG_KIND_FOREST:
+        /* keeps 12 n_nodes (and the total size) from wrapping 32 bits */
+        if (s->rf_n_nodes > 0x0FFFFFFFu) {
+            snprintf(err, errlen, "forest of %u nodes is too large for one artifact",
+                     s->rf_n_nodes);
+            return -1;
+        }
+        modl += 12u + 4u * s->rf_n_trees + 12u * s->rf_n_nodes;
+        break;
     default: snprintf(err, errlen, "unknown model kind %u", s->kind); return -1;
     }
     uint32_t meta = s->meta ? (uint32_t)strlen(s->meta) : 0u;
-    uint32_t nsec = meta ? 4u : 3u;
+    uint32_t wave = s->wave ? VG_WAVE_FIXED_SIZE + 20u * s->n_sos : 0u;
+    uint32_t nsec = 3u + (meta ? 1u : 0u) + (wave ? 1u : 0u);
     uint32_t off_pipe = VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * nsec;
     uint32_t off_deci = align4(off_pipe + pipe);
     uint32_t off_modl = align4(off_deci + VG_DECI_SIZE);
     uint32_t off_meta = align4(off_modl + modl);
-    uint32_t total = align4(off_meta + meta);
+    uint32_t off_wave = align4(off_meta + meta);
+    uint32_t total = align4(off_wave + wave);
     uint8_t *b = calloc(1, total);
     if (!b) {
         snprintf(err, errlen, "out of memory building a %u-byte model", total);
@@ -69,9 +81,15 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     put16(b + 6, VG_MODEL_VERSION_MINOR);
     put32(b + 8, total);
     put32(b + 16, nsec);
-    const uint32_t tags[4] = {VG_SECT_PIPE, VG_SECT_DECI, VG_SECT_MODL, VG_SECT_META};
-    const uint32_t offs[4] = {off_pipe, off_deci, off_modl, off_meta};
-    const uint32_t sizes[4] = {pipe, VG_DECI_SIZE, modl, meta};
+    /* PIPE, DECI, MODL, then META and WAVE when present (older artifacts keep their bytes). */
+    uint32_t tags[5] = {VG_SECT_PIPE, VG_SECT_DECI, VG_SECT_MODL, VG_SECT_META, VG_SECT_WAVE};
+    uint32_t offs[5] = {off_pipe, off_deci, off_modl, off_meta, off_wave};
+    uint32_t sizes[5] = {pipe, VG_DECI_SIZE, modl, meta, wave};
+    if (!meta) {
+        tags[3] = tags[4];
+        offs[3] = offs[4];
+        sizes[3] = sizes[4];
+    }
     for (uint32_t i = 0; i < nsec; i++) {
         uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
         put32(e, tags[i]);
@@ -113,6 +131,20 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
         uint8_t *w = p + 4u + 8u * s->n_layers;
         for (size_t i = 0; i < s->n_params; i++)
             putf(w + 4u * i, s->params[i]);
+    } else if (s->kind == VG_KIND_FOREST) {
+        put16(p, s->rf_n_trees);
+        put16(p + 2, s->n_classes);
+        put32(p + 4, s->rf_n_nodes);
+        put16(p + 8, s->normal_class);
+        for (uint16_t t = 0; t < s->rf_n_trees; t++)
+            put32(p + 12u + 4u * t, s->rf_roots[t]);
+        uint8_t *nd = p + 12u + 4u * s->rf_n_trees;
+        for (uint32_t i = 0; i < s->rf_n_nodes; i++) {
+            putf(nd + 12u * i, s->rf_nodes[i].value);
+            put16(nd + 12u * i + 4u, s->rf_nodes[i].feature);
+            put16(nd + 12u * i + 6u, s->rf_nodes[i].cls);
+            put32(nd + 12u * i + 8u, s->rf_nodes[i].right);
+        }
     } else {
         put16(p, s->n_trees);
         put32(p + 4, s->n_nodes);
@@ -128,6 +160,20 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     }
     if (meta)
         memcpy(b + off_meta, s->meta, meta);
+    if (wave) {
+        uint8_t *w = b + off_wave;
+        putf(w, s->f_nominal);
+        putf(w + 4, s->wave_scale);
+        putf(w + 8, s->wave_scale_i);
+        put16(w + 12, s->max_harmonic);
+        put16(w + 14, s->n_sos);
+        for (uint16_t k = 0; k < s->n_sos; k++) {
+            const vg_biquad_t *q = &s->sos[k];
+            const float co[5] = {q->b0, q->b1, q->b2, q->a1, q->a2};
+            for (int j = 0; j < 5; j++)
+                putf(w + VG_WAVE_FIXED_SIZE + 20u * k + 4u * (unsigned)j, co[j]);
+        }
+    }
     put32(b + VG_MODEL_CRC_OFFSET, vg_model_crc(b, total));
 
     vg_model_t check;

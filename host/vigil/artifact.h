@@ -32,6 +32,19 @@ typedef struct {
     const uint32_t *roots;
     uint16_t n_trees;
     float c_norm;
+    /* random forest classifier (kind 4) */
+    const vg_tree_node_t *rf_nodes; /**< rf_n_nodes nodes, all trees in pre-order */
+    uint32_t rf_n_nodes;
+    const uint32_t *rf_roots; /**< rf_n_trees first-node indices, roots[0] = 0, ascending */
+    uint16_t rf_n_trees;
+    uint16_t n_classes;    /**< labels 0..n_classes-1 */
+    uint16_t normal_class; /**< the label meaning "no anomaly" */
+    /* waveform pipeline (WAVE section): PIPE window/hop count cycles, features are
+     * {quantity, aggregate} (vg_pq.h) */
+    int wave;
+    float f_nominal, wave_scale, wave_scale_i;
+    uint16_t max_harmonic, n_sos;
+    const vg_biquad_t *sos;
     /* metadata text, "key=value\n" lines */
     const char *meta;
 } vgh_artifact_spec_t;
@@ -66,6 +79,6 @@ void vgh_model_free(vgh_model_file_t *mf);
 /** @brief Value of META key @p key (copied into @p out, NUL-terminated); 0 if found, -1 not. */
 int vgh_meta_get(const vg_model_t *m, const char *key, char *out, size_t outlen);
 
-/** @brief Name of a model kind ("zscore", "autoencoder", "iforest") or "unknown". */
+/** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest") or "unknown". */
 const char *vgh_kind_name(unsigned kind);
 #endif

@@ -86,6 +86,10 @@ int vgh_cmd_detect(int argc, char **argv)
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    if (mf.m.wave.present) {
+        vgh_model_free(&mf);
+        return vgh_cmd_detect_pq(model, in, out);
+    }
     int code = VGH_EXIT_OK;
     vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);
     FILE *fo = NULL;

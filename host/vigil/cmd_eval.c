@@ -32,6 +32,9 @@ static const char usage_text[] =
     "      --json          machine-readable report on standard output\n"
     "      --plots DIR     write signal.png, errors.png and roc.png (gnuplot) into DIR\n"
     "      --threshold T   evaluate with this raw threshold instead of the model's\n"
+    "      --events        power-quality stream: event recall, false alarms per hour and class\n"
+    "                      accuracy per event (waveform models; snippets report accuracy,\n"
+    "                      macro-F1 and the confusion matrix without it)\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 ok, 1 bad input or model, 2 bad usage, 3 system error (e.g. no gnuplot).\n";
@@ -97,10 +100,11 @@ int vgh_cmd_eval(int argc, char **argv)
                                        {"json", no_argument, 0, 'j'},
                                        {"plots", required_argument, 0, 'p'},
                                        {"threshold", required_argument, 0, 't'},
+                                       {"events", no_argument, 0, 'e'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *model = NULL, *in = NULL, *plots = NULL;
-    int json = 0, c;
+    int json = 0, events = 0, c;
     double thr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:h", lo, NULL)) != -1) {
@@ -108,6 +112,7 @@ int vgh_cmd_eval(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'i': in = optarg; break;
         case 'j': json = 1; break;
+        case 'e': events = 1; break;
         case 'p': plots = optarg; break;
         case 't':
             if (vgh_opt_double(CMD, "--threshold", optarg, 1e-30, 1e30, &thr) != 0)
@@ -123,6 +128,10 @@ int vgh_cmd_eval(int argc, char **argv)
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    if (mf.m.wave.present) {
+        vgh_model_free(&mf);
+        return vgh_cmd_eval_pq(model, in, json, events);
+    }
     vgh_dataset_t ds;
     if (vgh_dataset_load(in, NULL, mf.channels, mf.m.n_channels, mf.m.sample_rate, &ds, err,
                          sizeof err) != 0) {

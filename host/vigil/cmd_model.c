@@ -71,9 +71,14 @@ int vgh_cmd_info(int argc, char **argv)
         for (uint16_t ch = 0; ch < m->n_channels; ch++)
             printf("%s\"%s\"", ch ? "," : "", mf.channels[ch]);
         printf("],\"window\":%u,\"hop\":%u,\"features\":[", m->window, m->hop);
-        for (uint16_t k = 0; k < m->n_features; k++)
-            printf("%s\"%s.%s\"", k ? "," : "", mf.channels[m->feats[k].channel],
-                   vg_feature_name(m->feats[k].feature));
+        for (uint16_t k = 0; k < m->n_features; k++) {
+            if (m->wave.present)
+                printf("%s\"%s.%s\"", k ? "," : "", vg_pq_qty_name(m->feats[k].channel),
+                       vg_pq_agg_name(m->feats[k].feature));
+            else
+                printf("%s\"%s.%s\"", k ? "," : "", mf.channels[m->feats[k].channel],
+                       vg_feature_name(m->feats[k].feature));
+        }
         printf("],\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
                "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
@@ -90,11 +95,24 @@ int vgh_cmd_info(int argc, char **argv)
     for (uint16_t ch = 0; ch < m->n_channels; ch++)
         printf("%s%s", ch ? ", " : "", mf.channels[ch]);
     printf("\nsample rate:  %g Hz\n", (double)m->sample_rate);
-    printf("window:       %u samples (%g s), hop %u (%g s)\n", m->window,
-           m->window / (double)m->sample_rate, m->hop, m->hop / (double)m->sample_rate);
-    printf("features:     %u:", m->n_features);
-    for (uint16_t k = 0; k < m->n_features; k++)
-        printf(" %s.%s", mf.channels[m->feats[k].channel], vg_feature_name(m->feats[k].feature));
+    if (m->wave.present) {
+        printf("waveform:     %g Hz nominal, %u samples per cycle, harmonics to %u, %u band-pass "
+               "sections\n",
+               (double)m->wave.f_nominal, (unsigned)(m->sample_rate / m->wave.f_nominal + 0.5f),
+               m->wave.max_harmonic, m->wave.n_sos);
+        printf("window:       %u cycles, hop %u cycles\n", m->window, m->hop);
+        printf("features:     %u:", m->n_features);
+        for (uint16_t k = 0; k < m->n_features; k++)
+            printf(" %s.%s", vg_pq_qty_name(m->feats[k].channel),
+                   vg_pq_agg_name(m->feats[k].feature));
+    } else {
+        printf("window:       %u samples (%g s), hop %u (%g s)\n", m->window,
+               m->window / (double)m->sample_rate, m->hop, m->hop / (double)m->sample_rate);
+        printf("features:     %u:", m->n_features);
+        for (uint16_t k = 0; k < m->n_features; k++)
+            printf(" %s.%s", mf.channels[m->feats[k].channel],
+                   vg_feature_name(m->feats[k].feature));
+    }
     printf("\nnormalise:    %s\n", norm_name(m->norm_kind));
     if (m->kind == VG_KIND_AUTOENCODER) {
         printf("network:      %u", m->u.ae.layers[0].n_in);
@@ -104,6 +122,10 @@ int vgh_cmd_info(int argc, char **argv)
     } else if (m->kind == VG_KIND_IFOREST) {
         printf("forest:       %u trees, %u nodes, c(psi) %.4g\n", m->u.iforest.n_trees,
                m->u.iforest.n_nodes, (double)m->u.iforest.c_norm);
+    } else if (m->kind == VG_KIND_FOREST) {
+        printf("forest:       %u trees, %u nodes, %u classes (normal class %u)\n",
+               m->u.forest.n_trees, m->u.forest.n_nodes, m->u.forest.n_classes,
+               m->u.forest.normal_class);
     } else {
         printf("baseline:     max |z| over features, running EWMA alpha %g\n",
                (double)m->u.zscore.alpha);

@@ -11,6 +11,8 @@
 
 static const char usage_text[] =
     "Usage: vigil simulate temperature -o FILE.csv [options]\n"
+    "       vigil simulate power -o FILE.csv --mode snippets|stream [options]\n"
+    "         (power-quality waveforms; see 'vigil simulate power --help')\n"
     "\n"
     "Normal temperature around a set point (slow daily cycle, slow wander, sensor noise) with\n"
     "labelled anomalies. Columns: timestamp,value,label,kind (label 1 inside an anomaly, kind\n"
@@ -39,8 +41,10 @@ int vgh_cmd_simulate(int argc, char **argv)
         }
         return vgh_usage(CMD, "name the sensor to simulate: temperature");
     }
+    if (strcmp(argv[1], "power") == 0)
+        return vgh_cmd_simulate_power(argc - 1, argv + 1);
     if (strcmp(argv[1], "temperature") != 0)
-        return vgh_usage(CMD, "unknown sensor '%s' (temperature)", argv[1]);
+        return vgh_usage(CMD, "unknown sensor '%s' (temperature, power)", argv[1]);
     enum { O_MIN = 256, O_RATE, O_SEED, O_ANOM, O_EVENTS, O_SET, O_AMP, O_NOISE };
     static const struct option lo[] = {{"output", required_argument, 0, 'o'},
                                        {"minutes", required_argument, 0, O_MIN},

@@ -43,7 +43,8 @@ static const char usage_text[] =
     "      --max-missing F     share of missing samples a window may hold before it is\n"
     "                          reported as a dropout (default 0.1)\n"
     "Model:\n"
-    "  -k, --kind KIND         autoencoder, zscore or iforest\n"
+    "  -k, --kind KIND         autoencoder, zscore or iforest (forest: waveforms, see\n"
+    "                          `vigil train --kind forest --help`)\n"
     "      --hidden A,B,C      autoencoder hidden widths (default 2d,d/2,2d for d features)\n"
     "      --activation NAME   hidden activation: relu, tanh, sigmoid (default relu)\n"
     "      --epochs E          autoencoder epochs (default 200)\n"
@@ -459,6 +460,14 @@ static float tune_on_validation(const vgh_run_t *run, const vgh_dataset_t *vd,
 
 int vgh_cmd_train(int argc, char **argv)
 {
+    /* Random forests learn from labelled waveforms: their own options (cmd_pq.c). */
+    for (int a = 1; a + 1 < argc; a++)
+        if ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) &&
+            strcmp(argv[a + 1], "forest") == 0)
+            return vgh_cmd_train_forest(argc, argv);
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--kind=forest") == 0)
+            return vgh_cmd_train_forest(argc, argv);
     train_opts_t o;
     int rc = parse_opts(argc, argv, &o);
     if (rc != 0)

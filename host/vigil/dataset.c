@@ -202,26 +202,46 @@ int vgh_rows_read(vgh_rows_t *r, const vgh_csv_t *c, vgh_row_t *row, char *err, 
 
 double vgh_infer_rate(const double *t, size_t n)
 {
+    /* The median interval first (robust to gaps), then the rate over the longest run of
+     * intervals within 25 % of it: timestamps printed with few decimals (6400 Hz as
+     * 0.000156 s steps) round each interval, but not a run of thousands of them. */
     size_t m = n > 10001 ? 10001 : n;
     double *d = malloc(sizeof(double) * (m ? m : 1));
     size_t k = 0;
     for (size_t i = 1; d && i < m; i++)
         if (t[i] > t[i - 1])
             d[k++] = t[i] - t[i - 1];
-    double rate = 0;
-    if (k) {
-        /* nth_element by a simple sort: k <= 10000 */
-        for (size_t i = 1; i < k; i++) {
-            double x = d[i];
-            size_t j = i;
-            for (; j > 0 && d[j - 1] > x; j--)
-                d[j] = d[j - 1];
-            d[j] = x;
-        }
-        rate = 1.0 / d[k / 2];
+    if (!k) {
+        free(d);
+        return 0;
     }
+    for (size_t i = 1; i < k; i++) {
+        double x = d[i];
+        size_t j = i;
+        for (; j > 0 && d[j - 1] > x; j--)
+            d[j] = d[j - 1];
+        d[j] = x;
+    }
+    double med = d[k / 2];
     free(d);
-    return rate;
+    size_t best_len = 0, run = 0, start = 0, best_start = 0;
+    for (size_t i = 1; i < m; i++) {
+        double dt = t[i] - t[i - 1];
+        if (fabs(dt - med) <= 0.25 * med) {
+            if (run == 0)
+                start = i - 1;
+            run++;
+            if (run > best_len) {
+                best_len = run;
+                best_start = start;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    if (best_len < 2)
+        return 1.0 / med;
+    return (double)best_len / (t[best_start + best_len] - t[best_start]);
 }
 
 static int grow(vgh_dataset_t *ds, size_t *cap)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/vg_forest.h"
 #include "vigil/vigil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -87,6 +88,31 @@ static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
         CHECK(inside(m->u.iforest.nodes, 8u * (size_t)m->u.iforest.n_nodes, buf, hi));
         CHECK(vg_model_param_count(m) == m->u.iforest.n_nodes);
         break;
+    case VG_KIND_FOREST: {
+        const uint16_t nt = m->u.forest.n_trees, nc = m->u.forest.n_classes;
+        CHECK(nt >= 1 && nt <= VG_MAX_TREES && nc >= 2 && nc <= VG_MAX_CLASSES);
+        CHECK(m->u.forest.normal_class < nc);
+        CHECK(inside(m->u.forest.roots, 4u * nt, buf, hi));
+        CHECK(inside(m->u.forest.nodes, 12u * (size_t)m->u.forest.n_nodes, buf, hi));
+        CHECK(vg_model_param_count(m) == m->u.forest.n_nodes);
+        /* votes add up to the tree count, the winner has the most, p_anomaly is a share */
+        float x[VG_MAX_FEATURES];
+        for (int pass = 0; pass < 3; pass++) {
+            for (unsigned k = 0; k < m->n_features; k++)
+                x[k] = pass == 0 ? 0.0f : pass == 1 ? NAN : (float)((int)(k % 5u) - 2) * 0.7f;
+            uint16_t votes[VG_MAX_CLASSES];
+            float p = -1.0f;
+            const uint16_t c = vg_forest_predict(m, x, votes, &p);
+            unsigned sum = 0;
+            for (unsigned k = 0; k < nc; k++) {
+                sum += votes[k];
+                CHECK(votes[k] < votes[c] || (votes[k] == votes[c] && k >= c));
+            }
+            CHECK(c < nc && sum == nt && p >= 0.0f && p <= 1.0f);
+            CHECK(vg_forest_predict(m, x, NULL, NULL) == c);
+        }
+        break;
+    }
     default: abort();
     }
 }

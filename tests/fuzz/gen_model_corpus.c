@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writes the seed corpus of tests/fuzz/fuzz_model.c: valid artifacts of each model kind
- * (z-score, autoencoder, isolation forest) and a few invalid ones, built byte by byte with
- * tests/unit/vg_test_artifact.c and checked against vg_model_parse().
+ * (z-score, autoencoder, isolation forest, random forest) and a few invalid ones, built byte by
+ * byte with tests/unit/vg_test_artifact.c and checked against vg_model_parse().
  *
  *   gcc -std=c11 -Wall -Wextra -Icore/include -Itests/unit tests/fuzz/gen_model_corpus.c \
  *       tests/unit/vg_test_artifact.c core/src/vg_*.c -lm -o /tmp/gen_model_corpus &&
@@ -217,6 +217,76 @@ static void gen_iforest(void)
     emit("f07_sixty_trees", forest(&p, 60, 5), 1);
 }
 
+static vgt_tnode_t g_tnodes[16384];
+
+/* Random pre-order classifier tree rooted at g_tnodes[root], leaves voting < nc. */
+static void ctree(uint32_t root, uint32_t *cur, unsigned depth, unsigned max_depth, uint16_t nf,
+                  uint16_t nc)
+{
+    uint32_t i = (*cur)++;
+    if (depth >= max_depth || (depth > 0 && rnd() % 4 == 0)) {
+        g_tnodes[i].value = rndf(0.2f, 1.0f);
+        g_tnodes[i].feature = 0xFFFF;
+        g_tnodes[i].cls = (uint16_t)(rnd() % nc);
+        g_tnodes[i].right = 0;
+        return;
+    }
+    g_tnodes[i].value = rndf(-2.0f, 2.0f);
+    g_tnodes[i].feature = (uint16_t)(rnd() % nf);
+    g_tnodes[i].cls = 0;
+    ctree(root, cur, depth + 1, max_depth, nf, nc);
+    g_tnodes[i].right = *cur - root;
+    ctree(root, cur, depth + 1, max_depth, nf, nc);
+}
+
+static size_t rforest(vgt_pipe_t *p, uint16_t nt, unsigned max_depth, uint16_t nc, uint16_t normal)
+{
+    uint32_t cur = 0;
+    for (uint16_t t = 0; t < nt; t++) {
+        g_roots[t] = cur;
+        ctree(cur, &cur, 0, max_depth, p->n_features, nc);
+    }
+    const vgt_forest_t f = {nt, nc, normal, 0, cur, g_roots, g_tnodes};
+    return vgt_build_forest(art.b, CAP, p, &f);
+}
+
+/* Random forests (kind 4). Written after the others so their bytes do not change. */
+static void gen_rforest(void)
+{
+    vgt_pipe_t p = pipe_of(1.0f, 1, 4, 2, 1, 1, 0, 0.5f);
+    const uint32_t r0[] = {0};
+    const vgt_tnode_t leaf[] = {{1.0f, 0xFFFF, 1, 0}};
+    vgt_forest_t f = {1, 2, 0, 0, 1, r0, leaf};
+    emit("r01_single_leaf", vgt_build_forest(art.b, CAP, &p, &f), 1);
+    p = pipe_of(1.0f, 1, 3, 1, 3, 1, 0, 0.5f);
+    const uint32_t r1[] = {0, 3};
+    const vgt_tnode_t n1[] = {
+        {0.5f, 0, 0, 2}, {1.0f, 0xFFFF, 0, 0}, {0.75f, 0xFFFF, 2, 0}, {0.0f, 1, 0, 4},
+        {1.0f, 2, 0, 3}, {0.6f, 0xFFFF, 1, 0}, {0.9f, 0xFFFF, 2, 0},  {0.5f, 0xFFFF, 0, 0},
+    };
+    f = (vgt_forest_t){2, 3, 0, 0, 8, r1, n1};
+    emit("r02_two_trees", vgt_build_forest(art.b, CAP, &p, &f), 1);
+    p = pipe_of(1.0f, 2, 10, 5, 4, 1, 1, 0.5f);
+    emit("r03_ten_trees_5_classes", rforest(&p, 10, 5, 5, 0), 1);
+    p = pipe_of(0.2f, 3, 20, 4, 12, 0, 1, 0.6f);
+    emit("r04_fifty_trees_29_classes", rforest(&p, 50, 6, 29, 3), 1);
+    p = pipe_of(1.0f, 1, 8, 8, 2, 3, 0, 0.5f);
+    emit("r05_deep_tree", rforest(&p, 1, 14, 2, 1), 1);
+    p = pipe_of(1.0f, 4, 16, 16, 8, 0, 1, 0.4f);
+    p.meta = "created_by=gen_model_corpus\nclasses=64\n";
+    emit("r06_meta_64_classes", rforest(&p, 20, 5, VG_MAX_CLASSES, 63), 1);
+    /* invalid behind a valid CRC: a leaf class >= n_classes, a right child backwards */
+    p = pipe_of(1.0f, 1, 3, 1, 3, 1, 0, 0.5f);
+    vgt_tnode_t bad[8];
+    memcpy(bad, n1, sizeof bad);
+    bad[6].cls = 3;
+    f = (vgt_forest_t){2, 3, 0, 0, 8, r1, bad};
+    emit("x12_forest_leaf_class", vgt_build_forest(art.b, CAP, &p, &f), 0);
+    memcpy(bad, n1, sizeof bad);
+    bad[4].right = 1;
+    emit("x13_forest_right_backwards", vgt_build_forest(art.b, CAP, &p, &f), 0);
+}
+
 static void gen_invalid(void)
 {
     vgt_pipe_t p = pipe_of(10.0f, 2, 8, 4, 3, 1, 1, 3.0f);
@@ -271,6 +341,7 @@ int main(int argc, char **argv)
     gen_ae();
     gen_iforest();
     gen_invalid();
+    gen_rforest();
     printf("%u valid, %u invalid artifacts in %s\n", n_valid, n_invalid, out_dir);
     return 0;
 }

@@ -268,6 +268,27 @@ void vgt_put_modl_iforest(vgt_writer_t *w, uint16_t n_trees, const uint32_t *roo
     vgt_section_end(w);
 }
 
+void vgt_put_modl_forest(vgt_writer_t *w, const vgt_forest_t *f)
+{
+    vgt_section_begin(w, VGT_MODL);
+    vgt_w16(w, 4);
+    vgt_w16(w, 0);
+    vgt_w16(w, f->n_trees);
+    vgt_w16(w, f->n_classes);
+    vgt_w32(w, f->n_nodes);
+    vgt_w16(w, f->normal_class);
+    vgt_w16(w, f->reserved);
+    for (unsigned t = 0; t < f->n_trees; t++)
+        vgt_w32(w, f->roots[t]);
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        vgt_wf(w, f->nodes[i].value);
+        vgt_w16(w, f->nodes[i].feature);
+        vgt_w16(w, f->nodes[i].cls);
+        vgt_w32(w, f->nodes[i].right);
+    }
+    vgt_section_end(w);
+}
+
 static void w__common(vgt_writer_t *w, uint8_t *buf, size_t cap, const vgt_pipe_t *p)
 {
     vgt_begin(w, buf, cap, p->meta ? 4u : 3u);
@@ -306,6 +327,14 @@ size_t vgt_build_iforest(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t
     vgt_writer_t w;
     w__common(&w, buf, cap, p);
     vgt_put_modl_iforest(&w, n_trees, roots, n_nodes, nodes, c_norm);
+    return w__finish(&w, p);
+}
+
+size_t vgt_build_forest(uint8_t *buf, size_t cap, const vgt_pipe_t *p, const vgt_forest_t *f)
+{
+    vgt_writer_t w;
+    w__common(&w, buf, cap, p);
+    vgt_put_modl_forest(&w, f);
     return w__finish(&w, p);
 }
 

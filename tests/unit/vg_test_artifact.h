@@ -52,6 +52,21 @@ typedef struct {
     uint16_t feature, right; /**< feature 0xFFFF = leaf */
 } vgt_node_t;
 
+/** Random-forest node as written (12 bytes): feature 0xFFFF = leaf voting for @c cls. */
+typedef struct {
+    float value;
+    uint16_t feature, cls;
+    uint32_t right;
+} vgt_tnode_t;
+
+/** Random-forest MODL fields (kind 4). */
+typedef struct {
+    uint16_t n_trees, n_classes, normal_class, reserved;
+    uint32_t n_nodes;
+    const uint32_t *roots;    /**< n_trees */
+    const vgt_tnode_t *nodes; /**< n_nodes */
+} vgt_forest_t;
+
 typedef struct {
     uint8_t *buf;
     size_t cap, len;
@@ -96,6 +111,7 @@ void vgt_put_modl_ae(vgt_writer_t *w, uint16_t n_layers, const vgt_layer_t *laye
                      const float *params);
 void vgt_put_modl_iforest(vgt_writer_t *w, uint16_t n_trees, const uint32_t *roots,
                           uint32_t n_nodes, const vgt_node_t *nodes, float c_norm);
+void vgt_put_modl_forest(vgt_writer_t *w, const vgt_forest_t *f);
 uint32_t vgt_ae_param_count(uint16_t n_layers, const vgt_layer_t *layers);
 
 /** Complete artifacts: sections PIPE, DECI, MODL, then META when p->meta. Total or 0. */
@@ -105,6 +121,7 @@ size_t vgt_build_ae(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_la
 size_t vgt_build_iforest(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_trees,
                          const uint32_t *roots, uint32_t n_nodes, const vgt_node_t *nodes,
                          float c_norm);
+size_t vgt_build_forest(uint8_t *buf, size_t cap, const vgt_pipe_t *p, const vgt_forest_t *f);
 
 /** @brief Recompute the CRC field after editing bytes (total from the header, clamped). */
 void vgt_fix_crc(uint8_t *buf, size_t len);

@@ -17,6 +17,7 @@
 #include "vg_decision.h"
 #include "vg_frontend.h"
 #include "vg_model.h"
+#include "vg_pq.h"
 #include "vg_status.h"
 
 /** What one pushed sample produced. Scores hold the latest completed window's values. */
@@ -31,11 +32,17 @@ typedef struct {
     uint8_t dropout;     /**< latest window failed the missing-sample policy */
     uint8_t n_missing;   /**< missing values in this sample */
     uint8_t top_feature; /**< index of the feature contributing most to the latest window */
+    uint8_t cycle;       /**< WAVE pipelines: 1 if this sample completed a cycle */
+    uint8_t reserved;    /**< 0; keeps the struct free of padding */
+    uint16_t cls;        /**< forests: class voted for the latest window (0 otherwise) */
 } vg_result_t;
 
 typedef struct {
     const vg_model_t *m;
-    vg_frontend_t fe;
+    union {
+        vg_frontend_t win; /* slow sensors: windows of samples */
+        vg_pq_t pq;        /* WAVE pipelines: windows of cycles */
+    } fe;
     vg_decision_t dec;
     float threshold;
     float *feat;    /* n_features raw features of the latest window */
@@ -44,6 +51,7 @@ typedef struct {
     float *recon;   /* n_features */
     float *run;     /* zscore baseline: n_features {mean, var} pairs when alpha > 0 */
     float *scratch; /* vg_model_scratch_size() */
+    float *cycle;   /* WAVE pipelines: VG_PQ_COUNT quantities of the last cycle */
     vg_result_t last;
 } vg_detector_t;
 
@@ -77,4 +85,6 @@ const float *vg_detector_features(const vg_detector_t *d);
 const float *vg_detector_normalised(const vg_detector_t *d);
 const float *vg_detector_contrib(const vg_detector_t *d);
 const float *vg_detector_recon(const vg_detector_t *d);
+/** @brief WAVE pipelines: the last completed cycle's VG_PQ_COUNT quantities (NULL otherwise). */
+const float *vg_detector_cycle(const vg_detector_t *d);
 #endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file vg_pq.h
+ * @brief Power-quality frontend: per-cycle quantities of a voltage (and optional current)
+ *        waveform, aggregated over a sliding window of whole cycles, in constant memory.
+ *
+ * The stream is cut into frames of one nominal cycle, N = round(fs / f_nominal) samples.
+ * At each half-frame boundary the one-cycle RMS is refreshed (IEC 61000-4-30 Urms(1/2)).
+ * At each frame end the per-cycle quantities below are computed from the frame: harmonic
+ * magnitudes by Goertzel at h x f_nominal (IEC 61000-4-7 harmonic order h, up to
+ * max_harmonic and Nyquist), THD relative to the fundamental, the non-harmonic residual,
+ * peak, crest factor, largest sample-to-sample step, skewness, kurtosis; the frequency from
+ * linearly interpolated positive zero crossings of the band-passed fundamental; and, with a
+ * current channel, active, reactive and apparent power and power factor. Samples are
+ * multiplied by @c scale first (to per-unit). Once @c window_cycles frames are held, every
+ * @c hop_cycles frames a window completes and each configured feature, an aggregate (min,
+ * max, mean, sd, range) of one per-cycle quantity over the window, is written.
+ */
+#ifndef VG_PQ_H
+#define VG_PQ_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vg_model.h"
+#include "vg_sos.h"
+#include "vg_status.h"
+
+/** Per-cycle quantities (stored in artifacts: never renumbered). */
+typedef enum {
+    VG_PQ_RMS = 0,      /**< RMS over the cycle */
+    VG_PQ_HRMS_MIN = 1, /**< smaller of the cycle's two half-cycle-refreshed one-cycle RMS */
+    VG_PQ_HRMS_MAX = 2, /**< larger of them */
+    VG_PQ_PEAK = 3,     /**< largest |v| */
+    VG_PQ_CREST = 4,    /**< peak / RMS */
+    VG_PQ_FREQ = 5,     /**< Hz, from zero crossings of the band-passed fundamental */
+    VG_PQ_H1 = 6,       /**< fundamental amplitude (peak) */
+    VG_PQ_THD = 7,      /**< sqrt(sum_{h>=2} Y_h^2) / Y_1 */
+    VG_PQ_H3 = 8,       /**< Y_3 / Y_1 */
+    VG_PQ_H5 = 9,       /**< Y_5 / Y_1 */
+    VG_PQ_H7 = 10,      /**< Y_7 / Y_1 */
+    VG_PQ_RESID = 11,   /**< RMS not explained by harmonics 1..H, relative to the fundamental RMS */
+    VG_PQ_DMAX = 12,    /**< largest |v[n] - v[n-1]| */
+    VG_PQ_SKEW = 13,    /**< sample skewness */
+    VG_PQ_KURT = 14,    /**< sample kurtosis (3 for Gaussian, 1.5 for a sine) */
+    VG_PQ_HF = 15,      /**< sqrt(sum_{h=8..18} Y_h^2) / Y_1: 400-900 Hz at 50 Hz */
+    VG_PQ_IRMS = 16,    /**< current RMS (current channel) */
+    VG_PQ_P = 17,       /**< active power, mean of v i */
+    VG_PQ_Q = 18,       /**< reactive power sqrt(S^2 - P^2) */
+    VG_PQ_S = 19,       /**< apparent power Vrms Irms */
+    VG_PQ_PF = 20,      /**< power factor P / S */
+    VG_PQ_COUNT = 21
+} vg_pq_qty_t;
+
+/** Aggregates of a quantity over the window (stored in artifacts: never renumbered). */
+typedef enum {
+    VG_AGG_MIN = 0,
+    VG_AGG_MAX = 1,
+    VG_AGG_MEAN = 2,
+    VG_AGG_SD = 3,
+    VG_AGG_RANGE = 4,
+    VG_AGG_COUNT = 5
+} vg_pq_agg_t;
+
+/** Floats per cycle in the window ring: the quantities, then the cycle's missing samples. */
+#define VG_PQ_STRIDE (VG_PQ_COUNT + 1)
+
+/** Longest frame (samples per nominal cycle). */
+#ifndef VG_PQ_MAX_CYCLE
+#define VG_PQ_MAX_CYCLE 2048
+#endif
+/** Most cycles per window. */
+#ifndef VG_PQ_MAX_WINDOW
+#define VG_PQ_MAX_WINDOW 256
+#endif
+/** Most band-pass sections. */
+#ifndef VG_PQ_MAX_SOS
+#define VG_PQ_MAX_SOS 16
+#endif
+
+/** @brief Short names ("rms", "thd", ...; "min", "max", ...) or NULL for unknown ids. */
+const char *vg_pq_qty_name(unsigned q);
+const char *vg_pq_agg_name(unsigned a);
+/** @brief Parse "qty.agg" (e.g. "hrms_min.min"); VG_ERR_ARG when unknown. */
+vg_status_t vg_pq_feature_from_name(const char *name, size_t len, unsigned *qty, unsigned *agg);
+
+typedef struct {
+    float fs;            /**< Hz */
+    float f_nominal;     /**< Hz, 40..100 */
+    float scale;         /**< voltage samples are multiplied by this (to per-unit), > 0 */
+    float scale_i;       /**< current samples likewise (ignored without a current channel) */
+    uint16_t n_channels; /**< 1 (voltage) or 2 (voltage, current) */
+    uint16_t window_cycles, hop_cycles;
+    uint16_t max_harmonic; /**< 1..50; limited further by Nyquist */
+    uint16_t n_features;
+    const vg_feat_desc_t *feats; /**< {u8 quantity, u8 aggregate, u16 0} */
+    const vg_biquad_t *sos;      /**< band-pass isolating the fundamental */
+    uint16_t n_sos;
+} vg_pq_cfg_t;
+
+typedef struct {
+    vg_pq_cfg_t cfg;
+    uint16_t n, h_max;        /* frame length, harmonics used */
+    float *frame_v, *frame_i; /* n each (frame_i NULL without current) */
+    float *cycles;            /* window_cycles x VG_PQ_COUNT, ring */
+    float *sos_state;
+    uint32_t pos;       /* sample index in the frame */
+    uint32_t n_cycles;  /* frames completed (saturating) */
+    uint32_t ring_head; /* next ring slot */
+    uint32_t since;     /* frames since the last window */
+    float ss_half[2];   /* sums of squares of the previous and current half frame */
+    float hrms_lo, hrms_hi;
+    float prev_f;     /* last band-passed sample */
+    float last_cross; /* samples since the last positive crossing (fractional) */
+    uint8_t have_cross;
+    double period_sum; /* crossing periods (samples) within this frame */
+    uint32_t period_count;
+    uint32_t miss; /* missing samples in the current frame */
+    float freq;    /* last frequency estimate */
+    float prev_v;
+    uint8_t started;
+} vg_pq_t;
+
+/** @brief Arena bytes for a configuration (4-aligned floats). */
+size_t vg_pq_arena_size(const vg_pq_cfg_t *cfg);
+/** @brief Samples per frame: round(fs / f_nominal). */
+uint16_t vg_pq_frame_len(const vg_pq_cfg_t *cfg);
+
+/**
+ * @brief Check @p cfg and bind the arena.
+ * @retval VG_OK; VG_ERR_ARG for a configuration that cannot work (fs that cannot resolve
+ *         the fundamental: fewer than 8 samples per cycle; f_nominal outside 40..100 Hz;
+ *         unknown quantity or aggregate; a current quantity without a current channel);
+ *         VG_ERR_SIZE, VG_ERR_ALIGN for the arena.
+ */
+vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t arena_len);
+void vg_pq_reset(vg_pq_t *p);
+
+/**
+ * @brief Push one sample vector (voltage, then current if configured). A non-finite sample
+ *        (or |x| > VG_SAMPLE_ABS_MAX) is replaced by 0 and counted as missing; nothing
+ *        non-finite is ever stored.
+ * @param[out] feats n_features window features, written when *done is 1
+ * @param[out] done  1 when this sample completed a window
+ * @param[out] missing_pm when *done: per mille of the window's samples that were missing
+ * @param[out] cyc   NULL, or VG_PQ_COUNT quantities of the last completed cycle, written
+ *                   when *cycle_done is 1 (for event magnitudes)
+ * @param[out] cycle_done 1 when this sample completed a cycle
+ */
+void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
+                float *cyc, uint8_t *cycle_done);
+#endif

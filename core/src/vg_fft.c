@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+#include "vigil/vg_fft.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+
+#define FFT_TWO_PI 6.28318530717958647692f
+
+/* cos and sin of 2 pi t for t in [0, 1). The argument is reduced to [0, 1/8] by quadrant
+ * and octant symmetry first: t - q/4 and 1/4 - t are exact in float for the dyadic t the
+ * FFT uses, so the only argument rounding is that of 2 pi t on an angle <= pi/4, at most
+ * 0.5 ulp(pi/4) = 3e-8 rad. */
+static void fft__cis(float t, float *c, float *s)
+{
+    unsigned q = 0;
+    while (t >= 0.25f) {
+        t -= 0.25f;
+        q++;
+    }
+    float cr, sr;
+    if (t > 0.125f) {
+        const float a = FFT_TWO_PI * (0.25f - t);
+        cr = sinf(a);
+        sr = cosf(a);
+    } else {
+        const float a = FFT_TWO_PI * t;
+        cr = cosf(a);
+        sr = sinf(a);
+    }
+    switch (q & 3u) {
+    case 0: *c = cr, *s = sr; break;
+    case 1: *c = -sr, *s = cr; break;
+    case 2: *c = -cr, *s = -sr; break;
+    default: *c = sr, *s = -cr; break;
+    }
+}
+
+/* Twiddles w_j = exp(sign 2 pi i j / m), j = 0, 1, 2, ... in order. Between exact reseeds
+ * (every VG_FFT_RESEED steps) w advances by w += w (alpha + i beta), alpha = cos d - 1 =
+ * -2 sin^2(d/2), beta = sin d: the increment is O(d) small, so each step's rounding is
+ * relative to the increment rather than to w (Singleton 1967). */
+typedef struct {
+    float c, s, alpha, beta, inv_m, sign;
+    size_t j;
+} fft_tw_t;
+
+static void fft__tw_init(fft_tw_t *t, size_t m, float sign)
+{
+    const float inv_m = 1.0f / (float)m; /* exact: m is a power of two */
+    const float h = sinf(0.5f * FFT_TWO_PI * inv_m);
+    float c, s;
+    fft__cis(inv_m, &c, &s);
+    t->alpha = -2.0f * h * h;
+    t->beta = sign * s;
+    t->inv_m = inv_m;
+    t->sign = sign;
+    t->c = 1.0f;
+    t->s = 0.0f;
+    t->j = 0;
+}
+
+/* Advance to w_{j+1}; call after using w_j. */
+static void fft__tw_next(fft_tw_t *t)
+{
+    t->j++;
+    if (t->j % VG_FFT_RESEED == 0) {
+        float c, s;
+        fft__cis((float)t->j * t->inv_m, &c, &s);
+        t->c = c;
+        t->s = t->sign * s;
+    } else {
+        const float c = t->c, s = t->s;
+        t->c = c + (t->alpha * c - t->beta * s);
+        t->s = s + (t->alpha * s + t->beta * c);
+    }
+}
+
+static int fft__size_ok(size_t n)
+{
+    return n >= VG_FFT_MIN_N && n <= VG_FFT_MAX_N && (n & (n - 1u)) == 0;
+}
+
+/* In-place radix-2 decimation-in-time complex FFT of nc points stored as (re, im) pairs;
+ * sign -1 forward, +1 inverse (unscaled). */
+static void fft__complex(float *b, size_t nc, float sign)
+{
+    /* bit-reversal permutation */
+    for (size_t i = 0, j = 0; i < nc; i++) {
+        if (i < j) {
+            const float tr = b[2 * i], ti = b[2 * i + 1];
+            b[2 * i] = b[2 * j];
+            b[2 * i + 1] = b[2 * j + 1];
+            b[2 * j] = tr;
+            b[2 * j + 1] = ti;
+        }
+        size_t bit = nc >> 1;
+        while (bit && (j & bit)) {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+    }
+    /* first pass, m = 2: twiddle 1 */
+    for (size_t k = 0; k < nc; k += 2) {
+        const float ar = b[2 * k], ai = b[2 * k + 1], br = b[2 * k + 2], bi = b[2 * k + 3];
+        b[2 * k] = ar + br;
+        b[2 * k + 1] = ai + bi;
+        b[2 * k + 2] = ar - br;
+        b[2 * k + 3] = ai - bi;
+    }
+    for (size_t m = 4; m <= nc; m <<= 1) {
+        const size_t h = m >> 1;
+        fft_tw_t tw;
+        fft__tw_init(&tw, m, sign);
+        for (size_t j = 0; j < h; j++) {
+            const float wr = tw.c, wi = tw.s;
+            for (size_t k = j; k < nc; k += m) {
+                float *p = b + 2 * k, *q = b + 2 * (k + h);
+                const float tr = q[0] * wr - q[1] * wi;
+                const float ti = q[0] * wi + q[1] * wr;
+                q[0] = p[0] - tr;
+                q[1] = p[1] - ti;
+                p[0] += tr;
+                p[1] += ti;
+            }
+            fft__tw_next(&tw);
+        }
+    }
+}
+
+vg_status_t vg_rfft_f32(float *buf, size_t n)
+{
+    if (!buf)
+        return VG_ERR_ARG;
+    if (!fft__size_ok(n))
+        return VG_ERR_SIZE;
+    /* n reals as nc = n/2 complex points z[j] = x[2j] + i x[2j+1]; Z = FFT(z); then
+     * X[k] = E[k] + W^k O[k], X[nc-k] = conj(E[k] - W^k O[k]) with W = exp(-2 pi i / n),
+     * E[k] = (Z[k] + conj Z[nc-k]) / 2 and O[k] = (Z[k] - conj Z[nc-k]) / 2i. */
+    const size_t nc = n / 2;
+    fft__complex(buf, nc, -1.0f);
+    const float z0r = buf[0], z0i = buf[1];
+    buf[0] = z0r + z0i;         /* X[0] */
+    buf[1] = z0r - z0i;         /* X[n/2] */
+    buf[nc + 1] = -buf[nc + 1]; /* X[n/4] = conj Z[n/4] */
+    fft_tw_t tw;
+    fft__tw_init(&tw, n, -1.0f);
+    fft__tw_next(&tw);
+    for (size_t k = 1; k < nc / 2; k++) {
+        float *a = buf + 2 * k, *b = buf + 2 * (nc - k);
+        const float er = 0.5f * (a[0] + b[0]), ei = 0.5f * (a[1] - b[1]);
+        const float or_ = 0.5f * (a[1] + b[1]), oi = -0.5f * (a[0] - b[0]);
+        const float tr = tw.c * or_ - tw.s * oi, ti = tw.c * oi + tw.s * or_;
+        a[0] = er + tr;
+        a[1] = ei + ti;
+        b[0] = er - tr;
+        b[1] = ti - ei;
+        fft__tw_next(&tw);
+    }
+    return VG_OK;
+}
+
+vg_status_t vg_irfft_f32(float *buf, size_t n)
+{
+    if (!buf)
+        return VG_ERR_ARG;
+    if (!fft__size_ok(n))
+        return VG_ERR_SIZE;
+    /* Undo the split: 2E[k] = X[k] + conj X[nc-k], 2O[k] = (X[k] - conj X[nc-k]) conj W^k,
+     * 2Z[k] = 2E[k] + i 2O[k], 2Z[nc-k] = conj 2E[k] + i conj 2O[k]; the factor 2 and the
+     * inverse FFT's 1/nc are removed together by one exact scaling by 1/n at the end. */
+    const size_t nc = n / 2;
+    const float x0 = buf[0], xn = buf[1];
+    buf[0] = x0 + xn;
+    buf[1] = x0 - xn;
+    buf[nc] = 2.0f * buf[nc];
+    buf[nc + 1] = -2.0f * buf[nc + 1];
+    fft_tw_t tw;
+    fft__tw_init(&tw, n, 1.0f);
+    fft__tw_next(&tw);
+    for (size_t k = 1; k < nc / 2; k++) {
+        float *a = buf + 2 * k, *b = buf + 2 * (nc - k);
+        const float er = a[0] + b[0], ei = a[1] - b[1];
+        const float dr = a[0] - b[0], di = a[1] + b[1];
+        const float or_ = dr * tw.c - di * tw.s, oi = dr * tw.s + di * tw.c;
+        a[0] = er - oi;
+        a[1] = ei + or_;
+        b[0] = er + oi;
+        b[1] = or_ - ei;
+        fft__tw_next(&tw);
+    }
+    fft__complex(buf, nc, 1.0f);
+    const float scale = 1.0f / (float)n;
+    for (size_t k = 0; k < n; k++)
+        buf[k] *= scale;
+    return VG_OK;
+}
+
+float vg_goertzel_f32(const float *x, size_t n, float cycles_per_sample, float *re, float *im)
+{
+    if (n == 0) {
+        if (re)
+            *re = 0.0f;
+        if (im)
+            *im = 0.0f;
+        return 0.0f;
+    }
+    /* Reinsch's form of u[k] = x[k] + 2 cos w u[k-1] - u[k-2]. The plain form stores u and
+     * multiplies by 2 cos w, which near w = 0 (or pi) is 2 - O(w^2): the information sits in
+     * the lost low bits and the error grows like 1/sin w. Reinsch carries the difference
+     * d = u[k] - u[k-1] (sum, when cos w < 0) and the small coefficient lambda = 2 cos w -+ 2
+     * instead, so rounding stays relative to the signal. At the end
+     *   y = u[n-1] - exp(-i w) u[n-2] = sum x[j] exp(i w (n-1-j)),
+     *   Re y = d - (lambda/2) u[n-2], Im y = sin w u[n-2],
+     * and X = exp(-i w (n-1)) y. */
+    const float f = cycles_per_sample;
+    const float hs = sinf(0.5f * FFT_TWO_PI * f), hc = cosf(0.5f * FFT_TWO_PI * f);
+    float u = 0.0f, d = 0.0f, lambda, u2;
+    if (f <= 0.25f) {
+        lambda = -4.0f * hs * hs;
+        for (size_t k = 0; k < n; k++) {
+            d = x[k] + lambda * u + d;
+            u = u + d;
+        }
+        u2 = u - d;
+    } else {
+        lambda = 4.0f * hc * hc;
+        for (size_t k = 0; k < n; k++) {
+            d = x[k] + lambda * u - d;
+            u = d - u;
+        }
+        u2 = d - u;
+    }
+    const float yr = d - 0.5f * lambda * u2;
+    const float yi = 2.0f * hs * hc * u2; /* sin w */
+    const float scale = 2.0f / (float)n;
+    if (re || im) {
+        /* phase w (n-1) as a fraction of a turn, exact in double for n < 2^29 (a 24-bit
+         * mantissa times a 29-bit count), so long windows keep their phase */
+        const double turns = (double)f * (double)(n - 1u);
+        const float frac = (float)(turns - (double)(uint64_t)turns);
+        float c, s;
+        fft__cis(frac, &c, &s);
+        /* X = (c - i s) y */
+        if (re)
+            *re = scale * (c * yr + s * yi);
+        if (im)
+            *im = scale * (c * yi - s * yr);
+    }
+    return scale * sqrtf(yr * yr + yi * yi);
+}
+
+unsigned vg_thd_orders(float fs, float f0, unsigned max_h)
+{
+    if (!(fs > 0.0f && fs <= FLT_MAX) || !(f0 > 0.0f && f0 < 0.5f * fs))
+        return 0;
+    const unsigned cap = max_h ? max_h : VG_THD_DEFAULT_MAX_H;
+    const float q = (0.5f * fs) / f0; /* >= 1 */
+    return q >= (float)cap ? cap : (unsigned)q;
+}
+
+vg_status_t vg_thd_f32(const float *x, size_t n, float fs, float f0, unsigned max_h, float *thd,
+                       float *mags)
+{
+    if (!x || !thd)
+        return VG_ERR_ARG;
+    const unsigned H = vg_thd_orders(fs, f0, max_h);
+    if (H == 0 || (float)n * f0 < fs)
+        return VG_ERR_ARG;
+    const float f1 = f0 / fs;
+    const float y1 = vg_goertzel_f32(x, n, f1, 0, 0);
+    if (!(y1 > 0.0f && y1 <= FLT_MAX))
+        return VG_ERR_ARG;
+    if (mags)
+        mags[0] = y1;
+    float sum = 0.0f;
+    for (unsigned h = 2; h <= H; h++) {
+        const float yh = vg_goertzel_f32(x, n, (float)h * f1, 0, 0);
+        if (mags)
+            mags[h - 1] = yh;
+        sum += yh * yh;
+    }
+    *thd = sqrtf(sum) / y1;
+    return VG_OK;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+#include "vigil/vg_pq.h"
+
+#include <math.h>
+
+#include "vigil/vg_fft.h"
+#include "vigil/vg_frontend.h"
+
+/* The artifact reader validates WAVE features with vg_model.h's counts: keep them equal. */
+typedef char
+    vg_pq_counts_match[(VG_PQ_COUNT == VG_WAVE_QTY_COUNT && VG_AGG_COUNT == VG_WAVE_AGG_COUNT &&
+                        VG_PQ_IRMS == VG_WAVE_QTY_FIRST_CURRENT)
+                           ? 1
+                           : -1];
+
+static const char *const qty_names[VG_PQ_COUNT] = {
+    "rms",   "hrms_min", "hrms_max", "peak", "crest", "freq", "h1", "thd", "h3", "h5", "h7",
+    "resid", "dmax",     "skew",     "kurt", "hf",    "irms", "p",  "q",   "s",  "pf",
+};
+static const char *const agg_names[VG_AGG_COUNT] = {"min", "max", "mean", "sd", "range"};
+
+const char *vg_pq_qty_name(unsigned q)
+{
+    return q < VG_PQ_COUNT ? qty_names[q] : 0;
+}
+
+const char *vg_pq_agg_name(unsigned a)
+{
+    return a < VG_AGG_COUNT ? agg_names[a] : 0;
+}
+
+static int pq__match(const char *s, size_t len, const char *name)
+{
+    size_t k = 0;
+    while (k < len && name[k] && name[k] == s[k])
+        k++;
+    return k == len && name[k] == '\0';
+}
+
+vg_status_t vg_pq_feature_from_name(const char *name, size_t len, unsigned *qty, unsigned *agg)
+{
+    if (!name || !qty || !agg)
+        return VG_ERR_ARG;
+    size_t dot = 0;
+    while (dot < len && name[dot] != '.')
+        dot++;
+    if (dot == len)
+        return VG_ERR_ARG;
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++) {
+        if (!pq__match(name, dot, qty_names[q]))
+            continue;
+        for (unsigned a = 0; a < VG_AGG_COUNT; a++)
+            if (pq__match(name + dot + 1, len - dot - 1, agg_names[a])) {
+                *qty = q;
+                *agg = a;
+                return VG_OK;
+            }
+    }
+    return VG_ERR_ARG;
+}
+
+uint16_t vg_pq_frame_len(const vg_pq_cfg_t *cfg)
+{
+    float n = cfg->fs / cfg->f_nominal + 0.5f;
+    return n >= 65535.0f ? (uint16_t)65535u : (uint16_t)n;
+}
+
+size_t vg_pq_arena_size(const vg_pq_cfg_t *cfg)
+{
+    size_t n = vg_pq_frame_len(cfg);
+    size_t floats = n * (cfg->n_channels > 1 ? 2u : 1u) +
+                    (size_t)cfg->window_cycles * VG_PQ_STRIDE + 2u * cfg->n_sos;
+    return floats * sizeof(float);
+}
+
+static int pq__is_current(unsigned q)
+{
+    return q >= VG_PQ_IRMS && q <= VG_PQ_PF;
+}
+
+vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t arena_len)
+{
+    if (!p || !cfg || !arena || !cfg->feats || (cfg->n_sos && !cfg->sos))
+        return VG_ERR_ARG;
+    if (!(cfg->fs > 0.0f && cfg->fs <= 1.0e7f) ||
+        !(cfg->f_nominal >= 40.0f && cfg->f_nominal <= 100.0f) ||
+        !(cfg->scale > 0.0f && cfg->scale <= 3.0e38f))
+        return VG_ERR_ARG;
+    if (cfg->n_channels < 1 || cfg->n_channels > 2 ||
+        (cfg->n_channels == 2 && !(cfg->scale_i > 0.0f && cfg->scale_i <= 3.0e38f)))
+        return VG_ERR_ARG;
+    uint16_t n = vg_pq_frame_len(cfg);
+    /* Fewer than 8 samples per cycle cannot resolve the fundamental's shape. */
+    if (n < 8 || n > VG_PQ_MAX_CYCLE)
+        return VG_ERR_ARG;
+    if (cfg->window_cycles < 1 || cfg->window_cycles > VG_PQ_MAX_WINDOW || cfg->hop_cycles < 1 ||
+        cfg->hop_cycles > cfg->window_cycles || cfg->max_harmonic < 1 || cfg->max_harmonic > 50 ||
+        cfg->n_sos > VG_PQ_MAX_SOS)
+        return VG_ERR_ARG;
+    if (cfg->n_features < 1 || cfg->n_features > VG_MAX_FEATURES)
+        return VG_ERR_ARG;
+    for (uint16_t k = 0; k < cfg->n_features; k++) {
+        unsigned q = cfg->feats[k].channel, a = cfg->feats[k].feature;
+        if (q >= VG_PQ_COUNT || a >= VG_AGG_COUNT || (pq__is_current(q) && cfg->n_channels < 2))
+            return VG_ERR_ARG;
+    }
+    if (((uintptr_t)arena & 3u) != 0)
+        return VG_ERR_ALIGN;
+    if (arena_len < vg_pq_arena_size(cfg))
+        return VG_ERR_SIZE;
+    float *a = (float *)arena;
+    p->cfg = *cfg;
+    p->n = n;
+    /* Harmonic h lies below Nyquist when h < n / 2. */
+    p->h_max = cfg->max_harmonic < (uint16_t)((n - 1u) / 2u) ? cfg->max_harmonic
+                                                             : (uint16_t)((n - 1u) / 2u);
+    p->frame_v = a;
+    a += n;
+    p->frame_i = cfg->n_channels > 1 ? a : 0;
+    a += cfg->n_channels > 1 ? n : 0u;
+    p->cycles = a;
+    a += (size_t)cfg->window_cycles * VG_PQ_STRIDE;
+    p->sos_state = a;
+    vg_pq_reset(p);
+    return VG_OK;
+}
+
+void vg_pq_reset(vg_pq_t *p)
+{
+    for (uint16_t k = 0; k < p->n; k++) {
+        p->frame_v[k] = 0.0f;
+        if (p->frame_i)
+            p->frame_i[k] = 0.0f;
+    }
+    for (size_t k = 0; k < (size_t)p->cfg.window_cycles * VG_PQ_STRIDE; k++)
+        p->cycles[k] = 0.0f;
+    vg_sos_reset(p->sos_state, p->cfg.n_sos);
+    p->pos = 0;
+    p->n_cycles = 0;
+    p->ring_head = 0;
+    p->since = 0;
+    p->ss_half[0] = p->ss_half[1] = 0.0f;
+    p->hrms_lo = p->hrms_hi = 0.0f;
+    p->prev_f = 0.0f;
+    p->last_cross = 0.0f;
+    p->have_cross = 0;
+    p->period_sum = 0.0;
+    p->period_count = 0;
+    p->miss = 0;
+    p->freq = p->cfg.f_nominal;
+    p->prev_v = 0.0f;
+    p->started = 0;
+}
+
+/* The per-cycle quantities of the frame just completed, into q[VG_PQ_COUNT]. */
+static void pq__cycle(vg_pq_t *p, float *q)
+{
+    const uint16_t n = p->n;
+    const float *v = p->frame_v;
+    const float fn = (float)n;
+    float sum = 0.0f, peak = 0.0f, dmax = 0.0f, prev = p->prev_v;
+    for (uint16_t k = 0; k < n; k++) {
+        float a = fabsf(v[k]), d = fabsf(v[k] - prev);
+        sum += v[k];
+        peak = a > peak ? a : peak;
+        dmax = d > dmax ? d : dmax;
+        prev = v[k];
+    }
+    p->prev_v = prev;
+    const float mean = sum / fn;
+    float m2 = 0.0f, m3 = 0.0f, m4 = 0.0f;
+    for (uint16_t k = 0; k < n; k++) {
+        float c = v[k] - mean, c2 = c * c;
+        m2 += c2;
+        m3 += c2 * c;
+        m4 += c2 * c2;
+    }
+    m2 /= fn;
+    m3 /= fn;
+    m4 /= fn;
+    const float ms = m2 + mean * mean;
+    const float rms = sqrtf(ms);
+
+    /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
+    const float step = p->cfg.f_nominal / p->cfg.fs;
+    float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
+    for (uint16_t h = 1; h <= p->h_max; h++) {
+        float re, im;
+        float y = vg_goertzel_f32(v, n, step * (float)h, &re, &im);
+        float y2 = y * y;
+        all2 += y2;
+        if (h == 1)
+            y1 = y;
+        else
+            harm2 += y2;
+        if (h >= 8 && h <= 18)
+            hf2 += y2;
+        if (h == 3)
+            y3 = y;
+        else if (h == 5)
+            y5 = y;
+        else if (h == 7)
+            y7 = y;
+    }
+    const float y1s = y1 > 1e-9f ? y1 : 1e-9f;
+    const float resid2 = m2 - 0.5f * all2;
+
+    q[VG_PQ_RMS] = rms;
+    q[VG_PQ_HRMS_MIN] = p->hrms_lo;
+    q[VG_PQ_HRMS_MAX] = p->hrms_hi;
+    q[VG_PQ_PEAK] = peak;
+    q[VG_PQ_CREST] = peak / (rms > 1e-9f ? rms : 1e-9f);
+    if (p->period_count) {
+        float period = (float)(p->period_sum / (double)p->period_count);
+        if (period > 0.0f)
+            p->freq = p->cfg.fs / period;
+        p->period_sum = 0.0;
+        p->period_count = 0;
+    }
+    q[VG_PQ_FREQ] = p->freq;
+    q[VG_PQ_H1] = y1;
+    q[VG_PQ_THD] = sqrtf(harm2) / y1s;
+    q[VG_PQ_H3] = y3 / y1s;
+    q[VG_PQ_H5] = y5 / y1s;
+    q[VG_PQ_H7] = y7 / y1s;
+    q[VG_PQ_RESID] = sqrtf(resid2 > 0.0f ? resid2 : 0.0f) / (y1s * 0.70710678f);
+    q[VG_PQ_DMAX] = dmax;
+    q[VG_PQ_SKEW] = m2 > 1e-12f ? m3 / (m2 * sqrtf(m2)) : 0.0f;
+    q[VG_PQ_KURT] = m2 > 1e-12f ? m4 / (m2 * m2) : 0.0f;
+    q[VG_PQ_HF] = sqrtf(hf2) / y1s;
+    if (p->frame_i) {
+        float ssi = 0.0f, pv = 0.0f;
+        for (uint16_t k = 0; k < n; k++) {
+            ssi += p->frame_i[k] * p->frame_i[k];
+            pv += v[k] * p->frame_i[k];
+        }
+        float irms = sqrtf(ssi / fn), pw = pv / fn, s = rms * irms;
+        float q2 = s * s - pw * pw;
+        q[VG_PQ_IRMS] = irms;
+        q[VG_PQ_P] = pw;
+        q[VG_PQ_S] = s;
+        q[VG_PQ_Q] = sqrtf(q2 > 0.0f ? q2 : 0.0f);
+        q[VG_PQ_PF] = s > 1e-9f ? pw / s : 0.0f;
+    } else {
+        for (unsigned k = VG_PQ_IRMS; k <= VG_PQ_PF; k++)
+            q[k] = 0.0f;
+    }
+}
+
+static void pq__aggregate(const vg_pq_t *p, float *feats)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    for (uint16_t k = 0; k < p->cfg.n_features; k++) {
+        unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
+        float mn = p->cycles[qi], mx = mn, sum = 0.0f;
+        for (uint32_t c = 0; c < w; c++) {
+            float x = p->cycles[c * VG_PQ_STRIDE + qi];
+            mn = x < mn ? x : mn;
+            mx = x > mx ? x : mx;
+            sum += x;
+        }
+        float mean = sum / (float)w, out;
+        switch (agg) {
+        case VG_AGG_MIN: out = mn; break;
+        case VG_AGG_MAX: out = mx; break;
+        case VG_AGG_MEAN: out = mean; break;
+        case VG_AGG_RANGE: out = mx - mn; break;
+        default: {
+            float ss = 0.0f;
+            for (uint32_t c = 0; c < w; c++) {
+                float d = p->cycles[c * VG_PQ_STRIDE + qi] - mean;
+                ss += d * d;
+            }
+            out = sqrtf(ss / (float)w);
+        }
+        }
+        feats[k] = out;
+    }
+}
+
+void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
+                float *cyc, uint8_t *cycle_done)
+{
+    /* The negated comparisons are also true for NaN. */
+    float v = x[0];
+    if (!(fabsf(v) <= VG_SAMPLE_ABS_MAX)) {
+        v = 0.0f;
+        p->miss++;
+    }
+    v *= p->cfg.scale;
+    p->frame_v[p->pos] = v;
+    if (p->frame_i) {
+        float i = x[1];
+        if (!(fabsf(i) <= VG_SAMPLE_ABS_MAX)) {
+            i = 0.0f;
+            p->miss++;
+        }
+        p->frame_i[p->pos] = i * p->cfg.scale_i;
+    }
+    p->ss_half[1] += v * v; /* at most half a cycle of squares: float is enough */
+
+    /* Positive zero crossing of the band-passed fundamental, interpolated between samples:
+     * it happened (1 - frac) samples before this one. */
+    float f = p->cfg.n_sos ? vg_sos_step_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, v) : v;
+    p->last_cross += 1.0f;
+    if (p->prev_f < 0.0f && f >= 0.0f) {
+        float frac = p->prev_f / (p->prev_f - f);
+        float back = 1.0f - frac;
+        if (p->have_cross) {
+            p->period_sum += (double)(p->last_cross - back);
+            p->period_count++;
+        }
+        p->have_cross = 1;
+        p->last_cross = back;
+    }
+    p->prev_f = f;
+
+    *done = 0;
+    if (cycle_done)
+        *cycle_done = 0;
+    p->pos++;
+    const uint32_t half = p->n / 2u;
+    if (p->pos != half && p->pos != p->n)
+        return;
+    /* IEC 61000-4-30 Urms(1/2): the RMS of the last full cycle, refreshed every half cycle. */
+    float hr = sqrtf((p->ss_half[0] + p->ss_half[1]) / (float)p->n);
+    if (p->pos == half) {
+        p->hrms_lo = p->hrms_hi = hr;
+    } else {
+        p->hrms_lo = hr < p->hrms_lo ? hr : p->hrms_lo;
+        p->hrms_hi = hr > p->hrms_hi ? hr : p->hrms_hi;
+    }
+    p->ss_half[0] = p->ss_half[1];
+    p->ss_half[1] = 0.0f;
+    if (p->pos != p->n)
+        return;
+
+    p->pos = 0;
+    float *slot = p->cycles + (size_t)p->ring_head * VG_PQ_STRIDE;
+    pq__cycle(p, slot);
+    slot[VG_PQ_COUNT] = (float)p->miss;
+    p->miss = 0;
+    if (cyc) {
+        for (unsigned k = 0; k < VG_PQ_COUNT; k++)
+            cyc[k] = slot[k];
+    }
+    if (cycle_done)
+        *cycle_done = 1;
+    p->ring_head = p->ring_head + 1u == p->cfg.window_cycles ? 0u : p->ring_head + 1u;
+    if (p->n_cycles < 0xFFFFFFFFu)
+        p->n_cycles++;
+    p->since++;
+    if (p->n_cycles < p->cfg.window_cycles || (p->started && p->since < p->cfg.hop_cycles))
+        return;
+    p->since = 0;
+    p->started = 1;
+    pq__aggregate(p, feats);
+    float miss = 0.0f;
+    for (uint32_t c = 0; c < p->cfg.window_cycles; c++)
+        miss += p->cycles[c * VG_PQ_STRIDE + VG_PQ_COUNT];
+    float total = (float)p->cfg.window_cycles * (float)p->n * (float)p->cfg.n_channels;
+    *missing_pm = (uint16_t)(1000.0f * miss / total + 0.999f);
+    *done = 1;
+}

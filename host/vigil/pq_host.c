@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+#include "pq_host.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vgh_pq_cfg_from_spec(const vgh_artifact_spec_t *s, vg_pq_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->fs = s->sample_rate;
+    cfg->f_nominal = s->f_nominal;
+    cfg->scale = s->wave_scale;
+    cfg->scale_i = s->wave_scale_i;
+    cfg->n_channels = s->n_channels;
+    cfg->window_cycles = s->window;
+    cfg->hop_cycles = s->hop;
+    cfg->max_harmonic = s->max_harmonic;
+    cfg->n_features = s->n_features;
+    cfg->feats = s->feats;
+    cfg->sos = s->sos;
+    cfg->n_sos = s->n_sos;
+}
+
+unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame)
+{
+    size_t len = 0;
+    while (len < ds->n && ds->segment[len] == ds->segment[0])
+        len++;
+    return frame ? (unsigned long)(len / frame) : 0;
+}
+
+uint16_t vgh_pq_merge(uint16_t cls)
+{
+    switch (cls) {
+    case 20: return 15;
+    case 21: return 16;
+    case 28: return 22;
+    case 29: return 23;
+    default: return cls;
+    }
+}
+
+static int pq__disturbed(const vgh_dataset_t *ds, size_t i)
+{
+    return ds->has_class ? ds->cls[i] != VGH_PQ_NORMAL_CLASS : ds->label[i] != 0;
+}
+
+int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, uint16_t **y,
+                   size_t *n_out, char *err, size_t errlen)
+{
+    *X = NULL;
+    *y = NULL;
+    *n_out = 0;
+    vg_pq_t p;
+    size_t alen = vg_pq_arena_size(cfg);
+    void *arena = malloc(alen);
+    if (!arena) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    vg_status_t st = vg_pq_init(&p, cfg, arena, alen);
+    if (st != VG_OK) {
+        free(arena);
+        snprintf(err, errlen, "invalid waveform pipeline (%s): check --f0, --cycles, the rate",
+                 vg_status_str(st));
+        return -1;
+    }
+    const size_t d = cfg->n_features;
+    const uint16_t frame = vg_pq_frame_len(cfg);
+    size_t cap = ds->n / ((size_t)frame * cfg->hop_cycles) + 2, n = 0;
+    float *F = malloc(cap * d * sizeof(float));
+    uint16_t *Y = malloc(cap * sizeof(uint16_t));
+    float feats[VG_MAX_FEATURES];
+    int rc = 0;
+    if (!F || !Y) {
+        snprintf(err, errlen, "out of memory for %zu windows", cap);
+        rc = -1;
+        goto out;
+    }
+    if (ds->has_segment) {
+        for (size_t i = 0; i < ds->n;) {
+            long sg = ds->segment[i];
+            size_t j = i;
+            int got = 0;
+            vg_pq_reset(&p);
+            for (; j < ds->n && ds->segment[j] == sg; j++) {
+                uint8_t done;
+                uint16_t miss;
+                vg_pq_push(&p, ds->x + j * ds->n_ch, feats, &done, &miss, NULL, NULL);
+                if (done) {
+                    memcpy(F + n * d, feats, d * sizeof(float));
+                    got = 1;
+                }
+            }
+            if (!got) {
+                snprintf(err, errlen,
+                         "segment %ld has %zu samples, fewer than a window of %u cycles x %u "
+                         "samples",
+                         sg, j - i, cfg->window_cycles, frame);
+                rc = -1;
+                goto out;
+            }
+            Y[n++] = ds->cls[i];
+            i = j;
+        }
+    } else {
+        const size_t span = (size_t)frame * cfg->window_cycles;
+        size_t dist = 0;
+        uint16_t last = VGH_PQ_NORMAL_CLASS;
+        for (size_t i = 0; i < ds->n; i++) {
+            int di = pq__disturbed(ds, i);
+            dist += (size_t)di;
+            if (i >= span)
+                dist -= (size_t)pq__disturbed(ds, i - span);
+            if (di)
+                last = ds->has_class ? ds->cls[i] : 2;
+            uint8_t done;
+            uint16_t miss;
+            vg_pq_push(&p, ds->x + i * ds->n_ch, feats, &done, &miss, NULL, NULL);
+            if (!done || n >= cap)
+                continue;
+            memcpy(F + n * d, feats, d * sizeof(float));
+            /* The most recent disturbed row is inside the window whenever dist > 0. */
+            Y[n++] = dist * 2 >= frame ? last : (uint16_t)VGH_PQ_NORMAL_CLASS;
+        }
+        if (n == 0) {
+            snprintf(err, errlen, "%zu samples hold no window of %u cycles x %u samples", ds->n,
+                     cfg->window_cycles, frame);
+            rc = -1;
+            goto out;
+        }
+    }
+out:
+    free(arena);
+    if (rc != 0) {
+        free(F);
+        free(Y);
+        return rc;
+    }
+    *X = F;
+    *y = Y;
+    *n_out = n;
+    return 0;
+}
+
+int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,
+                             size_t *n_out, char *err, size_t errlen)
+{
+    size_t nseg = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        nseg += i == 0 || ds->segment[i] != ds->segment[i - 1];
+    vgh_pq_seg_t *seg = calloc(nseg + 1, sizeof *seg);
+    size_t alen = vg_detector_arena_size(m);
+    void *arena = malloc(alen);
+    vg_detector_t d;
+    if (!seg || !arena || vg_detector_init(&d, m, arena, alen) != VG_OK) {
+        free(seg);
+        free(arena);
+        snprintf(err, errlen, "cannot start the detector (out of memory?)");
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ds->n;) {
+        long sg = ds->segment[i];
+        vg_detector_reset(&d);
+        vg_result_t r, last;
+        memset(&last, 0, sizeof last);
+        size_t j = i;
+        for (; j < ds->n && ds->segment[j] == sg; j++) {
+            vg_detector_push(&d, ds->x + j * ds->n_ch, &r);
+            if (r.window)
+                last = r;
+        }
+        if (!last.window) {
+            snprintf(err, errlen,
+                     "segment %ld has %zu samples, fewer than the model's window of %u cycles", sg,
+                     j - i, m->window);
+            free(seg);
+            free(arena);
+            return -1;
+        }
+        seg[k].segment = sg;
+        seg[k].truth = ds->cls[i];
+        seg[k].pred = last.cls;
+        seg[k].score = last.score;
+        k++;
+        i = j;
+    }
+    free(arena);
+    *out = seg;
+    *n_out = k;
+    return 0;
+}
+
+void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int binary_model, int json,
+                            const char *model, const char *data)
+{
+    enum { NC = VG_MAX_CLASSES };
+    static size_t conf[NC][NC];
+    memset(conf, 0, sizeof conf);
+    size_t ok = 0, ok_bin = 0, ok_merged = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t t = seg[i].truth < NC ? seg[i].truth : 0, p = seg[i].pred < NC ? seg[i].pred : 0;
+        int t_dist = t != VGH_PQ_NORMAL_CLASS;
+        int p_dist = binary_model ? p != 0 : p != VGH_PQ_NORMAL_CLASS;
+        ok_bin += t_dist == p_dist;
+        if (!binary_model) {
+            ok += t == p;
+            ok_merged += vgh_pq_merge(t) == vgh_pq_merge(p);
+            conf[t][p]++;
+        }
+    }
+    /* Macro-F1 over the classes that occur in the truth. */
+    double f1_sum = 0;
+    unsigned f1_n = 0;
+    for (unsigned c = 0; c < NC && !binary_model; c++) {
+        size_t tp = conf[c][c], fp = 0, fn = 0;
+        int present = 0;
+        for (unsigned o = 0; o < NC; o++) {
+            present |= conf[c][o] > 0;
+            if (o != c) {
+                fp += conf[o][c];
+                fn += conf[c][o];
+            }
+        }
+        if (!present)
+            continue;
+        f1_sum += tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+        f1_n++;
+    }
+    double dn = n ? (double)n : 1.0;
+    if (json) {
+        fprintf(f, "{\"model\":\"%s\",\"data\":\"%s\",\"segments\":%zu,\"binary_accuracy\":%.6f",
+                model, data, n, (double)ok_bin / dn);
+        if (!binary_model) {
+            fprintf(f, ",\"accuracy\":%.6f,\"macro_f1\":%.6f,\"merged_accuracy\":%.6f",
+                    (double)ok / dn, f1_n ? f1_sum / f1_n : 0.0, (double)ok_merged / dn);
+            fprintf(f, ",\"confusion\":{");
+            int first = 1;
+            for (unsigned t = 0; t < NC; t++)
+                for (unsigned p = 0; p < NC; p++)
+                    if (conf[t][p]) {
+                        fprintf(f, "%s\"%u->%u\":%zu", first ? "" : ",", t, p, conf[t][p]);
+                        first = 0;
+                    }
+            fprintf(f, "}");
+        }
+        fprintf(f, "}\n");
+        return;
+    }
+    fprintf(f, "model:     %s\ndata:      %s (%zu segments)\n", model, data, n);
+    fprintf(f, "normal vs disturbed accuracy: %.4f\n", (double)ok_bin / dn);
+    if (binary_model)
+        return;
+    fprintf(f,
+            "class accuracy: %.4f   macro-F1: %.4f   with 15/20, 16/21, 22/28, 23/29 merged: "
+            "%.4f\n",
+            (double)ok / dn, f1_n ? f1_sum / f1_n : 0.0, (double)ok_merged / dn);
+    fprintf(f, "confusion (rows: true class, columns: predicted; only non-zero rows):\n     ");
+    for (unsigned p = 1; p < 30; p++)
+        fprintf(f, "%4u", p);
+    fprintf(f, "\n");
+    for (unsigned t = 0; t < NC; t++) {
+        size_t row = 0;
+        for (unsigned p = 0; p < NC; p++)
+            row += conf[t][p];
+        if (!row)
+            continue;
+        fprintf(f, "%4u ", t);
+        for (unsigned p = 1; p < 30; p++) {
+            if (conf[t][p])
+                fprintf(f, "%4zu", conf[t][p]);
+            else
+                fprintf(f, "   .");
+        }
+        fprintf(f, "\n");
+    }
+}
+
+int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen)
+{
+    size_t alen = vg_detector_arena_size(m);
+    void *arena = malloc(alen);
+    vg_detector_t d;
+    size_t cap = 64, ne = 0;
+    vgh_pq_event_t *ev = malloc(cap * sizeof *ev);
+    uint32_t votes[VG_MAX_CLASSES];
+    if (!arena || !ev || vg_detector_init(&d, m, arena, alen) != VG_OK) {
+        free(arena);
+        free(ev);
+        snprintf(err, errlen, "cannot start the detector (out of memory?)");
+        return -1;
+    }
+    const float nominal_rms = 0.70710678f, nominal_peak = 1.0f;
+    int open = 0;
+    vgh_pq_event_t cur;
+    memset(&cur, 0, sizeof cur);
+    for (size_t i = 0; i < ds->n; i++) {
+        vg_result_t r;
+        vg_detector_push(&d, ds->x + i * ds->n_ch, &r);
+        if (score)
+            score[i] = r.ready ? r.score : 0.0f;
+        if (anomaly)
+            anomaly[i] = r.anomaly;
+        if (cls)
+            cls[i] = r.ready ? r.cls : (uint16_t)VGH_PQ_NORMAL_CLASS;
+        if (r.event == VG_EVENT_OPEN) {
+            open = 1;
+            memset(&cur, 0, sizeof cur);
+            memset(votes, 0, sizeof votes);
+            cur.start = i;
+            cur.sag_pu = INFINITY;
+            cur.swell_pu = 0.0f;
+        }
+        if (open) {
+            if (r.window && r.cls < VG_MAX_CLASSES && r.over)
+                votes[r.cls]++;
+            if (r.cycle) {
+                const float *q = vg_detector_cycle(&d);
+                cur.sag_pu = fminf(cur.sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
+                cur.swell_pu = fmaxf(cur.swell_pu, q[VG_PQ_HRMS_MAX] / nominal_rms);
+                cur.thd_max = fmaxf(cur.thd_max, q[VG_PQ_THD]);
+                cur.peak_pu = fmaxf(cur.peak_pu, q[VG_PQ_PEAK] / nominal_peak);
+            }
+        }
+        if (open && (r.event == VG_EVENT_CLOSE || i + 1 == ds->n)) {
+            open = 0;
+            cur.end = i;
+            uint32_t best = 0;
+            cur.cls = VGH_PQ_NORMAL_CLASS;
+            for (uint16_t c = 0; c < VG_MAX_CLASSES; c++)
+                if (votes[c] > best && c != m->u.forest.normal_class) {
+                    best = votes[c];
+                    cur.cls = c;
+                }
+            if (!isfinite(cur.sag_pu))
+                cur.sag_pu = 1.0f;
+            if (ne == cap) {
+                vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
+                if (!nv) {
+                    free(arena);
+                    free(ev);
+                    snprintf(err, errlen, "out of memory for events");
+                    return -1;
+                }
+                ev = nv;
+                cap *= 2;
+            }
+            ev[ne++] = cur;
+        }
+    }
+    free(arena);
+    *events = ev;
+    *n_events = ne;
+    return 0;
+}
+
+int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
+                         const vgh_pq_event_t *ev, size_t n_ev, int json, const char *model,
+                         const char *data)
+{
+    /* Slack: a window still holds a disturbance for one window length after it ends. */
+    const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
+    const double half_cycle = 0.5 / (double)m->wave.f_nominal;
+    size_t labelled = 0, long_enough = 0, found = 0, found_long = 0, class_ok = 0,
+           class_ok_merged = 0, false_alarms = 0;
+    uint8_t *matched = calloc(n_ev + 1, 1);
+    if (!matched)
+        return -1;
+    if (!json)
+        fprintf(f, "%-6s %10s %9s %6s %6s %9s\n", "class", "start (s)", "length", "found", "as",
+                "magnitude");
+    for (size_t i = 0; i < ds->n;) {
+        if (!pq__disturbed(ds, i)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        uint16_t c = ds->has_class ? ds->cls[i] : 2;
+        while (j + 1 < ds->n && pq__disturbed(ds, j + 1) && (!ds->has_class || ds->cls[j + 1] == c))
+            j++;
+        double t0 = ds->t[i], t1 = ds->t[j] + 1.0 / (double)m->sample_rate;
+        int is_long = t1 - t0 >= half_cycle - 1e-9;
+        labelled++;
+        long_enough += (size_t)is_long;
+        /* The predicted event overlapping [t0, t1 + slack] the most. */
+        size_t best = SIZE_MAX;
+        double best_ov = 0;
+        for (size_t e = 0; e < n_ev; e++) {
+            double a = fmax(t0, ds->t[ev[e].start]), b = fmin(t1 + slack, ds->t[ev[e].end]);
+            if (b >= a && (best == SIZE_MAX || b - a > best_ov)) {
+                best = e;
+                best_ov = b - a;
+            }
+        }
+        if (best != SIZE_MAX) {
+            matched[best] = 1;
+            found++;
+            found_long += (size_t)is_long;
+            class_ok += ev[best].cls == c;
+            class_ok_merged += vgh_pq_merge(ev[best].cls) == vgh_pq_merge(c);
+        }
+        if (!json)
+            fprintf(f, "%-6u %10.3f %8.1fc %6s %6u  sag %.2f swell %.2f thd %.3f peak %.2f\n", c,
+                    t0 - ds->t[0], (t1 - t0) * (double)m->wave.f_nominal,
+                    best != SIZE_MAX ? "yes" : "NO", best != SIZE_MAX ? ev[best].cls : 0,
+                    best != SIZE_MAX ? (double)ev[best].sag_pu : NAN,
+                    best != SIZE_MAX ? (double)ev[best].swell_pu : NAN,
+                    best != SIZE_MAX ? (double)ev[best].thd_max : NAN,
+                    best != SIZE_MAX ? (double)ev[best].peak_pu : NAN);
+        i = j + 1;
+    }
+    /* A predicted event that no labelled disturbance explains (within the slack either side,
+     * since one event may cover two close disturbances) is a false alarm. */
+    for (size_t e = 0; e < n_ev; e++) {
+        if (matched[e])
+            continue;
+        int near = 0;
+        for (size_t i = 0; i < ds->n && !near; i++)
+            near = pq__disturbed(ds, i) && ds->t[i] >= ds->t[ev[e].start] - slack &&
+                   ds->t[i] <= ds->t[ev[e].end] + slack;
+        false_alarms += (size_t)!near;
+    }
+    free(matched);
+    double hours = ds->n > 1 ? (ds->t[ds->n - 1] - ds->t[0]) / 3600.0 : 0.0;
+    double dl = labelled ? (double)labelled : 1.0, df = found ? (double)found : 1.0;
+    if (json) {
+        fprintf(f,
+                "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
+                "\"longer_than_half_cycle\":%zu,\"found\":%zu,\"found_longer_than_half_cycle\":%zu,"
+                "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
+                "\"false_alarms_per_hour\":%.6f,\"class_accuracy\":%.6f,"
+                "\"class_accuracy_merged\":%.6f}\n",
+                model, data, hours, labelled, long_enough, found, found_long, (double)found / dl,
+                n_ev, false_alarms, hours > 0 ? (double)false_alarms / hours : 0.0,
+                (double)class_ok / df, (double)class_ok_merged / df);
+    } else {
+        fprintf(f,
+                "events: %zu/%zu found (%zu/%zu longer than half a cycle), %zu false alarms "
+                "(%.2f per hour over %.2f h)\nclass accuracy per found event: %.4f (%.4f with "
+                "the near-identical pairs merged)\n",
+                found, labelled, found_long, long_enough, false_alarms,
+                hours > 0 ? (double)false_alarms / hours : 0.0, hours, (double)class_ok / df,
+                (double)class_ok_merged / df);
+    }
+    return 0;
+}

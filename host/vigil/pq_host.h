@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file pq_host.h
+ * @brief Host side of power-quality models: training windows from waveform CSVs, and the
+ *        classification and event evaluation of `vigil detect` / `vigil eval`.
+ */
+#ifndef VGH_PQ_HOST_H
+#define VGH_PQ_HOST_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "artifact.h"
+#include "dataset.h"
+#include "vigil/vigil.h"
+
+/** Class number of "no disturbance" in power-quality.md's table. */
+#define VGH_PQ_NORMAL_CLASS 1u
+
+/** @brief The frontend configuration an artifact spec describes. */
+void vgh_pq_cfg_from_spec(const vgh_artifact_spec_t *s, vg_pq_cfg_t *cfg);
+
+/** @brief Whole cycles in the first segment of a snippet recording. */
+unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame);
+
+/**
+ * @brief Feature windows and labels through the core frontend.
+ *        Snippets (a `segment` column): one window per segment, the segment's class; a
+ *        segment too short for a window is an error naming it. A stream: a window every hop,
+ *        labelled with the class of the disturbance it holds when at least half a cycle of
+ *        it is inside, else VGH_PQ_NORMAL_CLASS.
+ * @param[out] X  n x n_features (malloc'd), @param[out] y n labels (malloc'd)
+ */
+int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, uint16_t **y,
+                   size_t *n, char *err, size_t errlen);
+
+/** @brief The four near-identical pairs merged: 20 -> 15, 21 -> 16, 28 -> 22, 29 -> 23. */
+uint16_t vgh_pq_merge(uint16_t cls);
+
+/** One segment's result. */
+typedef struct {
+    long segment;
+    uint16_t truth, pred;
+    float score;
+} vgh_pq_seg_t;
+
+/**
+ * @brief Classify every segment of a snippet recording with the model (the detector is reset
+ *        at each segment; the segment's last window decides).
+ */
+int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,
+                             size_t *n, char *err, size_t errlen);
+
+/** @brief Print accuracy, macro-F1, the binary and merged-pair accuracies and the confusion
+ *         matrix (text or JSON). */
+void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int binary_model, int json,
+                            const char *model, const char *data);
+
+/** A detected event on a stream. */
+typedef struct {
+    size_t start, end;      /**< rows */
+    uint16_t cls;           /**< majority class of its windows */
+    float sag_pu, swell_pu; /**< lowest and highest half-cycle RMS, per unit of nominal RMS */
+    float thd_max, peak_pu; /**< largest THD, largest |v| in per unit of nominal peak */
+} vgh_pq_event_t;
+
+/**
+ * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
+ */
+int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen);
+
+/** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON). */
+int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
+                         const vgh_pq_event_t *ev, size_t n_ev, int json, const char *model,
+                         const char *data);
+#endif
