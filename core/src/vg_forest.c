@@ -5,6 +5,10 @@
 
 #include <math.h>
 
+#if VG_MAX_TREES > 65535 || VG_MAX_CLASSES > 65535 || VG_MAX_CLASSES < 2
+#error "vote counts and class labels are 16-bit: VG_MAX_TREES, VG_MAX_CLASSES <= 65535"
+#endif
+
 /* Counts and fields are read byte by byte (no alignment or endianness assumption); the root
  * and node arrays are used in place (4-aligned: the MODL section is, and every offset inside
  * the body is a multiple of 4). */

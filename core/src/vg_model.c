@@ -79,7 +79,8 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
         if (m->wave.present) {
             /* {quantity, aggregate}; current quantities need the current channel */
             if (f->channel >= VG_WAVE_QTY_COUNT || f->feature >= VG_WAVE_AGG_COUNT ||
-                (f->channel >= VG_WAVE_QTY_FIRST_CURRENT && m->n_channels < 2))
+                (f->channel >= VG_WAVE_QTY_FIRST_CURRENT &&
+                 f->channel <= VG_WAVE_QTY_LAST_CURRENT && m->n_channels < 2))
                 return VG_ERR_FORMAT;
         } else if (f->channel >= m->n_channels || f->feature >= VG_FEAT_COUNT) {
             return VG_ERR_FORMAT;

@@ -9,15 +9,18 @@
 /* The artifact reader validates WAVE features with vg_model.h's counts: keep them equal. */
 typedef char
     vg_pq_counts_match[(VG_PQ_COUNT == VG_WAVE_QTY_COUNT && VG_AGG_COUNT == VG_WAVE_AGG_COUNT &&
-                        VG_PQ_IRMS == VG_WAVE_QTY_FIRST_CURRENT)
+                        VG_PQ_IRMS == VG_WAVE_QTY_FIRST_CURRENT &&
+                        VG_PQ_PF == VG_WAVE_QTY_LAST_CURRENT)
                            ? 1
                            : -1];
 
 static const char *const qty_names[VG_PQ_COUNT] = {
-    "rms",   "hrms_min", "hrms_max", "peak", "crest", "freq", "h1", "thd", "h3", "h5", "h7",
-    "resid", "dmax",     "skew",     "kurt", "hf",    "irms", "p",  "q",   "s",  "pf",
+    "rms",  "hrms_min", "hrms_max", "peak",  "crest", "freq",  "h1",    "thd",
+    "h3",   "h5",       "h7",       "resid", "dmax",  "skew",  "kurt",  "hf",
+    "irms", "p",        "q",        "s",     "pf",    "trans", "rpeak",
 };
-static const char *const agg_names[VG_AGG_COUNT] = {"min", "max", "mean", "sd", "range"};
+static const char *const agg_names[VG_AGG_COUNT] = {"min",   "max",    "mean",   "sd",
+                                                    "range", "at_low", "at_high"};
 
 const char *vg_pq_qty_name(unsigned q)
 {
@@ -78,6 +81,28 @@ static int pq__is_current(unsigned q)
     return q >= VG_PQ_IRMS && q <= VG_PQ_PF;
 }
 
+/* The standard impulsive transient (Igual et al.; IEEE 1159 "impulsive"): the double
+ * exponential exp(-344 t) - exp(-750 t) over 1 ms, sampled at fs and scaled to unit norm,
+ * so the matched filter's output is in units of the noise sd for white noise. */
+static void pq__template(vg_pq_t *p)
+{
+    uint16_t m = (uint16_t)(0.001f * p->cfg.fs + 0.5f);
+    if (m < 2)
+        m = 2;
+    if (m > VG_PQ_MAX_TEMPLATE)
+        m = VG_PQ_MAX_TEMPLATE;
+    float norm = 0.0f;
+    for (uint16_t j = 0; j < m; j++) {
+        float t = (float)j / p->cfg.fs;
+        p->tmpl[j] = expf(-344.0f * t) - expf(-750.0f * t);
+        norm += p->tmpl[j] * p->tmpl[j];
+    }
+    norm = sqrtf(norm);
+    for (uint16_t j = 0; j < m; j++)
+        p->tmpl[j] /= norm;
+    p->n_tmpl = m;
+}
+
 vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t arena_len)
 {
     if (!p || !cfg || !arena || !cfg->feats || (cfg->n_sos && !cfg->sos))
@@ -121,6 +146,7 @@ vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t a
     p->cycles = a;
     a += (size_t)cfg->window_cycles * VG_PQ_STRIDE;
     p->sos_state = a;
+    pq__template(p);
     vg_pq_reset(p);
     return VG_OK;
 }
@@ -152,13 +178,51 @@ void vg_pq_reset(vg_pq_t *p)
     p->started = 0;
 }
 
+/* Residual of the frame (in place: the frame is not needed afterwards) after removing the
+ * mean and harmonics 1..7, then its peak and the largest matched-filter response relative
+ * to its RMS. The harmonics are rebuilt with phasor recurrences, not per-sample sin/cos. */
+static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *him, float *q)
+{
+    const uint16_t n = p->n;
+    float *v = p->frame_v;
+    uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
+    const float step = 6.28318531f * p->cfg.f_nominal / p->cfg.fs;
+    for (uint16_t h = 1; h <= hn; h++) {
+        float cr = cosf(step * (float)h), sr = sinf(step * (float)h);
+        float c = 1.0f, s = 0.0f;
+        for (uint16_t j = 0; j < n; j++) {
+            v[j] -= hre[h] * c - him[h] * s;
+            float c2 = c * cr - s * sr;
+            s = s * cr + c * sr;
+            c = c2;
+        }
+    }
+    float ss = 0.0f, peak = 0.0f;
+    for (uint16_t j = 0; j < n; j++) {
+        v[j] -= mean;
+        ss += v[j] * v[j];
+        peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
+    }
+    float best = 0.0f;
+    for (uint16_t k = 0; k + p->n_tmpl <= n; k++) {
+        float acc = 0.0f;
+        for (uint16_t j = 0; j < p->n_tmpl; j++)
+            acc += v[k + j] * p->tmpl[j];
+        best = fabsf(acc) > best ? fabsf(acc) : best;
+    }
+    float rms = sqrtf(ss / (float)n);
+    q[VG_PQ_RPEAK] = peak;
+    q[VG_PQ_TRANS] = best / (rms > 1e-9f ? rms : 1e-9f);
+}
+
 /* The per-cycle quantities of the frame just completed, into q[VG_PQ_COUNT]. */
 static void pq__cycle(vg_pq_t *p, float *q)
 {
     const uint16_t n = p->n;
     const float *v = p->frame_v;
     const float fn = (float)n;
-    float sum = 0.0f, peak = 0.0f, dmax = 0.0f, prev = p->prev_v;
+    /* After a reset there is no previous sample: the first step is not a step. */
+    float sum = 0.0f, peak = 0.0f, dmax = 0.0f, prev = p->n_cycles ? p->prev_v : v[0];
     for (uint16_t k = 0; k < n; k++) {
         float a = fabsf(v[k]), d = fabsf(v[k] - prev);
         sum += v[k];
@@ -184,9 +248,14 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
     const float step = p->cfg.f_nominal / p->cfg.fs;
     float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
+    float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
     for (uint16_t h = 1; h <= p->h_max; h++) {
         float re, im;
         float y = vg_goertzel_f32(v, n, step * (float)h, &re, &im);
+        if (h <= VG_PQ_RESID_HARMONICS) {
+            hre[h] = re;
+            him[h] = im;
+        }
         float y2 = y * y;
         all2 += y2;
         if (h == 1)
@@ -245,6 +314,8 @@ static void pq__cycle(vg_pq_t *p, float *q)
         for (unsigned k = VG_PQ_IRMS; k <= VG_PQ_PF; k++)
             q[k] = 0.0f;
     }
+    /* Last: the residual overwrites the frame. */
+    pq__residual(p, mean, hre, him, q);
 }
 
 static void pq__aggregate(const vg_pq_t *p, float *feats)
@@ -252,6 +323,20 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     const uint32_t w = p->cfg.window_cycles;
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
+        if (agg == VG_AGG_AT_LOW || agg == VG_AGG_AT_HIGH) {
+            /* The cycle where the RMS dips (or rises) most: what happens inside a sag. */
+            uint32_t at = 0;
+            for (uint32_t c = 1; c < w; c++) {
+                float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
+                float b = p->cycles[at * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
+                float a2 = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
+                float b2 = p->cycles[at * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
+                if (agg == VG_AGG_AT_LOW ? a < b : a2 > b2)
+                    at = c;
+            }
+            feats[k] = p->cycles[at * VG_PQ_STRIDE + qi];
+            continue;
+        }
         float mn = p->cycles[qi], mx = mn, sum = 0.0f;
         for (uint32_t c = 0; c < w; c++) {
             float x = p->cycles[c * VG_PQ_STRIDE + qi];

@@ -8,6 +8,7 @@
 #include "artifact.h"
 #include "cli.h"
 #include "dataset.h"
+#include "pq_host.h"
 
 #define CMD "features"
 
@@ -26,6 +27,51 @@ static const char usage_text[] =
     "      --stride N       samples between windows (default: the model's hop)\n"
     "      --raw            features before normalisation\n"
     "  -h, --help\n";
+
+/* Waveform models: one row per window (per segment for snippets), the features named
+ * quantity.aggregate, then the label: the segment's or window's class. */
+static int features_wave(const vgh_model_file_t *mf, const vgh_dataset_t *ds, const char *out)
+{
+    const vg_model_t *m = &mf->m;
+    vg_pq_cfg_t cfg = {m->sample_rate,
+                       m->wave.f_nominal,
+                       m->wave.scale,
+                       m->wave.scale_i,
+                       m->n_channels,
+                       m->window,
+                       m->hop,
+                       m->wave.max_harmonic,
+                       m->n_features,
+                       m->feats,
+                       (const vg_biquad_t *)(const void *)m->wave.sos,
+                       m->wave.n_sos};
+    float *X;
+    uint16_t *y;
+    size_t n;
+    char err[512];
+    if (vgh_pq_windows(&cfg, ds, &X, &y, &n, err, sizeof err) != 0)
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    FILE *fo = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
+    if (!fo) {
+        free(X);
+        free(y);
+        return vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: cannot write", out);
+    }
+    for (uint16_t k = 0; k < m->n_features; k++)
+        fprintf(fo, "%s%s.%s", k ? "," : "", vg_pq_qty_name(m->feats[k].channel),
+                vg_pq_agg_name(m->feats[k].feature));
+    fprintf(fo, ",class\n");
+    for (size_t i = 0; i < n; i++) {
+        for (uint16_t k = 0; k < m->n_features; k++)
+            fprintf(fo, "%s%.7g", k ? "," : "", (double)X[i * m->n_features + k]);
+        fprintf(fo, ",%u\n", y[i]);
+    }
+    free(X);
+    free(y);
+    if (fo != stdout && fclose(fo) != 0)
+        return vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: write failed", out);
+    return VGH_EXIT_OK;
+}
 
 int vgh_cmd_features(int argc, char **argv)
 {
@@ -67,6 +113,12 @@ int vgh_cmd_features(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     }
     const vg_model_t *m = &mf.m;
+    if (m->wave.present) {
+        int rc = features_wave(&mf, &ds, out);
+        vgh_dataset_free(&ds);
+        vgh_model_free(&mf);
+        return rc;
+    }
     if (stride > m->window)
         stride = m->window;
     vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels,

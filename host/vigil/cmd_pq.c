@@ -23,7 +23,9 @@
     "rms.min,rms.max,rms.mean,rms.sd,hrms_min.min,hrms_max.max,hrms_min.range,hrms_max.range,"     \
     "peak.max,peak.min,crest.max,crest.min,freq.mean,h1.min,h1.max,h1.sd,thd.min,thd.max,"         \
     "thd.mean,h3.min,h3.max,h5.min,h5.max,h7.max,h7.mean,resid.max,resid.mean,resid.min,"          \
-    "dmax.max,dmax.mean,skew.max,skew.min,kurt.max,kurt.min,hf.max,hf.mean,hf.min"
+    "dmax.max,dmax.mean,skew.max,skew.min,kurt.max,kurt.min,hf.max,hf.mean,hf.min,trans.max,"      \
+    "trans.mean,rpeak.max,rpeak.mean,thd.at_low,thd.at_high,h3.at_low,h3.at_high,h5.at_low,"       \
+    "h5.at_high,hf.at_low,hf.at_high,resid.at_low,resid.at_high,trans.at_low"
 #define PQ_CURRENT_FEATURES ",irms.min,irms.max,p.mean,pf.min,pf.mean"
 
 static const char usage_text[] =
@@ -46,10 +48,10 @@ static const char usage_text[] =
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 37 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 52 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
-    "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf; aggregates\n"
-    "                          min,max,mean,sd,range\n"
+    "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak;\n"
+    "                          aggregates min,max,mean,sd,range,at_low,at_high\n"
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"
     "      --binary            two classes: normal (0) against any disturbance (1)\n"
     "      --trees T           (default 100)       --depth D       (default 16)\n"
@@ -188,7 +190,7 @@ static int pq__features(const char *list, vgh_artifact_spec_t *s)
                              "--features: unknown feature '%.*s' (quantity.aggregate, e.g. "
                              "rms.min; see --help)",
                              (int)l, p);
-        if (q >= VG_PQ_IRMS && s->n_channels < 2)
+        if (q >= VG_PQ_IRMS && q <= VG_PQ_PF && s->n_channels < 2)
             return vgh_usage(CMD, "--features: '%.*s' needs a current column", (int)l, p);
         if (s->n_features >= VG_MAX_FEATURES)
             return vgh_usage(CMD, "--features: more than %d features", VG_MAX_FEATURES);

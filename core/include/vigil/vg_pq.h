@@ -47,7 +47,11 @@ typedef enum {
     VG_PQ_Q = 18,       /**< reactive power sqrt(S^2 - P^2) */
     VG_PQ_S = 19,       /**< apparent power Vrms Irms */
     VG_PQ_PF = 20,      /**< power factor P / S */
-    VG_PQ_COUNT = 21
+    VG_PQ_TRANS = 21,   /**< largest matched-filter response of the residual to the standard
+                             impulsive transient (1 ms double exponential), over the residual
+                             RMS: about 3 for noise alone */
+    VG_PQ_RPEAK = 22,   /**< largest |residual| after removing DC and harmonics 1..7 */
+    VG_PQ_COUNT = 23
 } vg_pq_qty_t;
 
 /** Aggregates of a quantity over the window (stored in artifacts: never renumbered). */
@@ -57,7 +61,9 @@ typedef enum {
     VG_AGG_MEAN = 2,
     VG_AGG_SD = 3,
     VG_AGG_RANGE = 4,
-    VG_AGG_COUNT = 5
+    VG_AGG_AT_LOW = 5,  /**< the value in the cycle with the lowest half-cycle RMS */
+    VG_AGG_AT_HIGH = 6, /**< the value in the cycle with the highest half-cycle RMS */
+    VG_AGG_COUNT = 7
 } vg_pq_agg_t;
 
 /** Floats per cycle in the window ring: the quantities, then the cycle's missing samples. */
@@ -71,6 +77,12 @@ typedef enum {
 #ifndef VG_PQ_MAX_WINDOW
 #define VG_PQ_MAX_WINDOW 256
 #endif
+/** Longest matched-filter template (samples in 1 ms). */
+#ifndef VG_PQ_MAX_TEMPLATE
+#define VG_PQ_MAX_TEMPLATE 64
+#endif
+/** Harmonics removed to form the residual. */
+#define VG_PQ_RESID_HARMONICS 7
 /** Most band-pass sections. */
 #ifndef VG_PQ_MAX_SOS
 #define VG_PQ_MAX_SOS 16
@@ -102,6 +114,8 @@ typedef struct {
     float *frame_v, *frame_i; /* n each (frame_i NULL without current) */
     float *cycles;            /* window_cycles x VG_PQ_COUNT, ring */
     float *sos_state;
+    float tmpl[VG_PQ_MAX_TEMPLATE]; /* unit-norm transient template */
+    uint16_t n_tmpl;
     uint32_t pos;       /* sample index in the frame */
     uint32_t n_cycles;  /* frames completed (saturating) */
     uint32_t ring_head; /* next ring slot */

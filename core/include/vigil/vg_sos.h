@@ -43,28 +43,30 @@ void vg_sos_reset(float *state, size_t n_sections);
  * @brief Filter one sample through the cascade.
  * @param[in]     s          n_sections sections, applied in order
  * @param[in]     n_sections number of sections (0 returns @p x unchanged)
- * @param[in,out] state      VG_SOS_STATE_LEN(n_sections) floats, updated
+ * @param[in,out] state      VG_SOS_STATE_LEN(n_sections) floats, updated; must not overlap
+ *                           @p s
  * @param[in]     x          input sample
  * @return the output sample.
  * Hot path: no checks. Gives bit-for-bit the same outputs and state as vg_sos_f32().
  */
-float vg_sos_step_f32(const vg_biquad_t *s, size_t n_sections, float *state, float x);
+float vg_sos_step_f32(const vg_biquad_t *restrict s, size_t n_sections, float *restrict state,
+                      float x);
 
 /**
  * @brief Filter a block of samples through the cascade.
  * @param[in]     s          n_sections sections, applied in order
  * @param[in]     n_sections number of sections (0 copies @p in to @p out)
  * @param[in,out] state      VG_SOS_STATE_LEN(n_sections) floats, updated; consecutive blocks
- *                           continue the same stream
+ *                           continue the same stream; must not overlap @p s, @p in or @p out
  * @param[in]     in         @p len input samples
  * @param[out]    out        @p len output samples; may equal @p in (in place), must not
  *                           overlap it otherwise
  * @param[in]     len        number of samples
- * Hot path: no checks. Runs section by section over the block, so each section's
- * coefficients and state stay in registers; the results equal @p len calls of
- * vg_sos_step_f32() exactly.
+ * Hot path: no checks. Runs groups of 2-3 sections over the whole block, with their
+ * coefficients and state in registers; the results equal @p len calls of vg_sos_step_f32()
+ * exactly, and splitting a stream into blocks of any sizes does not change them.
  */
-void vg_sos_f32(const vg_biquad_t *s, size_t n_sections, float *state, const float *in, float *out,
-                size_t len);
+void vg_sos_f32(const vg_biquad_t *restrict s, size_t n_sections, float *restrict state,
+                const float *in, float *out, size_t len);
 
 #endif
