@@ -8,9 +8,9 @@
 #define FFT_TWO_PI 6.28318530717958647692f
 
 /* cos and sin of 2 pi t for t in [0, 1). The argument is reduced to [0, 1/8] by quadrant
- * and octant symmetry first: t - q/4 and 1/4 - t are exact in float for the dyadic t the
- * FFT uses, so the only argument rounding is that of 2 pi t on an angle <= pi/4, at most
- * 0.5 ulp(pi/4) = 3e-8 rad. */
+ * and octant symmetry first; t - 1/4 (t >= 1/4) and 1/4 - t (t > 1/8, Sterbenz) are exact
+ * in float, so the angle handed to cosf/sinf is <= pi/4 and off by at most one rounding of
+ * 2 pi t plus float(2 pi)'s relative error 3e-8: about 5e-8 rad. */
 static void fft__cis(float t, float *c, float *s)
 {
     unsigned q = 0;
@@ -28,12 +28,10 @@ static void fft__cis(float t, float *c, float *s)
         cr = cosf(a);
         sr = sinf(a);
     }
-    switch (q & 3u) {
-    case 0: *c = cr, *s = sr; break;
-    case 1: *c = -sr, *s = cr; break;
-    case 2: *c = -cr, *s = -sr; break;
-    default: *c = sr, *s = -cr; break;
-    }
+    /* rotate by q quarter turns */
+    const float qc[4] = {cr, -sr, -cr, sr}, qs[4] = {sr, cr, -sr, -cr};
+    *c = qc[q & 3u];
+    *s = qs[q & 3u];
 }
 
 /* Twiddles w_j = exp(sign 2 pi i j / m), j = 0, 1, 2, ... in order. Between exact reseeds
@@ -239,7 +237,10 @@ float vg_goertzel_f32(const float *x, size_t n, float cycles_per_sample, float *
         /* phase w (n-1) as a fraction of a turn, exact in double for n < 2^29 (a 24-bit
          * mantissa times a 29-bit count), so long windows keep their phase */
         const double turns = (double)f * (double)(n - 1u);
-        const float frac = (float)(turns - (double)(uint64_t)turns);
+        double fr = turns - (double)(int64_t)turns; /* in (-1, 1): f < 0 is not excluded */
+        if (fr < 0.0)
+            fr += 1.0;
+        const float frac = (float)fr;
         float c, s;
         fft__cis(frac, &c, &s);
         /* X = (c - i s) y */

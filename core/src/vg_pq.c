@@ -15,12 +15,12 @@ typedef char
                            : -1];
 
 static const char *const qty_names[VG_PQ_COUNT] = {
-    "rms",  "hrms_min", "hrms_max", "peak",  "crest", "freq",  "h1",    "thd",
-    "h3",   "h5",       "h7",       "resid", "dmax",  "skew",  "kurt",  "hf",
-    "irms", "p",        "q",        "s",     "pf",    "trans", "rpeak",
+    "rms", "hrms_min", "hrms_max", "peak",  "crest", "freq", "h1",   "thd",  "h3",
+    "h5",  "h7",       "resid",    "dmax",  "skew",  "kurt", "hf",   "irms", "p",
+    "q",   "s",        "pf",       "trans", "rpeak", "odd",  "even",
 };
-static const char *const agg_names[VG_AGG_COUNT] = {"min",   "max",    "mean",   "sd",
-                                                    "range", "at_low", "at_high"};
+static const char *const agg_names[VG_AGG_COUNT] = {
+    "min", "max", "mean", "sd", "range", "at_low", "at_high", "coh", "coh_low", "coh_high"};
 
 const char *vg_pq_qty_name(unsigned q)
 {
@@ -249,12 +249,17 @@ static void pq__cycle(vg_pq_t *p, float *q)
     const float step = p->cfg.f_nominal / p->cfg.fs;
     float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
     float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
+    float odd2 = 0.0f, even2 = 0.0f;
     for (uint16_t h = 1; h <= p->h_max; h++) {
         float re, im;
         float y = vg_goertzel_f32(v, n, step * (float)h, &re, &im);
         if (h <= VG_PQ_RESID_HARMONICS) {
             hre[h] = re;
             him[h] = im;
+        }
+        if (h <= VG_PQ_COH_H) {
+            q[VG_PQ_PHASORS + 2 * (h - 1)] = re;
+            q[VG_PQ_PHASORS + 2 * (h - 1) + 1] = im;
         }
         float y2 = y * y;
         all2 += y2;
@@ -264,6 +269,12 @@ static void pq__cycle(vg_pq_t *p, float *q)
             harm2 += y2;
         if (h >= 8 && h <= 18)
             hf2 += y2;
+        if (h >= 2 && h <= 9) {
+            if (h & 1u)
+                odd2 += y2;
+            else
+                even2 += y2;
+        }
         if (h == 3)
             y3 = y;
         else if (h == 5)
@@ -297,6 +308,8 @@ static void pq__cycle(vg_pq_t *p, float *q)
     q[VG_PQ_SKEW] = m2 > 1e-12f ? m3 / (m2 * sqrtf(m2)) : 0.0f;
     q[VG_PQ_KURT] = m2 > 1e-12f ? m4 / (m2 * m2) : 0.0f;
     q[VG_PQ_HF] = sqrtf(hf2) / y1s;
+    q[VG_PQ_ODD] = sqrtf(odd2) / y1s;
+    q[VG_PQ_EVEN] = sqrtf(even2) / y1s;
     if (p->frame_i) {
         float ssi = 0.0f, pv = 0.0f;
         for (uint16_t k = 0; k < n; k++) {
@@ -318,9 +331,67 @@ static void pq__cycle(vg_pq_t *p, float *q)
     pq__residual(p, mean, hre, him, q);
 }
 
+/* Window-level harmonic amplitude of order h from the mean phasor over the cycles. Frames
+ * are one nominal cycle long, so every frame starts at the same phase of each harmonic. */
+static float pq__coh(const vg_pq_t *p, unsigned h, const uint8_t *sel)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
+        return 0.0f;
+    float re = 0.0f, im = 0.0f;
+    uint32_t k = 0;
+    for (uint32_t c = 0; c < w; c++) {
+        if (!sel[c])
+            continue;
+        re += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1)];
+        im += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1) + 1];
+        k++;
+    }
+    return k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+}
+
+static float pq__coh_qty(const vg_pq_t *p, unsigned q, float mean, const uint8_t *sel)
+{
+    float y1 = pq__coh(p, 1, sel);
+    float y1s = y1 > 1e-9f ? y1 : 1e-9f;
+    float acc = 0.0f;
+    switch (q) {
+    case VG_PQ_H1: return y1;
+    case VG_PQ_H3: return pq__coh(p, 3, sel) / y1s;
+    case VG_PQ_H5: return pq__coh(p, 5, sel) / y1s;
+    case VG_PQ_H7: return pq__coh(p, 7, sel) / y1s;
+    case VG_PQ_THD:
+    case VG_PQ_ODD:
+    case VG_PQ_EVEN:
+        for (unsigned h = 2; h <= VG_PQ_COH_H; h++) {
+            if ((q == VG_PQ_ODD && !(h & 1u)) || (q == VG_PQ_EVEN && (h & 1u)))
+                continue;
+            float y = pq__coh(p, h, sel);
+            acc += y * y;
+        }
+        return sqrtf(acc) / y1s;
+    default: return mean;
+    }
+}
+
 static void pq__aggregate(const vg_pq_t *p, float *feats)
 {
     const uint32_t w = p->cfg.window_cycles;
+    /* Cycle selections for the coherent aggregates: all, below and above mid-range RMS. */
+    uint8_t all[VG_PQ_MAX_WINDOW], low[VG_PQ_MAX_WINDOW], high[VG_PQ_MAX_WINDOW];
+    float lo = p->cycles[VG_PQ_HRMS_MIN], hi = p->cycles[VG_PQ_HRMS_MAX];
+    for (uint32_t c = 0; c < w; c++) {
+        float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
+        float b = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+    }
+    const float mid = 0.5f * (lo + hi);
+    for (uint32_t c = 0; c < w; c++) {
+        all[c] = 1;
+        low[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN] < mid;
+        high[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX] > mid;
+    }
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
         if (agg == VG_AGG_AT_LOW || agg == VG_AGG_AT_HIGH) {
@@ -350,6 +421,9 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         case VG_AGG_MAX: out = mx; break;
         case VG_AGG_MEAN: out = mean; break;
         case VG_AGG_RANGE: out = mx - mn; break;
+        case VG_AGG_COH: out = pq__coh_qty(p, qi, mean, all); break;
+        case VG_AGG_COH_LOW: out = pq__coh_qty(p, qi, mean, low); break;
+        case VG_AGG_COH_HIGH: out = pq__coh_qty(p, qi, mean, high); break;
         default: {
             float ss = 0.0f;
             for (uint32_t c = 0; c < w; c++) {

@@ -36,6 +36,33 @@ static int bt__isreal(double complex v)
     return cimag(v) == 0.0; /* numpy.isreal: imaginary part exactly 0 */
 }
 
+/* re + i im without arithmetic (CMPLX is missing from some compilers' <complex.h>); C11
+ * lays a complex out as an array of its two parts (6.2.5p13), read back through a union. */
+static double complex bt__cmplx(double re, double im)
+{
+    union {
+        double part[2];
+        double complex z;
+    } u = {{re, im}};
+    return u.z;
+}
+
+/* Complex division as numpy's ufunc does it (Smith's algorithm), not C's (GCC calls
+ * __divdc3, whose rounding differs): poles must come out bit-identical to scipy's where
+ * zpk2sos meets exact ties, e.g. the mirror-image poles of a band centred on fs/4. */
+static double complex bt__div(double complex a, double complex b)
+{
+    const double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
+    if (fabs(br) >= fabs(bi)) {
+        if (br == 0.0 && bi == 0.0)
+            return bt__cmplx(ar / fabs(br), ai / fabs(br));
+        const double rat = bi / br, scl = 1.0 / (br + bi * rat);
+        return bt__cmplx((ar + ai * rat) * scl, (ai - ar * rat) * scl);
+    }
+    const double rat = br / bi, scl = 1.0 / (bi + br * rat);
+    return bt__cmplx((ar * rat + ai) * scl, (ai * rat - ar) * scl);
+}
+
 static double complex bt__prod(const bt_set_t *s, double complex shift, double sgn)
 {
     /* prod(shift + sgn * v), left to right like numpy.prod */
@@ -331,7 +358,8 @@ int vgh_butter(unsigned order, vgh_btype_t btype, double f1, double f2, double f
     bt_set_t z = {.n = 0}, p = {.n = 0};
     const int N = (int)order;
     for (int m = -N + 1; m < N; m += 2) {
-        const double th = BT_PI * (double)m / (2.0 * (double)N);
+        /* numpy: (1j pi m) / (2N) divides by multiplying with 1 / (2N) */
+        const double th = (BT_PI * (double)m) * (1.0 / (2.0 * (double)N));
         bt__push(&p, -(cos(th) + I * sin(th)));
     }
     double k = 1.0;
@@ -347,9 +375,9 @@ int vgh_butter(unsigned order, vgh_btype_t btype, double f1, double f2, double f
         break;
     case VGH_HIGHPASS: { /* lp2hp_zpk: k = real(prod(-z) / prod(-p)) with no z, N zeros at 0 */
         const double complex pr = bt__prod(&p, 0.0, -1.0);
-        k *= creal(1.0 / pr);
+        k *= creal(bt__div(1.0, pr));
         for (size_t i = 0; i < p.n; i++)
-            p.v[i] = w1 / p.v[i];
+            p.v[i] = bt__div(w1, p.v[i]);
         for (int i = 0; i < N; i++)
             bt__push(&z, 0.0);
         break;
@@ -374,14 +402,14 @@ int vgh_butter(unsigned order, vgh_btype_t btype, double f1, double f2, double f
     default: { /* VGH_BANDSTOP, lp2bs_zpk */
         const double bw = w2 - w1, wo = sqrt(w1 * w2);
         const double complex pr = bt__prod(&p, 0.0, -1.0);
-        k *= creal(1.0 / pr);
+        k *= creal(bt__div(1.0, pr));
         bt_set_t q = {.n = 0};
         for (size_t i = 0; i < p.n; i++) {
-            const double complex ph = (bw / 2.0) / p.v[i];
+            const double complex ph = bt__div(bw / 2.0, p.v[i]);
             bt__push(&q, ph + csqrt(ph * ph - wo * wo));
         }
         for (size_t i = 0; i < p.n; i++) {
-            const double complex ph = (bw / 2.0) / p.v[i];
+            const double complex ph = bt__div(bw / 2.0, p.v[i]);
             bt__push(&q, ph - csqrt(ph * ph - wo * wo));
         }
         p = q;
@@ -395,11 +423,11 @@ int vgh_butter(unsigned order, vgh_btype_t btype, double f1, double f2, double f
 
     /* bilinear_zpk, fs = 2: s -> (4 + s) / (4 - s); zeros at infinity go to z = -1 */
     const double fs2 = 4.0;
-    k *= creal(bt__prod(&z, fs2, -1.0) / bt__prod(&p, fs2, -1.0));
+    k *= creal(bt__div(bt__prod(&z, fs2, -1.0), bt__prod(&p, fs2, -1.0)));
     for (size_t i = 0; i < z.n; i++)
-        z.v[i] = (fs2 + z.v[i]) / (fs2 - z.v[i]);
+        z.v[i] = bt__div(fs2 + z.v[i], fs2 - z.v[i]);
     for (size_t i = 0; i < p.n; i++)
-        p.v[i] = (fs2 + p.v[i]) / (fs2 - p.v[i]);
+        p.v[i] = bt__div(fs2 + p.v[i], fs2 - p.v[i]);
     while (z.n < p.n)
         bt__push(&z, -1.0);
 

@@ -12,11 +12,17 @@
  * The design repeats scipy's steps: analog prototype buttap, pre-warping 4 tan(pi Wn / 2),
  * lp2lp/lp2hp/lp2bp/lp2bs_zpk, bilinear_zpk with fs = 2, then zpk2sos with
  * pairing='nearest' (the same conjugate sorting as _cplxreal, the same "pole closest to the
- * unit circle goes last" order and zero pairing, the gain in section 0). So the sections come
+ * unit circle goes last" order and zero pairing, the gain in section 0), with numpy's
+ * complex division, so the poles are usually bit-identical to scipy's. The sections then come
  * out in scipy's order and the coefficients agree to rounding, not only the cascade's
- * response: over 1931 random designs (orders 1..20, all four types, fs 1 kHz to 48 kHz) every
- * design had scipy's section count and order, coefficients within 2.5e-13 of their row's
- * largest, responses within 5e-12 relative; the tests allow 1e-10 and 1e-6.
+ * response: over 1931 random designs (orders 1..20, all four types, fs 1 kHz to 48 kHz)
+ * every design had scipy's sections in scipy's order, coefficients within 2.5e-13 of their
+ * row's largest, responses within 5e-12 relative (the tests allow 1e-10 and 1e-6).
+ * Exception: a band-pass/stop band symmetric about fs/4 (f1 + f2 = fs/2) has mirror-image
+ * poles p, -conj(p) of equal |p|, and which goes first is decided by last-bit rounding
+ * (numpy's SIMD tan differs from libm's by an ulp), so the same sections may come out in
+ * another order (and the gain, kept in section 0, moves with it); the response still
+ * matches scipy's.
  *
  * SOS layout: n_sections rows of 6 doubles, scipy's [b0 b1 b2 a0 a1 a2] with a0 = 1,
  * row-major in one flat array (sos[6 i + j]). vg_biquad_t (core/include/vigil/vg_sos.h)

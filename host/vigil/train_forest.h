@@ -34,7 +34,8 @@ enum {
 /** Largest training set accepted (row indices and per-tree node counts stay in 32 bits). */
 #define VGH_RF_MAX_ROWS 0x3FFFFFFFu
 
-/** Random forest settings. Start from vgh_rf_defaults(). */
+/** Random forest settings. Start from vgh_rf_defaults(); the second source document's forest
+ *  is the defaults with n_trees = 300 (depth 16, min split 5). */
 typedef struct {
     unsigned n_trees;        /**< 1..VG_MAX_TREES (default 100) */
     unsigned max_depth;      /**< root has depth 0; 0 = unlimited (default 16) */

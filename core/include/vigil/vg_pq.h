@@ -51,7 +51,10 @@ typedef enum {
                              impulsive transient (1 ms double exponential), over the residual
                              RMS: about 3 for noise alone */
     VG_PQ_RPEAK = 22,   /**< largest |residual| after removing DC and harmonics 1..7 */
-    VG_PQ_COUNT = 23
+    VG_PQ_ODD = 23,     /**< sqrt(Y_3^2 + Y_5^2 + Y_7^2 + Y_9^2) / Y_1: odd harmonics */
+    VG_PQ_EVEN = 24,    /**< sqrt(Y_2^2 + Y_4^2 + Y_6^2 + Y_8^2) / Y_1: even ones, which an
+                             amplitude step inside the cycle raises as much as odd ones */
+    VG_PQ_COUNT = 25
 } vg_pq_qty_t;
 
 /** Aggregates of a quantity over the window (stored in artifacts: never renumbered). */
@@ -61,13 +64,23 @@ typedef enum {
     VG_AGG_MEAN = 2,
     VG_AGG_SD = 3,
     VG_AGG_RANGE = 4,
-    VG_AGG_AT_LOW = 5,  /**< the value in the cycle with the lowest half-cycle RMS */
-    VG_AGG_AT_HIGH = 6, /**< the value in the cycle with the highest half-cycle RMS */
-    VG_AGG_COUNT = 7
+    VG_AGG_AT_LOW = 5,   /**< the value in the cycle with the lowest half-cycle RMS */
+    VG_AGG_AT_HIGH = 6,  /**< the value in the cycle with the highest half-cycle RMS */
+    VG_AGG_COH = 7,      /**< harmonic quantities (h1, h3, h5, h7, thd, odd, even) measured over
+                              the whole window, IEC 61000-4-7 style, from the mean of the cycles'
+                              harmonic phasors (coherent: noise averages out); others: the mean */
+    VG_AGG_COH_LOW = 8,  /**< VG_AGG_COH over the cycles whose RMS dips below the middle of
+                              the window's range: the harmonics inside a sag */
+    VG_AGG_COH_HIGH = 9, /**< the same over the cycles above it: inside a swell */
+    VG_AGG_COUNT = 10
 } vg_pq_agg_t;
 
-/** Floats per cycle in the window ring: the quantities, then the cycle's missing samples. */
-#define VG_PQ_STRIDE (VG_PQ_COUNT + 1)
+/** Harmonics whose per-cycle phasors the ring keeps for VG_AGG_COH. */
+#define VG_PQ_COH_H 9
+/** Floats per cycle in the window ring: the quantities, the cycle's missing samples, then
+ *  the phasors (re, im) of harmonics 1..VG_PQ_COH_H. */
+#define VG_PQ_STRIDE  (VG_PQ_COUNT + 1 + 2 * VG_PQ_COH_H)
+#define VG_PQ_PHASORS (VG_PQ_COUNT + 1)
 
 /** Longest frame (samples per nominal cycle). */
 #ifndef VG_PQ_MAX_CYCLE
