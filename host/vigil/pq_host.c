@@ -316,8 +316,14 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
             cur.swell_pu = 0.0f;
         }
         if (open) {
-            if (r.window && r.cls < VG_MAX_CLASSES && r.over)
-                votes[r.cls]++;
+            if (r.window && r.over && m->kind == VG_KIND_FOREST) {
+                /* Soft voting over time: every tree's vote in every window of the event, so
+                 * the windows that hold the whole disturbance weigh most. */
+                uint16_t wv[VG_MAX_CLASSES];
+                vg_forest_predict(m, vg_detector_normalised(&d), wv, NULL);
+                for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
+                    votes[c] += wv[c];
+            }
             if (r.cycle) {
                 const float *q = vg_detector_cycle(&d);
                 cur.sag_pu = fminf(cur.sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
