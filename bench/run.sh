@@ -34,5 +34,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$build/bench"
+"$here/pq.sh" "$build" # power quality (bench/README.md); then the temperature pairs
 exec "$py" "$here/sklearn_compare.py" --vigil "$vigil" --workdir "$build/bench" \
   --json "$build/bench/sklearn_compare.json"

@@ -168,10 +168,11 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
             vg_normalise(m->norm, d->feat, d->xn, m->n_features);
             if (d->run)
                 det__zscore_running(d, &raw);
+            else if (m->kind == VG_KIND_FOREST)
+                /* One walk of the forest gives both the class and the score. */
+                out.cls = vg_forest_predict(m, d->xn, 0, &raw);
             else
                 vg_model_score(m, d->xn, &raw, d->contrib, d->recon, d->scratch);
-            if (m->kind == VG_KIND_FOREST)
-                out.cls = vg_forest_predict(m, d->xn, 0, 0);
         }
         out.raw = raw;
         out.score = vg_score_unit(raw, d->threshold);

@@ -267,7 +267,7 @@ static void pq__cycle(vg_pq_t *p, float *q)
             y1 = y;
         else
             harm2 += y2;
-        if (h >= 8 && h <= 18)
+        if (h == 6 || (h >= 8 && h <= 18))
             hf2 += y2;
         if (h >= 2 && h <= 9) {
             if (h & 1u)

@@ -327,10 +327,19 @@ int vgh_cmd_train_forest(int argc, char **argv)
     s.window = (uint16_t)cycles;
     s.hop = (uint16_t)(o.hop > cycles ? cycles : o.hop);
     vgh_pq_cfg_from_spec(&s, &cfg);
+    /* 60 Hz data under --f0 50 (or the reverse) would train on frames of 1.2 cycles. */
+    double f_meas = vgh_pq_measure_f0(&ds, ds.rate, o.f0);
+    if (f_meas > 0 && fabs(f_meas - o.f0) > 0.05 * o.f0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: fundamental measured at %.4g Hz but --f0 is %.6g Hz (set --f0)", o.in,
+                        f_meas, o.f0);
+        goto done;
+    }
 
-    size_t n = 0;
-    if (vgh_pq_windows(&cfg, &ds, &X, &y, &n, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    size_t n = 0, skipped = 0;
+    if (vgh_pq_windows_policy(&cfg, &ds, s.max_missing_pm, &X, &y, &n, &skipped, err, sizeof err) !=
+        0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
     uint16_t n_classes = 2;
@@ -379,6 +388,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
     ok = ok && pq__meta(&meta, &meta_len, "channels=%s", chans) == 0;
     ok = ok && pq__meta(&meta, &meta_len, "train_file=%s", o.in) == 0;
     ok = ok && pq__meta(&meta, &meta_len, "train_windows=%zu", n) == 0;
+    ok = ok && pq__meta(&meta, &meta_len, "train_windows_dropout=%zu", skipped) == 0;
     ok = ok && pq__meta(&meta, &meta_len, "labels=%s",
                         o.binary ? "binary (0 normal, 1 disturbed)" : "power-quality classes") == 0;
     ok = ok && pq__meta(&meta, &meta_len, "train_accuracy=%.6f",
@@ -397,6 +407,10 @@ int vgh_cmd_train_forest(int argc, char **argv)
         goto done;
     }
     if (!o.quiet) {
+        if (skipped)
+            fprintf(stderr,
+                    "left out %zu %s with more than %.1f%% missing samples (dropout policy)\n",
+                    skipped, ds.has_segment ? "segments" : "windows", 0.1 * s.max_missing_pm);
         fprintf(stderr,
                 "trained forest on %zu windows of %lu cycles (%u samples per cycle) in %.3f s\n"
                 "%u features, %u classes, %u trees, %u nodes, training accuracy %.4f\n"
@@ -426,14 +440,26 @@ static int pq__load(const char *cmd, const char *model_path, const char *in, vgh
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s (model %s needs it)", err, model_path);
     }
     /* A model's cycle length is fs / f0: data at another rate would be misread. */
+    int code = VGH_EXIT_OK;
     if (fabs(ds->rate - mf->m.sample_rate) > 0.01 * mf->m.sample_rate) {
-        vgh_dataset_free(ds);
-        vgh_model_free(mf);
-        return vgh_fail(cmd, VGH_EXIT_INPUT,
+        code = vgh_fail(cmd, VGH_EXIT_INPUT,
                         "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", in, ds->rate,
                         model_path, (double)mf->m.sample_rate);
+    } else {
+        /* Nor is 60 Hz data at a 50 Hz model's rate (or the reverse) classifiable: every
+         * frame would hold 1.2 cycles. */
+        double f0 = (double)mf->m.wave.f_nominal;
+        double f = vgh_pq_measure_f0(ds, (double)mf->m.sample_rate, f0);
+        if (f > 0 && fabs(f - f0) > 0.05 * f0)
+            code = vgh_fail(cmd, VGH_EXIT_INPUT,
+                            "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in,
+                            f, model_path, f0);
     }
-    return 0;
+    if (code != VGH_EXIT_OK) {
+        vgh_dataset_free(ds);
+        vgh_model_free(mf);
+    }
+    return code;
 }
 
 int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
@@ -457,10 +483,14 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
             code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", in, err);
             goto done;
         }
+        /* A segment whose window failed the missing-sample policy has no class: empty. */
         fprintf(fo, "segment,score,anomaly,class\n");
-        for (size_t k = 0; k < n; k++)
-            fprintf(fo, "%ld,%.6f,%d,%u\n", seg[k].segment, (double)seg[k].score,
-                    seg[k].score > 0.5f, seg[k].pred);
+        for (size_t k = 0; k < n; k++) {
+            fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].score > 0.5f);
+            if (seg[k].pred != VGH_PQ_NO_CLASS)
+                fprintf(fo, "%u", seg[k].pred);
+            fputc('\n', fo);
+        }
         free(seg);
     } else {
         float *score = malloc(ds.n * sizeof(float) + 1);
@@ -473,8 +503,12 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
             code = vgh_fail("detect", VGH_EXIT_SYSTEM, "out of memory");
         } else {
             fprintf(fo, "t,score,anomaly,class\n");
-            for (size_t i = 0; i < ds.n; i++)
-                fprintf(fo, "%.6f,%.4f,%u,%u\n", ds.t[i], (double)score[i], anom[i], cls[i]);
+            for (size_t i = 0; i < ds.n; i++) {
+                fprintf(fo, "%.6f,%.4f,%u,", ds.t[i], (double)score[i], anom[i]);
+                if (cls[i] != VGH_PQ_NO_CLASS)
+                    fprintf(fo, "%u", cls[i]);
+                fputc('\n', fo);
+            }
         }
         free(score);
         free(anom);

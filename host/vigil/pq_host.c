@@ -49,9 +49,18 @@ static int pq__disturbed(const vgh_dataset_t *ds, size_t i)
 int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, uint16_t **y,
                    size_t *n_out, char *err, size_t errlen)
 {
+    size_t skipped;
+    return vgh_pq_windows_policy(cfg, ds, 1000, X, y, n_out, &skipped, err, errlen);
+}
+
+int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint16_t max_missing_pm,
+                          float **X, uint16_t **y, size_t *n_out, size_t *skipped, char *err,
+                          size_t errlen)
+{
     *X = NULL;
     *y = NULL;
     *n_out = 0;
+    *skipped = 0;
     vg_pq_t p;
     size_t alen = vg_pq_arena_size(cfg);
     void *arena = malloc(alen);
@@ -83,6 +92,7 @@ int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, u
             long sg = ds->segment[i];
             size_t j = i;
             int got = 0;
+            uint16_t last_miss = 0;
             vg_pq_reset(&p);
             for (; j < ds->n && ds->segment[j] == sg; j++) {
                 uint8_t done;
@@ -91,6 +101,7 @@ int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, u
                 if (done) {
                     memcpy(F + n * d, feats, d * sizeof(float));
                     got = 1;
+                    last_miss = miss;
                 }
             }
             if (!got) {
@@ -101,7 +112,11 @@ int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, u
                 rc = -1;
                 goto out;
             }
-            Y[n++] = ds->cls[i];
+            /* The segment's last window stands for it, as in vgh_pq_classify_segments(). */
+            if (last_miss > max_missing_pm)
+                (*skipped)++;
+            else
+                Y[n++] = ds->cls[i];
             i = j;
         }
     } else {
@@ -120,16 +135,27 @@ int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, u
             vg_pq_push(&p, ds->x + i * ds->n_ch, feats, &done, &miss, NULL, NULL);
             if (!done || n >= cap)
                 continue;
+            if (miss > max_missing_pm) {
+                (*skipped)++;
+                continue;
+            }
             memcpy(F + n * d, feats, d * sizeof(float));
             /* The most recent disturbed row is inside the window whenever dist > 0. */
             Y[n++] = dist * 2 >= frame ? last : (uint16_t)VGH_PQ_NORMAL_CLASS;
         }
-        if (n == 0) {
+        if (n == 0 && *skipped == 0) {
             snprintf(err, errlen, "%zu samples hold no window of %u cycles x %u samples", ds->n,
                      cfg->window_cycles, frame);
             rc = -1;
             goto out;
         }
+    }
+    if (n == 0) {
+        snprintf(err, errlen,
+                 "all %zu %s have more than %.1f%% missing samples (empty or non-finite "
+                 "cells): nothing to learn from",
+                 *skipped, ds->has_segment ? "segments" : "windows", 0.1 * max_missing_pm);
+        rc = -1;
     }
 out:
     free(arena);
@@ -182,8 +208,11 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
         }
         seg[k].segment = sg;
         seg[k].truth = ds->cls[i];
-        seg[k].pred = last.cls;
+        /* A window that failed the missing-sample policy was not classified (its cls is the
+         * previous window's): no class. */
+        seg[k].pred = last.dropout ? (uint16_t)VGH_PQ_NO_CLASS : last.cls;
         seg[k].score = last.score;
+        seg[k].dropout = last.dropout;
         k++;
         i = j;
     }
@@ -203,7 +232,7 @@ void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int bina
     for (size_t i = 0; i < n; i++) {
         uint16_t t = seg[i].truth < NC ? seg[i].truth : 0, p = seg[i].pred < NC ? seg[i].pred : 0;
         int t_dist = t != VGH_PQ_NORMAL_CLASS;
-        int p_dist = binary_model ? p != 0 : p != VGH_PQ_NORMAL_CLASS;
+        int p_dist = seg[i].dropout || (binary_model ? p != 0 : p != VGH_PQ_NORMAL_CLASS);
         ok_bin += t_dist == p_dist;
         if (!binary_model) {
             ok += t == p;
@@ -278,6 +307,79 @@ void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int bina
     }
 }
 
+/* The strongest frequency in [0.6, 1.6] x f_nominal of one block (Hann window, a scan in
+ * steps of f_nominal / 400): noise averages out over the block, and unlike zero crossings of
+ * a band-passed signal there is no filter transient to wait for in a short snippet. */
+static double pq__block_f0(const float *x, size_t stride, size_t n, double fs, double f_nominal,
+                           double *buf)
+{
+    double mean = 0;
+    for (size_t k = 0; k < n; k++)
+        mean += (double)x[k * stride];
+    mean /= (double)n;
+    for (size_t k = 0; k < n; k++)
+        buf[k] = ((double)x[k * stride] - mean) *
+                 (0.5 - 0.5 * cos(6.283185307179586 * (double)k / (double)n));
+    double best_f = 0, best_p = -1;
+    for (int j = 0; j <= 400; j++) {
+        double f = f_nominal * (0.6 + 0.0025 * j);
+        if (f >= 0.5 * fs)
+            break;
+        double w = 2 * cos(6.283185307179586 * f / fs), s1 = 0, s2 = 0;
+        for (size_t k = 0; k < n; k++) {
+            double s0 = buf[k] + w * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        double p = s1 * s1 + s2 * s2 - w * s1 * s2;
+        if (p > best_p) {
+            best_p = p;
+            best_f = f;
+        }
+    }
+    return best_f;
+}
+
+double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal)
+{
+    enum { MAX_BLOCKS = 24 };
+    double f[MAX_BLOCKS];
+    size_t nf = 0;
+    if (!(fs > 0) || !(f_nominal > 0) || fs < 4 * f_nominal || ds->n == 0)
+        return 0;
+    const size_t cycle = (size_t)(fs / f_nominal + 0.5), max_len = 10 * cycle;
+    double *buf = malloc(max_len * sizeof *buf);
+    if (!buf)
+        return 0;
+    /* Blocks: each segment's first 10 nominal cycles, or a stream's successive 10 cycles. */
+    for (size_t i = 0; i < ds->n && nf < MAX_BLOCKS;) {
+        size_t j = i;
+        int missing = 0;
+        while (j < ds->n && j - i < max_len &&
+               (!ds->has_segment || ds->segment[j] == ds->segment[i])) {
+            missing |= !(fabsf(ds->x[j * ds->n_ch]) <= VG_SAMPLE_ABS_MAX);
+            j++;
+        }
+        if (!missing && j - i >= 2 * cycle)
+            f[nf++] = pq__block_f0(ds->x + i * ds->n_ch, ds->n_ch, j - i, fs, f_nominal, buf);
+        if (ds->has_segment)
+            while (j < ds->n && ds->segment[j] == ds->segment[i])
+                j++;
+        i = j;
+    }
+    free(buf);
+    if (!nf)
+        return 0;
+    for (size_t i = 1; i < nf; i++) {
+        double x = f[i];
+        size_t j = i;
+        for (; j > 0 && f[j - 1] > x; j--)
+            f[j] = f[j - 1];
+        f[j] = x;
+    }
+    return f[nf / 2];
+}
+
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen)
@@ -306,7 +408,9 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
         if (anomaly)
             anomaly[i] = r.anomaly;
         if (cls)
-            cls[i] = r.ready ? r.cls : (uint16_t)VGH_PQ_NORMAL_CLASS;
+            cls[i] = !r.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
+                     : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
+                                 : r.cls;
         if (r.event == VG_EVENT_OPEN) {
             open = 1;
             memset(&cur, 0, sizeof cur);
@@ -316,7 +420,8 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
             cur.swell_pu = 0.0f;
         }
         if (open) {
-            if (r.window && r.over && m->kind == VG_KIND_FOREST) {
+            /* A window that failed the missing-sample policy has no class of its own. */
+            if (r.window && r.over && !r.dropout && m->kind == VG_KIND_FOREST) {
                 /* Soft voting over time: every tree's vote in every window of the event, so
                  * the windows that hold the whole disturbance weigh most. */
                 uint16_t wv[VG_MAX_CLASSES];
@@ -336,7 +441,7 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
             open = 0;
             cur.end = i;
             uint32_t best = 0;
-            cur.cls = VGH_PQ_NORMAL_CLASS;
+            cur.cls = 0; /* no class: the event held only dropout windows */
             for (uint16_t c = 0; c < VG_MAX_CLASSES; c++)
                 if (votes[c] > best && c != m->u.forest.normal_class) {
                     best = votes[c];
@@ -409,14 +514,14 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
             class_ok += ev[best].cls == c;
             class_ok_merged += vgh_pq_merge(ev[best].cls) == vgh_pq_merge(c);
         }
-        if (!json)
+        if (!json && best != SIZE_MAX)
             fprintf(f, "%-6u %10.3f %8.1fc %6s %6u  sag %.2f swell %.2f thd %.3f peak %.2f\n", c,
-                    t0 - ds->t[0], (t1 - t0) * (double)m->wave.f_nominal,
-                    best != SIZE_MAX ? "yes" : "NO", best != SIZE_MAX ? ev[best].cls : 0,
-                    best != SIZE_MAX ? (double)ev[best].sag_pu : NAN,
-                    best != SIZE_MAX ? (double)ev[best].swell_pu : NAN,
-                    best != SIZE_MAX ? (double)ev[best].thd_max : NAN,
-                    best != SIZE_MAX ? (double)ev[best].peak_pu : NAN);
+                    t0 - ds->t[0], (t1 - t0) * (double)m->wave.f_nominal, "yes", ev[best].cls,
+                    (double)ev[best].sag_pu, (double)ev[best].swell_pu, (double)ev[best].thd_max,
+                    (double)ev[best].peak_pu);
+        else if (!json) /* missed: no magnitudes (not nan) */
+            fprintf(f, "%-6u %10.3f %8.1fc %6s %6s\n", c, t0 - ds->t[0],
+                    (t1 - t0) * (double)m->wave.f_nominal, "NO", "-");
         i = j + 1;
     }
     /* A predicted event that no labelled disturbance explains (within the slack either side,

@@ -16,6 +16,8 @@
 
 /** Class number of "no disturbance" in power-quality.md's table. */
 #define VGH_PQ_NORMAL_CLASS 1u
+/** Predicted class of a window that failed the missing-sample policy (not classified). */
+#define VGH_PQ_NO_CLASS 0xFFFFu
 
 /** @brief The frontend configuration an artifact spec describes. */
 void vgh_pq_cfg_from_spec(const vgh_artifact_spec_t *s, vg_pq_cfg_t *cfg);
@@ -34,14 +36,34 @@ unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame);
 int vgh_pq_windows(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, float **X, uint16_t **y,
                    size_t *n, char *err, size_t errlen);
 
+/**
+ * @brief vgh_pq_windows() with the missing-sample policy of training (docs/detectors.md):
+ *        windows with more than max_missing_pm per mille of missing samples are left out
+ *        (a snippet segment whose window fails is left out whole); *skipped counts them.
+ *        It is an error when no window is left.
+ */
+int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint16_t max_missing_pm,
+                          float **X, uint16_t **y, size_t *n, size_t *skipped, char *err,
+                          size_t errlen);
+
+/**
+ * @brief The fundamental frequency of the voltage: the median over blocks (each segment's
+ *        first 10 nominal cycles, or a stream's first 24 blocks of 10 cycles; blocks shorter
+ *        than 2 cycles or with missing samples are left out) of the strongest frequency in
+ *        [0.6, 1.6] x f_nominal, to f_nominal / 400.
+ * @return Hz, or 0 when no block qualifies.
+ */
+double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal);
+
 /** @brief The four near-identical pairs merged: 20 -> 15, 21 -> 16, 28 -> 22, 29 -> 23. */
 uint16_t vgh_pq_merge(uint16_t cls);
 
 /** One segment's result. */
 typedef struct {
     long segment;
-    uint16_t truth, pred;
+    uint16_t truth, pred; /**< pred is VGH_PQ_NO_CLASS when the window failed the policy */
     float score;
+    uint8_t dropout; /**< the deciding window failed the missing-sample policy */
 } vgh_pq_seg_t;
 
 /**
@@ -66,6 +88,7 @@ typedef struct {
 
 /**
  * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
+ *        cls is VGH_PQ_NO_CLASS while the latest window failed the missing-sample policy.
  */
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,

@@ -41,7 +41,8 @@ typedef enum {
     VG_PQ_DMAX = 12,    /**< largest |v[n] - v[n-1]| */
     VG_PQ_SKEW = 13,    /**< sample skewness */
     VG_PQ_KURT = 14,    /**< sample kurtosis (3 for Gaussian, 1.5 for a sine) */
-    VG_PQ_HF = 15,      /**< sqrt(sum_{h=8..18} Y_h^2) / Y_1: 400-900 Hz at 50 Hz */
+    VG_PQ_HF = 15,      /**< sqrt(Y_6^2 + sum_{h=8..18} Y_h^2) / Y_1: 300-900 Hz at 50 Hz, the
+                             oscillatory-transient band, without the 7th harmonic */
     VG_PQ_IRMS = 16,    /**< current RMS (current channel) */
     VG_PQ_P = 17,       /**< active power, mean of v i */
     VG_PQ_Q = 18,       /**< reactive power sqrt(S^2 - P^2) */

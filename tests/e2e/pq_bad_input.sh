@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Power quality (waveform models): every kind of bad input gets a clear error naming the
+# file, line and field (exit 1; usage errors exit 2), or a documented policy (missing samples,
+# docs/detectors.md "Missing samples"), never a crash and never a NaN in an output.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP"
+# known: a documented behaviour the code does not have yet (a bug reported upstream). It is
+# printed but does not fail the run; when the behaviour appears it says so, to be promoted
+# to a real check.
+known=0
+known_bug() { known=$((known + 1)); echo "KNOWN BUG - $*"; }
+# rows FILE AWK-CONDITION: how many data rows of FILE match
+rows() { awk -F, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
+# expect_both CODE TEXT1 TEXT2 -- command...: like expect, with both texts in the message
+expect_both() {
+  local code=$1 t1=$2 t2=$3; shift 4
+  local out rc=0
+  out=$("$@" 2>&1 >/dev/null) || rc=$?
+  case "$rc:$out" in "$code:"*"$t1"*"$t2"*) ok "exit $code, '$t1...$t2'" ;; *) bad "$* -> exit $rc ($out), want $code '$t1...$t2'" ;; esac
+}
+
+# One small model for everything: 10-cycle snippets of all 29 classes, 50 Hz, 6.4 kHz. Its
+# window (10 cycles, hop 1) also runs on streams.
+$VIGIL simulate power --mode snippets --per-class 5 --seed 1 -o train.csv
+$VIGIL train -q -i train.csv -o m.vgm --kind forest --trees 30
+
+# --- Sampling rates that cannot resolve the fundamental -----------------------------------
+$VIGIL simulate power --mode snippets --per-class 2 --classes 1-4 --seed 2 -o s.csv
+awk 'NR == 1 || (NR - 2) % 64 == 0' s.csv > s100.csv # every 64th sample: 100 Hz
+awk 'NR == 1 || (NR - 2) % 20 == 0' s.csv > s320.csv # 320 Hz: 6.4 samples per cycle
+expect 1 "s100.csv: sampled at 100 Hz, too slow to resolve a 50 Hz fundamental" -- \
+  $VIGIL train -i s100.csv -o x.vgm --kind forest --f0 50
+expect 1 "s320.csv: 320 Hz gives 6 samples per 50 Hz cycle; at least 8 are needed" -- \
+  $VIGIL train -i s320.csv -o x.vgm --kind forest
+expect 1 "s100.csv: data is sampled at 100 Hz but model m.vgm expects" -- $VIGIL detect -m m.vgm -i s100.csv
+expect 1 "s100.csv: data is sampled at 100 Hz but model m.vgm expects" -- $VIGIL eval -m m.vgm -i s100.csv
+expect 2 "--fs: 500 is outside [1000" -- $VIGIL simulate power --mode snippets --fs 500 -o x.csv
+expect 2 "below 2.5 x 900 Hz" -- $VIGIL simulate power --mode snippets --fs 1000 -o x.csv
+expect 2 "--f0: 30 is outside [40, 100]" -- $VIGIL train -i s.csv -o x.vgm --kind forest --f0 30
+
+# --- A 50 Hz model fed 60 Hz data at the same rate: refused, not silently classified ------
+$VIGIL simulate power --mode snippets --per-class 2 --f0 60 --seed 3 -o s60.csv
+$VIGIL simulate power --mode stream --minutes 0.1 --f0 60 --seed 3 -o st60.csv
+F="fundamental measured at"
+expect_both 1 "s60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL detect -m m.vgm -i s60.csv
+expect_both 1 "s60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL eval -m m.vgm -i s60.csv
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL detect -m m.vgm -i st60.csv
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL eval -m m.vgm -i st60.csv --events
+expect_both 1 "s60.csv: $F 6" "Hz but --f0 is 50 Hz (set --f0)" -- $VIGIL train -i s60.csv -o x.vgm --kind forest
+if $VIGIL train -q -i s60.csv -o m60.vgm --kind forest --f0 60 --trees 5 && $VIGIL detect -m m60.vgm -i s60.csv > /dev/null; then
+  ok "60 Hz data trains and runs with --f0 60"
+else
+  bad "60 Hz data with --f0 60 refused"
+fi
+expect_both 1 "s.csv: $F 5" "Hz but model m60.vgm expects 60 Hz" -- $VIGIL detect -m m60.vgm -i s.csv
+
+# --- Missing samples (empty cells, nan, inf): the dropout policy --------------------------
+# Snippets of pure sine: segment 0 loses 400 consecutive samples (31 % of its window),
+# segment 1 a single sample in every 97 (1 %), segment 2 one inf and one 1e300, segment 3 none.
+$VIGIL simulate power --mode snippets --per-class 4 --classes pure --seed 4 -o pure.csv
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next }
+  $1 == 0 && NR > 400 && NR <= 800 { $3 = (NR % 2 ? "nan" : "") }
+  $1 == 1 && NR % 97 == 0 { $3 = "" }
+  $1 == 2 && NR == 2 * 1280 + 500 { $3 = "inf" }
+  $1 == 2 && NR == 2 * 1280 + 900 { $3 = "1e300" }
+  { print }' pure.csv > gaps.csv
+if $VIGIL detect -m m.vgm -i gaps.csv -o gaps.out; then
+  ok "detect runs over NaN, empty and infinite samples"
+  if grep -qi "nan\|inf" gaps.out; then bad "NaN/inf in detect output: $(grep -i -m1 'nan\|inf' gaps.out)"; else ok "no NaN/inf in the output"; fi
+  if [ "$(sed -n 2p gaps.out)" = "0,1.000000,1," ]; then ok "a 400-sample gap: score 1, anomaly, no class (dropout)"; else bad "gap segment: '$(sed -n 2p gaps.out)'"; fi
+  if awk -F, '$1 == 3 { exit !($3 == 0 && $4 == 1) }' gaps.out; then ok "the untouched segment stays normal"; else bad "clean segment: $(grep '^3,' gaps.out)"; fi
+  # docs/detectors.md: "A single missing reading does not [raise an event]". The core
+  # substitutes 0 for a missing sample (vg_pq_push) instead of holding the last valid
+  # value, so on a waveform a lone missing sample is a step to 0: an impulse.
+  for s in 1 2; do
+    if awk -F, -v s=$s '$1 == s { exit !($3 == 0) }' gaps.out; then
+      ok "segment $s: isolated missing samples raise no alarm"
+    else
+      known_bug "segment $s: isolated missing samples raise an alarm ($(grep "^$s," gaps.out)); core/src/vg_pq.c vg_pq_push puts 0 in their place instead of the last valid sample"
+    fi
+  done
+else
+  bad "detect failed on missing samples"
+fi
+if $VIGIL eval -m m.vgm -i gaps.csv > gaps.eval && ! grep -qi nan gaps.eval; then ok "eval over missing samples, no NaN"; else bad "eval on missing samples"; fi
+
+# A stream with a 100 ms gap (640 samples at 10 s): an anomaly (dropout event), never NaN.
+$VIGIL simulate power --mode stream --minutes 0.2 --events-per-hour 1 --seed 5 -o st.csv
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR >= 64002 && NR < 64642 { $2 = (NR % 3 ? "nan" : "") } { print }' st.csv > stgap.csv
+if $VIGIL detect -m m.vgm -i stgap.csv -o stgap.out; then
+  if [ "$(wc -l < stgap.out)" = "$(wc -l < stgap.csv)" ]; then ok "stream with a gap: one output row per input row"; else bad "stream rows differ"; fi
+  if grep -qi "nan\|inf" stgap.out; then bad "NaN/inf in stream output"; else ok "no NaN/inf in the stream output"; fi
+  n_before=$(rows stgap.out '$1 < 9.99 && $3 == 1')
+  n_gap=$(rows stgap.out '$1 >= 10 && $1 < 10.3 && $3 == 1')
+  n_nocls=$(rows stgap.out '$3 == 1 && $4 == ""')
+  if [ "$n_before" = 0 ] && [ "$n_gap" -gt 0 ]; then ok "the gap raises an anomaly, nothing before it"; else bad "gap: $n_before anomalous rows before, $n_gap in it"; fi
+  if [ "$n_nocls" -gt 0 ]; then ok "dropout windows have no class"; else bad "dropout rows carry a class"; fi
+else
+  bad "detect failed on a stream with a gap"
+fi
+if $VIGIL eval -m m.vgm -i stgap.csv --events --json > stgap.json && ! grep -qi nan stgap.json; then
+  if $PY -c 'import json,sys; d = json.load(open("stgap.json")); sys.exit(not (d["predicted"] >= 1 and d["false_alarms"] >= 1))'; then
+    ok "eval --events: the unlabelled gap is an event (a false alarm)"
+  else
+    bad "eval --events on a gap: $(cat stgap.json)"
+  fi
+else
+  bad "eval --events on a stream with a gap"
+fi
+if $VIGIL eval -m m.vgm -i stgap.csv --events > stgap.txt && ! grep -qi nan stgap.txt; then ok "eval --events text, no NaN"; else bad "eval --events text"; fi
+
+# Training leaves out windows that fail the policy (and says so); all missing is an error.
+out=$($VIGIL train -i stgap.csv -o gap.vgm --kind forest --trees 5 2>&1) && rc=0 || rc=$?
+case "$rc:$out" in 0:*"left out"*"missing samples (dropout policy)"*) ok "train leaves out dropout windows" ;; *) bad "train on a gap: $rc $out" ;; esac
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $3 = (NR % 2 ? "nan" : ""); print }' s.csv > allnan.csv
+expect 1 "allnan.csv: all 8 segments have more than 10.0% missing samples" -- $VIGIL train -i allnan.csv -o x.vgm --kind forest
+
+# --- Clipping: a sine saturated at +-0.9 pu for 2 cycles is a disturbance -----------------
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next }
+  $2 >= 0.04 && $2 < 0.08 { if ($3 > 0.9) $3 = 0.9; if ($3 < -0.9) $3 = -0.9 } { print }' pure.csv > clip.csv
+$VIGIL detect -m m.vgm -i pure.csv -o pure.out
+$VIGIL detect -m m.vgm -i clip.csv -o clip.out
+if [ "$(rows pure.out '$3 == 0')" = 4 ]; then ok "unclipped sines are normal"; else bad "pure sines flagged: $(cat pure.out)"; fi
+if [ "$(rows clip.out '$3 == 1')" = 4 ]; then ok "clipped sines are disturbances"; else bad "clipping missed: $(cat clip.out)"; fi
+
+# --- Snippet structure: segments contiguous and increasing, classes, lengths --------------
+# s.csv: 8 segments of 1280 rows (lines 2-1281 are segment 0, 1282-2561 segment 1, ...).
+awk 'NR == 1 || (NR >= 1282 && NR <= 2561) { print } END { }' s.csv > back.csv
+awk 'NR >= 2 && NR <= 1281' s.csv >> back.csv # segment 1, then segment 0: line 1282
+expect 1 "back.csv:1282: column 'segment': segment 0 after segment 1" -- $VIGIL detect -m m.vgm -i back.csv
+expect 1 "back.csv:1282: column 'segment': segment 0 after segment 1" -- $VIGIL train -i back.csv -o x.vgm --kind forest
+awk 'NR <= 641 || (NR >= 1282 && NR <= 2561)' s.csv > split.csv
+awk 'NR >= 642 && NR <= 1281' s.csv >> split.csv # segment 0 split around segment 1: line 1922
+expect 1 "split.csv:1922: column 'segment': segment 0 after segment 1" -- $VIGIL eval -m m.vgm -i split.csv
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR == 700 { $2 = 0 } { print }' s.csv > tback.csv
+expect 1 "tback.csv:700: column 't': time goes backwards" -- $VIGIL detect -m m.vgm -i tback.csv
+awk -F, 'BEGIN { OFS = "," } NR == 900 { $4 = "sag" } { print }' s.csv > clsname.csv
+expect 1 "clsname.csv:900: column 'class': 'sag' is not a class number 0..63" -- $VIGIL train -i clsname.csv -o x.vgm --kind forest
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = 64 } { print }' s.csv > cls64.csv
+expect 1 "cls64.csv:5: column 'class': '64' is not a class number 0..63" -- $VIGIL eval -m m.vgm -i cls64.csv
+awk -F, 'BEGIN { OFS = "," } NR == 7 { $4 = "" } { print }' s.csv > clsempty.csv
+expect 1 "clsempty.csv:7: column 'class': '' is not a class number" -- $VIGIL train -i clsempty.csv -o x.vgm --kind forest
+cut -d, -f1-3 s.csv > nocls.csv
+expect 1 "nocls.csv: no 'class' column to learn from" -- $VIGIL train -i nocls.csv -o x.vgm --kind forest
+expect 1 "nocls.csv: no 'class' column to evaluate against" -- $VIGIL eval -m m.vgm -i nocls.csv
+awk -F, 'BEGIN { OFS = "," } NR == 3 { $1 = "x" } { print }' s.csv > segname.csv
+expect 1 "segname.csv:3: column 'segment': 'x' is not a segment number" -- $VIGIL detect -m m.vgm -i segname.csv
+# Segments shorter than the window: the model's 10 cycles, or the first segment's length.
+$VIGIL simulate power --mode snippets --per-class 1 --classes 1,2 --cycles 5 --seed 6 -o short.csv
+expect 1 "short.csv: segment 0 has 640 samples, fewer than the model's window of 10 cycles" -- $VIGIL detect -m m.vgm -i short.csv
+expect 1 "short.csv: segment 0 has 640 samples, fewer than the model's window of 10 cycles" -- $VIGIL eval -m m.vgm -i short.csv
+awk -F, '$1 != 3 || NR < 3 * 1280 + 1000' s.csv > cut.csv # segment 3 loses its last 282 rows
+expect 1 "cut.csv: segment 3 has 998 samples, fewer than a window of 10 cycles x 128 samples" -- \
+  $VIGIL train -i cut.csv -o x.vgm --kind forest
+expect 1 "short.csv: segment 0 has 640 samples, fewer than a window of 10 cycles" -- \
+  $VIGIL train -i short.csv -o x.vgm --kind forest --cycles 10
+
+# --- eval --events: streams only, and a class column to score against --------------------
+expect 2 "--events needs a stream recording (this one has segments)" -- $VIGIL eval -m m.vgm -i s.csv --events
+cut -d, -f1,2 st.csv > stnolab.csv
+expect 1 "stnolab.csv: no 'class' column to evaluate against" -- $VIGIL eval -m m.vgm -i stnolab.csv --events
+expect 1 "stnolab.csv: no 'class' column to evaluate against" -- $VIGIL eval -m m.vgm -i stnolab.csv
+if $VIGIL detect -m m.vgm -i stnolab.csv > /dev/null; then ok "detect needs no class column"; else bad "detect wants a class column"; fi
+
+# --- Usage ---------------------------------------------------------------------------------
+expect 2 "--kind iforest does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind iforest
+expect 2 "--cycles" -- $VIGIL train -i s.csv -o x.vgm --kind forest --cycles 0
+expect 2 "unknown feature 'rms.median'" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features rms.max,rms.median
+expect 2 "'irms.max' needs a current column" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features irms.max
+expect 2 "--mode" -- $VIGIL simulate power -o x.csv
+expect 1 "cannot open" -- $VIGIL detect -m m.vgm -i nosuch.csv
+echo "($known known bugs reported above)"
+finish
