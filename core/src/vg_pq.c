@@ -68,10 +68,15 @@ uint16_t vg_pq_frame_len(const vg_pq_cfg_t *cfg)
     return n >= 65535.0f ? (uint16_t)65535u : (uint16_t)n;
 }
 
+static int pq__pow2(size_t n)
+{
+    return n >= VG_FFT_MIN_N && n <= VG_FFT_MAX_N && (n & (n - 1u)) == 0;
+}
+
 size_t vg_pq_arena_size(const vg_pq_cfg_t *cfg)
 {
     size_t n = vg_pq_frame_len(cfg);
-    size_t floats = n * (cfg->n_channels > 1 ? 2u : 1u) +
+    size_t floats = n * (cfg->n_channels > 1 ? 2u : 1u) + (pq__pow2(n) ? n : 0u) +
                     (size_t)cfg->window_cycles * VG_PQ_STRIDE + 2u * cfg->n_sos;
     return floats * sizeof(float);
 }
@@ -143,6 +148,8 @@ vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t a
     a += n;
     p->frame_i = cfg->n_channels > 1 ? a : 0;
     a += cfg->n_channels > 1 ? n : 0u;
+    p->fft = pq__pow2(n) ? a : 0;
+    a += pq__pow2(n) ? n : 0u;
     p->cycles = a;
     a += (size_t)cfg->window_cycles * VG_PQ_STRIDE;
     p->sos_state = a;
@@ -248,11 +255,23 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
     const float step = p->cfg.f_nominal / p->cfg.fs;
     float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
+    if (p->fft) {
+        for (uint16_t k = 0; k < n; k++)
+            p->fft[k] = v[k];
+        (void)vg_rfft_f32(p->fft, n); /* n is a power of two in range: cannot fail */
+    }
     float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
     float odd2 = 0.0f, even2 = 0.0f;
     for (uint16_t h = 1; h <= p->h_max; h++) {
-        float re, im;
-        float y = vg_goertzel_f32(v, n, step * (float)h, &re, &im);
+        float re, im, y;
+        if (p->fft) {
+            /* Bin h of the one-cycle FFT is harmonic h; 2 X / n is its complex amplitude. */
+            re = p->fft[2u * h] * (2.0f / fn);
+            im = p->fft[2u * h + 1u] * (2.0f / fn);
+            y = sqrtf(re * re + im * im);
+        } else {
+            y = vg_goertzel_f32(v, n, step * (float)h, &re, &im);
+        }
         if (h <= VG_PQ_RESID_HARMONICS) {
             hre[h] = re;
             him[h] = im;

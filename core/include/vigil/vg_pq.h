@@ -126,6 +126,8 @@ typedef struct {
     vg_pq_cfg_t cfg;
     uint16_t n, h_max;        /* frame length, harmonics used */
     float *frame_v, *frame_i; /* n each (frame_i NULL without current) */
+    float *fft;               /* n floats when n is a power of two (one FFT per cycle gives
+                                 every harmonic), else NULL (Goertzel per harmonic) */
     float *cycles;            /* window_cycles x VG_PQ_COUNT, ring */
     float *sos_state;
     float tmpl[VG_PQ_MAX_TEMPLATE]; /* unit-norm transient template */

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Power quality end to end, small and fast: simulate -> train --kind forest -> eval / info /
+# detect / export on snippets and on a stream. The accuracy and recall floors are REGRESSION
+# GUARDS set below what the current code reliably reaches on these small sets (measured over
+# seeds 1..8), NOT the issue's bars (docs/power-quality.md has those and the measured results).
+. "$(dirname "$0")/lib.sh"
+cd "$TMP"
+# jget FILE KEY: a number from a one-line JSON report
+jget() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# atleast NAME VALUE FLOOR
+atleast() {
+  if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 $2 < $3"; fi
+}
+
+# --- Snippets: 20 per class, clean, different seeds for training and testing --------------
+$VIGIL simulate power --mode snippets --per-class 20 --seed 1 -o train.csv
+$VIGIL simulate power --mode snippets --per-class 20 --seed 101 -o test.csv
+$VIGIL train -q -i train.csv -o snip.vgm --kind forest --seed 1
+$VIGIL eval -m snip.vgm -i test.csv --json > eval.json
+# Measured (train seed s, test seed 100+s, s = 1..8): normal vs disturbed 0.998-1.000, class
+# accuracy 0.757-0.819, merged pairs 0.853-0.893 (100 per class: 1.000, 0.85, 0.93).
+if [ "$(jget eval.json segments)" = 580 ]; then ok "eval: 580 segments"; else bad "eval: $(cat eval.json)"; fi
+atleast "binary_accuracy" "$(jget eval.json binary_accuracy)" 0.99
+atleast "accuracy" "$(jget eval.json accuracy)" 0.70
+atleast "merged_accuracy" "$(jget eval.json merged_accuracy)" 0.80
+if $VIGIL eval -m snip.vgm -i test.csv | grep -q "^normal vs disturbed accuracy: "; then ok "eval text report"; else bad "eval text report"; fi
+
+$VIGIL info -m snip.vgm > info.txt
+if grep -q "^kind: *forest$" info.txt; then ok "info: kind forest"; else bad "info kind: $(grep kind info.txt)"; fi
+if grep -q "^waveform: *50 Hz nominal, 128 samples per cycle" info.txt; then ok "info: waveform line"; else bad "info: no waveform line"; fi
+
+# detect on snippets: one segment,score,anomaly,class row per segment.
+$VIGIL detect -m snip.vgm -i test.csv -o snip.out
+nseg=$(awk -F, 'NR > 1 && !($1 in s) { s[$1]; n++ } END { print n }' test.csv)
+if [ "$(head -1 snip.out)" = "segment,score,anomaly,class" ] && [ "$(($(wc -l < snip.out) - 1))" = "$nseg" ]; then
+  ok "detect on snippets: one row per segment ($nseg)"
+else
+  bad "detect on snippets: $(head -1 snip.out), $(wc -l < snip.out) lines for $nseg segments"
+fi
+if awk -F, 'NR > 1 && !(NF == 4 && $1 == NR - 2 && $2 >= 0 && $2 <= 1 && ($3 == 0 || $3 == 1) && $4 >= 1 && $4 <= 29) { exit 1 }' snip.out; then
+  ok "detect rows: segment in order, score in [0,1], anomaly 0/1, class 1-29"
+else
+  bad "detect rows malformed: $(awk -F, 'NR > 1 && !(NF == 4 && $2 >= 0 && $2 <= 1 && $4 >= 1)' snip.out | head -2)"
+fi
+# Its classes are eval's: the share equal to the truth is eval's accuracy.
+acc=$(awk -F, 'NR == FNR { if (FNR > 1) t[$1] = $4; next } FNR > 1 { n++; c += ($4 == t[$1]) } END { printf "%.6f", c / n }' test.csv snip.out)
+if [ "$acc" = "$(printf '%.6f' "$(jget eval.json accuracy)")" ]; then ok "detect agrees with eval ($acc)"; else bad "detect accuracy $acc, eval $(jget eval.json accuracy)"; fi
+
+# export --c-header: a core-only program resetting the detector per segment reproduces
+# detect's classes, including a segment without class (a dropout: 400 missing samples).
+head -n $((1 + 30 * 1280)) test.csv | awk -F, 'BEGIN { OFS = "," } $1 == 7 && ++k > 300 && k <= 700 { $3 = "nan" } { print }' > few.csv
+$VIGIL export -m snip.vgm --c-header model_data.h --name pq_model
+cc -std=c99 -Wall -Wextra -Werror -O2 -I"$VIGIL_SOURCE_DIR/core/include" -I. \
+  "$VIGIL_SOURCE_DIR/tests/e2e/pq_export_check.c" "$VIGIL_SOURCE_DIR"/core/src/*.c -lm -o check
+./check < few.csv > from_header.csv
+$VIGIL detect -m snip.vgm -i few.csv | cut -d, -f1,4 > from_vigil.csv
+if cmp -s from_header.csv from_vigil.csv; then ok "header build matches vigil detect on 30 segments"; else bad "header and detect differ"; diff from_header.csv from_vigil.csv | head -5; fi
+if grep -q "^7,$" from_vigil.csv; then ok "dropout segment has no class in both"; else bad "segment 7: $(grep '^7,' from_vigil.csv)"; fi
+
+# --- Stream: a model trained on a 20-minute stream, tested on a separate 10-minute one ----
+$VIGIL simulate power --mode stream --minutes 20 --snr 30 --events-per-hour 240 --seed 1 -o strain.csv
+$VIGIL simulate power --mode stream --minutes 10 --snr 30 --events-per-hour 360 --seed 2 -o stest.csv
+$VIGIL train -q -i strain.csv -o stream.vgm --kind forest --seed 1
+
+# detect on a stream: one t,score,anomaly,class row per input row, same timestamps.
+head -n 12801 stest.csv > short.csv # 2 s
+$VIGIL detect -m stream.vgm -i short.csv -o short.out
+if [ "$(head -1 short.out)" = "t,score,anomaly,class" ] && [ "$(wc -l < short.out)" = 12801 ]; then
+  ok "detect on a stream: one row per input row"
+else
+  bad "detect on a stream: $(head -1 short.out), $(wc -l < short.out) lines"
+fi
+if [ "$(cut -d, -f1 short.out | tail -n +2)" = "$(cut -d, -f1 short.csv | tail -n +2)" ] &&
+  awk -F, 'NR > 1 && !(NF == 4 && $2 >= 0 && $2 <= 1 && ($3 == 0 || $3 == 1) && $4 >= 1 && $4 <= 29) { exit 1 }' short.out; then
+  ok "stream rows: input timestamps, score in [0,1], anomaly 0/1, class 1-29"
+else
+  bad "stream rows malformed"
+fi
+
+# Events: every labelled sag, swell or interruption longer than half a cycle is found.
+$VIGIL eval -m stream.vgm -i stest.csv --events > events.txt
+$VIGIL eval -m stream.vgm -i stest.csv --events --json > events.json
+n234=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5' events.txt | wc -l)
+miss=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5 && $4 != "yes"' events.txt)
+if [ "$n234" -ge 5 ] && [ -z "$miss" ]; then ok "all $n234 sags/swells/interruptions >= half a cycle found"; else bad "$n234 sag/swell/interruption events, missed: $miss"; fi
+if grep -qi nan events.txt events.json; then bad "NaN in the event report"; else ok "no NaN in the event report"; fi
+# Measured (train seed s, test seed 100+s, s = 1..5): 57/57 events longer than half a cycle
+# found, 0 false alarms, class accuracy per event 0.33-0.51 (merged 0.44-0.56).
+long=$(jget events.json longer_than_half_cycle)
+atleast "recall of events >= half a cycle" "$($PY -c "print($(jget events.json found_longer_than_half_cycle) / $long)")" 0.95
+if [ "$(jget events.json false_alarms)" -le 2 ]; then ok "false alarms $(jget events.json false_alarms) <= 2 in 10 minutes"; else bad "false alarms: $(jget events.json false_alarms)"; fi
+atleast "class accuracy per event (merged)" "$(jget events.json class_accuracy_merged)" 0.30
+finish
