@@ -19,8 +19,9 @@ static const char *const qty_names[VG_PQ_COUNT] = {
     "h5",  "h7",       "resid",    "dmax",  "skew",  "kurt", "hf",   "irms", "p",
     "q",   "s",        "pf",       "trans", "rpeak", "odd",  "even",
 };
-static const char *const agg_names[VG_AGG_COUNT] = {
-    "min", "max", "mean", "sd", "range", "at_low", "at_high", "coh", "coh_low", "coh_high"};
+static const char *const agg_names[VG_AGG_COUNT] = {"min",     "max",      "mean",    "sd",
+                                                    "range",   "at_low",   "at_high", "coh",
+                                                    "coh_low", "coh_high", "mdiff"};
 
 const char *vg_pq_qty_name(unsigned q)
 {
@@ -393,6 +394,26 @@ static float pq__coh_qty(const vg_pq_t *p, unsigned q, float mean, const uint8_t
     }
 }
 
+/* Median of the absolute differences between consecutive cycles of quantity qi, in time
+ * order (the ring's oldest slot is ring_head). Insertion sort: windows are short. */
+static float pq__mdiff(const vg_pq_t *p, unsigned qi)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    float d[VG_PQ_MAX_WINDOW];
+    uint32_t k = 0;
+    for (uint32_t c = 1; c < w; c++) {
+        uint32_t a = (p->ring_head + c - 1u) % w, b = (p->ring_head + c) % w;
+        float x = fabsf(p->cycles[b * VG_PQ_STRIDE + qi] - p->cycles[a * VG_PQ_STRIDE + qi]);
+        uint32_t j = k++;
+        for (; j > 0 && d[j - 1] > x; j--)
+            d[j] = d[j - 1];
+        d[j] = x;
+    }
+    if (k == 0)
+        return 0.0f;
+    return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
+}
+
 static void pq__aggregate(const vg_pq_t *p, float *feats)
 {
     const uint32_t w = p->cfg.window_cycles;
@@ -443,6 +464,7 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         case VG_AGG_COH: out = pq__coh_qty(p, qi, mean, all); break;
         case VG_AGG_COH_LOW: out = pq__coh_qty(p, qi, mean, low); break;
         case VG_AGG_COH_HIGH: out = pq__coh_qty(p, qi, mean, high); break;
+        case VG_AGG_MDIFF: out = pq__mdiff(p, qi); break;
         default: {
             float ss = 0.0f;
             for (uint32_t c = 0; c < w; c++) {

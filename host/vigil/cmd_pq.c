@@ -27,7 +27,8 @@
     "h3.at_low,h3.at_high,h5.at_low,h5.at_high,hf.at_low,hf.at_high,resid.at_low,"                 \
     "resid.at_high,trans.at_low,odd.at_low,even.at_low,odd.at_high,even.at_high,odd.max,"          \
     "even.max,h3.coh,h5.coh,h7.coh,thd.coh,odd.coh,even.coh,odd.coh_low,odd.coh_high,"             \
-    "h3.coh_low,h3.coh_high"
+    "h3.coh_low,h3.coh_high,h1.mdiff,"                                                             \
+    "rms.mdiff,hrms_max.mdiff"
 #define PQ_CURRENT_FEATURES ",irms.min,irms.max,p.mean,pf.min,pf.mean"
 
 static const char usage_text[] =
@@ -50,12 +51,12 @@ static const char usage_text[] =
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 58 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 61 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
     "                          odd,even;\n"
     "                          aggregates min,max,mean,sd,range,at_low,at_high,coh,coh_low,\n"
-    "                          coh_high\n"
+    "                          coh_high,mdiff\n"
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"
     "      --binary            two classes: normal (0) against any disturbance (1)\n"
     "      --trees T           (default 100)       --depth D       (default 16)\n"

@@ -18,8 +18,9 @@ $VIGIL simulate power --mode snippets --per-class 20 --seed 1 -o train.csv
 $VIGIL simulate power --mode snippets --per-class 20 --seed 101 -o test.csv
 $VIGIL train -q -i train.csv -o snip.vgm --kind forest --seed 1
 $VIGIL eval -m snip.vgm -i test.csv --json > eval.json
-# Measured (train seed s, test seed 100+s, s = 1..8): normal vs disturbed 0.998-1.000, class
-# accuracy 0.757-0.819, merged pairs 0.853-0.893 (100 per class: 1.000, 0.85, 0.93).
+# Measured (train seed s, test seed 100+s, s = 1..8, code of 2026-11-23 before and after the
+# 6th-harmonic HF band): normal vs disturbed 0.998-1.000, class accuracy 0.757-0.878, merged
+# pairs 0.853-0.917 (100 per class: 1.000, 0.85, 0.93).
 if [ "$(jget eval.json segments)" = 580 ]; then ok "eval: 580 segments"; else bad "eval: $(cat eval.json)"; fi
 atleast "binary_accuracy" "$(jget eval.json binary_accuracy)" 0.99
 atleast "accuracy" "$(jget eval.json accuracy)" 0.70
@@ -85,8 +86,8 @@ n234=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5' events.txt | wc -l)
 miss=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5 && $4 != "yes"' events.txt)
 if [ "$n234" -ge 5 ] && [ -z "$miss" ]; then ok "all $n234 sags/swells/interruptions >= half a cycle found"; else bad "$n234 sag/swell/interruption events, missed: $miss"; fi
 if grep -qi nan events.txt events.json; then bad "NaN in the event report"; else ok "no NaN in the event report"; fi
-# Measured (train seed s, test seed 100+s, s = 1..5): 57/57 events longer than half a cycle
-# found, 0 false alarms, class accuracy per event 0.33-0.51 (merged 0.44-0.56).
+# Measured (train seed s, test seed 100+s, s = 1..5; and 1/2 here): 57/57 events longer than
+# half a cycle found, 0 false alarms, class accuracy per event (merged) 0.44-0.64.
 long=$(jget events.json longer_than_half_cycle)
 atleast "recall of events >= half a cycle" "$($PY -c "print($(jget events.json found_longer_than_half_cycle) / $long)")" 0.95
 if [ "$(jget events.json false_alarms)" -le 2 ]; then ok "false alarms $(jget events.json false_alarms) <= 2 in 10 minutes"; else bad "false alarms: $(jget events.json false_alarms)"; fi

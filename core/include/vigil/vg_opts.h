@@ -17,7 +17,7 @@
 #endif
 /** Most features one pipeline computes (over all channels). */
 #ifndef VG_MAX_FEATURES
-#define VG_MAX_FEATURES 64
+#define VG_MAX_FEATURES 96
 #endif
 /** Longest window, in samples. */
 #ifndef VG_MAX_WINDOW

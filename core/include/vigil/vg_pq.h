@@ -73,7 +73,9 @@ typedef enum {
     VG_AGG_COH_LOW = 8,  /**< VG_AGG_COH over the cycles whose RMS dips below the middle of
                               the window's range: the harmonics inside a sag */
     VG_AGG_COH_HIGH = 9, /**< the same over the cycles above it: inside a swell */
-    VG_AGG_COUNT = 10
+    VG_AGG_MDIFF = 10,   /**< median of |q[c] - q[c-1]| over consecutive cycles: a modulation
+                              that changes every cycle (flicker), not the two edges of a sag */
+    VG_AGG_COUNT = 11
 } vg_pq_agg_t;
 
 /** Harmonics whose per-cycle phasors the ring keeps for VG_AGG_COH. */
