@@ -139,6 +139,26 @@ static void det__zscore_running(vg_detector_t *d, float *raw)
     }
 }
 
+/* One walk of the forest gives both the class and the score. The window is anomalous when
+ * most trees vote for some disturbance; then the class is the most-voted disturbance even
+ * where "normal" has the plurality, so an anomaly never reports the normal class. */
+static uint16_t det__forest(vg_detector_t *d, float *raw)
+{
+    const vg_model_t *m = d->m;
+    uint16_t votes[VG_MAX_CLASSES];
+    uint16_t cls = vg_forest_predict(m, d->xn, votes, raw);
+    const uint16_t normal = m->u.forest.normal_class;
+    if (cls == normal && !(*raw <= d->threshold)) {
+        uint16_t best = 0;
+        for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
+            if (c != normal && votes[c] > best) {
+                best = votes[c];
+                cls = c;
+            }
+    }
+    return cls;
+}
+
 void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
 {
     const vg_model_t *m = d->m;
@@ -169,8 +189,7 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
             if (d->run)
                 det__zscore_running(d, &raw);
             else if (m->kind == VG_KIND_FOREST)
-                /* One walk of the forest gives both the class and the score. */
-                out.cls = vg_forest_predict(m, d->xn, 0, &raw);
+                out.cls = det__forest(d, &raw);
             else
                 vg_model_score(m, d->xn, &raw, d->contrib, d->recon, d->scratch);
         }

@@ -183,6 +183,8 @@ void vg_pq_reset(vg_pq_t *p)
     p->miss = 0;
     p->freq = p->cfg.f_nominal;
     p->prev_v = 0.0f;
+    p->hold_v = p->hold_i = p->hold_v2 = p->hold_i2 = 0.0f;
+    p->gap_v = p->gap_i = 0;
     p->started = 0;
 }
 
@@ -484,17 +486,27 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     /* The negated comparisons are also true for NaN. */
     float v = x[0];
     if (!(fabsf(v) <= VG_SAMPLE_ABS_MAX)) {
-        v = 0.0f;
+        v = p->gap_v ? p->hold_v : 2.0f * p->hold_v - p->hold_v2;
+        p->gap_v = 1;
         p->miss++;
+    } else {
+        p->gap_v = 0;
     }
+    p->hold_v2 = p->hold_v;
+    p->hold_v = v;
     v *= p->cfg.scale;
     p->frame_v[p->pos] = v;
     if (p->frame_i) {
         float i = x[1];
         if (!(fabsf(i) <= VG_SAMPLE_ABS_MAX)) {
-            i = 0.0f;
+            i = p->gap_i ? p->hold_i : 2.0f * p->hold_i - p->hold_i2;
+            p->gap_i = 1;
             p->miss++;
+        } else {
+            p->gap_i = 0;
         }
+        p->hold_i2 = p->hold_i;
+        p->hold_i = i;
         p->frame_i[p->pos] = i * p->cfg.scale_i;
     }
     p->ss_half[1] += v * v; /* at most half a cycle of squares: float is enough */

@@ -88,6 +88,9 @@ int vgh_cmd_detect(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     if (mf.m.wave.present) {
         vgh_model_free(&mf);
+        if (thr > 0)
+            return vgh_usage(CMD, "--threshold does not apply to waveform models (a window is "
+                                  "anomalous when most trees vote for a disturbance)");
         return vgh_cmd_detect_pq(model, in, out);
     }
     int code = VGH_EXIT_OK;

@@ -130,6 +130,8 @@ int vgh_cmd_eval(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     if (mf.m.wave.present) {
         vgh_model_free(&mf);
+        if (thr > 0 || plots)
+            return vgh_usage(CMD, "--threshold and --plots do not apply to waveform models");
         return vgh_cmd_eval_pq(model, in, json, events);
     }
     vgh_dataset_t ds;

@@ -8,8 +8,6 @@ cd "$TMP"
 # known: a documented behaviour the code does not have yet (a bug reported upstream). It is
 # printed but does not fail the run; when the behaviour appears it says so, to be promoted
 # to a real check.
-known=0
-known_bug() { known=$((known + 1)); echo "KNOWN BUG - $*"; }
 # rows FILE AWK-CONDITION: how many data rows of FILE match
 rows() { awk -F, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
 # expect_both CODE TEXT1 TEXT2 -- command...: like expect, with both texts in the message
@@ -70,14 +68,14 @@ if $VIGIL detect -m m.vgm -i gaps.csv -o gaps.out; then
   if grep -qi "nan\|inf" gaps.out; then bad "NaN/inf in detect output: $(grep -i -m1 'nan\|inf' gaps.out)"; else ok "no NaN/inf in the output"; fi
   if [ "$(sed -n 2p gaps.out)" = "0,1.000000,1," ]; then ok "a 400-sample gap: score 1, anomaly, no class (dropout)"; else bad "gap segment: '$(sed -n 2p gaps.out)'"; fi
   if awk -F, '$1 == 3 { exit !($3 == 0 && $4 == 1) }' gaps.out; then ok "the untouched segment stays normal"; else bad "clean segment: $(grep '^3,' gaps.out)"; fi
-  # docs/detectors.md: "A single missing reading does not [raise an event]". The core
-  # substitutes 0 for a missing sample (vg_pq_push) instead of holding the last valid
-  # value, so on a waveform a lone missing sample is a step to 0: an impulse.
+  # docs/detectors.md: a single missing reading does not raise an event. On a waveform the
+  # core fills it by linear extrapolation (holding the value would leave a step that looks
+  # like an impulsive transient to a model trained on clean data).
   for s in 1 2; do
     if awk -F, -v s=$s '$1 == s { exit !($3 == 0) }' gaps.out; then
       ok "segment $s: isolated missing samples raise no alarm"
     else
-      known_bug "segment $s: isolated missing samples raise an alarm ($(grep "^$s," gaps.out)); core/src/vg_pq.c vg_pq_push puts 0 in their place instead of the last valid sample"
+      bad "segment $s: isolated missing samples raise an alarm ($(grep "^$s," gaps.out))"
     fi
   done
 else

@@ -148,6 +148,9 @@ typedef struct {
     uint32_t miss; /* missing samples in the current frame */
     float freq;    /* last frequency estimate */
     float prev_v;
+    float hold_v, hold_i;   /* last samples stored (valid or filled) */
+    float hold_v2, hold_i2; /* the ones before */
+    uint8_t gap_v, gap_i;   /* in a run of missing samples */
     uint8_t started;
 } vg_pq_t;
 
@@ -168,8 +171,11 @@ void vg_pq_reset(vg_pq_t *p);
 
 /**
  * @brief Push one sample vector (voltage, then current if configured). A non-finite sample
- *        (or |x| > VG_SAMPLE_ABS_MAX) is replaced by 0 and counted as missing; nothing
- *        non-finite is ever stored.
+ *        (or |x| > VG_SAMPLE_ABS_MAX) is counted as missing and filled: the first of a run
+ *        by linear extrapolation from the two samples before it (on a sampled sine that
+ *        errs by about (2 pi f0 / fs)^2 of the amplitude, where holding the last value would
+ *        leave a step that looks like a transient), the rest of the run by holding that
+ *        value (a long gap fails the dropout policy anyway). Nothing non-finite is stored.
  * @param[out] feats n_features window features, written when *done is 1
  * @param[out] done  1 when this sample completed a window
  * @param[out] missing_pm when *done: per mille of the window's samples that were missing
