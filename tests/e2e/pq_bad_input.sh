@@ -5,9 +5,6 @@
 # docs/detectors.md "Missing samples"), never a crash and never a NaN in an output.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
-# known: a documented behaviour the code does not have yet (a bug reported upstream). It is
-# printed but does not fail the run; when the behaviour appears it says so, to be promoted
-# to a real check.
 # rows FILE AWK-CONDITION: how many data rows of FILE match
 rows() { awk -F, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
 # expect_both CODE TEXT1 TEXT2 -- command...: like expect, with both texts in the message
@@ -168,5 +165,4 @@ expect 2 "unknown feature 'rms.median'" -- $VIGIL train -i s.csv -o x.vgm --kind
 expect 2 "'irms.max' needs a current column" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features irms.max
 expect 2 "--mode" -- $VIGIL simulate power -o x.csv
 expect 1 "cannot open" -- $VIGIL detect -m m.vgm -i nosuch.csv
-echo "($known known bugs reported above)"
 finish
