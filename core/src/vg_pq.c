@@ -6,6 +6,9 @@
 #include "vigil/vg_fft.h"
 #include "vigil/vg_frontend.h"
 
+/* Cycles the fundamental band-pass (45-65 Hz: 20 Hz wide) takes to settle after a reset. */
+#define VG_PQ_SETTLE_CYCLES 2u
+
 /* The artifact reader validates WAVE features with vg_model.h's counts: keep them equal. */
 typedef char
     vg_pq_counts_match[(VG_PQ_COUNT == VG_WAVE_QTY_COUNT && VG_AGG_COUNT == VG_WAVE_AGG_COUNT &&
@@ -518,7 +521,9 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     if (p->prev_f < 0.0f && f >= 0.0f) {
         float frac = p->prev_f / (p->prev_f - f);
         float back = 1.0f - frac;
-        if (p->have_cross) {
+        /* The band-pass needs about VG_PQ_SETTLE_CYCLES after a reset before its crossings
+         * mark the fundamental's period; until then the frequency stays nominal. */
+        if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
             p->period_sum += (double)(p->last_cross - back);
             p->period_count++;
         }
@@ -536,7 +541,12 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
         return;
     /* IEC 61000-4-30 Urms(1/2): the RMS of the last full cycle, refreshed every half cycle. */
     float hr = sqrtf((p->ss_half[0] + p->ss_half[1]) / (float)p->n);
-    if (p->pos == half) {
+    if (p->pos == half && p->n_cycles == 0) {
+        /* Half a cycle after a reset there is no full cycle to take the RMS of yet: the
+         * first refresh comes at the end of the first cycle. */
+        p->hrms_lo = INFINITY;
+        p->hrms_hi = 0.0f;
+    } else if (p->pos == half) {
         p->hrms_lo = p->hrms_hi = hr;
     } else {
         p->hrms_lo = hr < p->hrms_lo ? hr : p->hrms_lo;

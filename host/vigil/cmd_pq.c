@@ -21,7 +21,7 @@
 
 #define PQ_DEFAULT_FEATURES                                                                        \
     "rms.min,rms.max,rms.mean,rms.sd,hrms_min.min,hrms_max.max,hrms_min.range,"                    \
-    "hrms_max.range,peak.max,crest.max,freq.mean,h1.min,h1.max,thd.min,thd.max,thd.mean,"          \
+    "hrms_max.range,peak.max,crest.max,h1.min,h1.max,thd.min,thd.max,thd.mean,"                    \
     "h3.max,h5.max,h7.max,resid.max,resid.mean,dmax.max,skew.max,skew.min,kurt.max,"               \
     "kurt.min,hf.max,hf.mean,trans.max,trans.mean,rpeak.max,thd.at_low,thd.at_high,"               \
     "h3.at_low,h3.at_high,h5.at_low,h5.at_high,hf.at_low,hf.at_high,resid.at_low,"                 \
@@ -51,7 +51,7 @@ static const char usage_text[] =
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 61 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 60 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
     "                          odd,even;\n"
