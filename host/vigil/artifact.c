@@ -2,6 +2,7 @@
 #include "artifact.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,4 +329,25 @@ void vgh_model_free(vgh_model_file_t *mf)
         free(mf->channels[c]);
     free(mf->buf);
     memset(mf, 0, sizeof *mf);
+}
+
+int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return -1;
+    size_t l = strlen(line);
+    char *m = realloc(*meta, *len + l + 2);
+    if (!m)
+        return -1;
+    memcpy(m + *len, line, l);
+    m[*len + l] = '\n';
+    m[*len + l + 1] = '\0';
+    *meta = m;
+    *len += l + 1;
+    return 0;
 }

@@ -79,6 +79,15 @@ void vgh_model_free(vgh_model_file_t *mf);
 /** @brief Value of META key @p key (copied into @p out, NUL-terminated); 0 if found, -1 not. */
 int vgh_meta_get(const vg_model_t *m, const char *key, char *out, size_t outlen);
 
+/**
+ * @brief Append one "key=value" line (printf-style) to a growing META text.
+ * @param[in,out] meta NUL-terminated heap text (NULL to start), reallocated
+ * @param[in,out] len  its length
+ * @return 0, or -1 when out of memory (the text is unchanged)
+ */
+int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest") or "unknown". */
 const char *vgh_kind_name(unsigned kind);
 #endif

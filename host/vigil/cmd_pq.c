@@ -210,29 +210,6 @@ static int pq__features(const char *list, vgh_artifact_spec_t *s)
     return 0;
 }
 
-static int pq__meta(char **meta, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int pq__meta(char **meta, size_t *len, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (w < 0)
-        return -1;
-    size_t l = strlen(line);
-    char *m = realloc(*meta, *len + l + 2);
-    if (!m)
-        return -1;
-    memcpy(m + *len, line, l);
-    m[*len + l] = '\n';
-    m[*len + l + 1] = '\0';
-    *meta = m;
-    *len += l + 1;
-    return 0;
-}
-
 int vgh_cmd_train_forest(int argc, char **argv)
 {
     pq_opts_t o;
@@ -385,17 +362,19 @@ int vgh_cmd_train_forest(int argc, char **argv)
     char chans[256];
     snprintf(chans, sizeof chans, "%s%s%s", ds.ch_names[0], ds.n_ch > 1 ? "," : "",
              ds.n_ch > 1 ? ds.ch_names[1] : "");
-    int ok = pq__meta(&meta, &meta_len, "created_by=vigil %s", VIGIL_VERSION) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "channels=%s", chans) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "train_file=%s", o.in) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "train_windows=%zu", n) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "train_windows_dropout=%zu", skipped) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "labels=%s",
-                        o.binary ? "binary (0 normal, 1 disturbed)" : "power-quality classes") == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "train_accuracy=%.6f",
-                        n ? (double)correct / (double)n : 0.0) == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "threshold_rule=majority of trees vote disturbed") == 0;
-    ok = ok && pq__meta(&meta, &meta_len, "seed=%lu", o.seed) == 0;
+    int ok = vgh_meta_append(&meta, &meta_len, "created_by=vigil %s", VIGIL_VERSION) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "channels=%s", chans) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_file=%s", o.in) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows=%zu", n) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows_dropout=%zu", skipped) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "labels=%s",
+                               o.binary ? "binary (0 normal, 1 disturbed)"
+                                        : "power-quality classes") == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_accuracy=%.6f",
+                               n ? (double)correct / (double)n : 0.0) == 0;
+    ok = ok &&
+         vgh_meta_append(&meta, &meta_len, "threshold_rule=majority of trees vote disturbed") == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "seed=%lu", o.seed) == 0;
     if (!ok) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;

@@ -367,29 +367,6 @@ static void fit_norm(const float *F, size_t m, vgh_artifact_spec_t *s)
     }
 }
 
-static int append_meta(char **meta, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int append_meta(char **meta, size_t *len, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (w < 0)
-        return -1;
-    size_t l = strlen(line);
-    char *m = realloc(*meta, *len + l + 2);
-    if (!m)
-        return -1;
-    memcpy(m + *len, line, l);
-    m[*len + l] = '\n';
-    m[*len + l + 1] = '\0';
-    *meta = m;
-    *len += l + 1;
-    return 0;
-}
-
 /* Peaks over threshold: above u, the training scores' 90th percentile, model the excess as
  * exponential with scale beta (its maximum-likelihood estimate is the mean excess), and put
  * the threshold where the fitted tail leaves probability p_exceed per window:
@@ -700,24 +677,24 @@ int vgh_cmd_train(int argc, char **argv)
     free(bytes);
     s.threshold = thr;
 
-    int ok = append_meta(&meta, &meta_len, "created_by=vigil %s", VIGIL_VERSION) == 0;
+    int ok = vgh_meta_append(&meta, &meta_len, "created_by=vigil %s", VIGIL_VERSION) == 0;
     char chans[1024] = "";
     for (size_t c = 0; c < ds.n_ch; c++) {
         strncat(chans, c ? "," : "", sizeof chans - strlen(chans) - 1);
         strncat(chans, ds.ch_names[c], sizeof chans - strlen(chans) - 1);
     }
-    ok = ok && append_meta(&meta, &meta_len, "channels=%s", chans) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_file=%s", o.in) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_rows=%zu", ds.n) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_windows=%zu", m) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "threshold_rule=%s", rule) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_score_median=%.6g", (double)q50) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_score_q99=%.6g", (double)q99) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "train_score_max=%.6g", (double)qmax) == 0;
-    ok = ok && append_meta(&meta, &meta_len, "seed=%lu", o.seed) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "channels=%s", chans) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_file=%s", o.in) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_rows=%zu", ds.n) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows=%zu", m) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "threshold_rule=%s", rule) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_score_median=%.6g", (double)q50) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_score_q99=%.6g", (double)q99) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "train_score_max=%.6g", (double)qmax) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "seed=%lu", o.seed) == 0;
     if (o.kind == VG_KIND_AUTOENCODER)
-        ok = ok && append_meta(&meta, &meta_len, "epochs=%lu\nfinal_loss=%.6g", o.epochs,
-                               final_loss) == 0;
+        ok = ok && vgh_meta_append(&meta, &meta_len, "epochs=%lu\nfinal_loss=%.6g", o.epochs,
+                                   final_loss) == 0;
     if (!ok) {
         exit_code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
