@@ -26,4 +26,11 @@ $vigil eval -m temperature.vgm -i day.csv --plots plots | head -12
 step "the model as a C header for firmware"
 $vigil export -m temperature.vgm --c-header model_data.h --name temperature_model
 echo "wrote $(pwd)/model_data.h ($(stat -c %s temperature.vgm) bytes of model)"
+
+step "power quality: 29 disturbance classes at 30 dB, a random forest on per-cycle features"
+$vigil simulate power --mode snippets --snr 30 --per-class 40 --seed 1 -o pq_train.csv
+$vigil simulate power --mode snippets --snr 30 --per-class 40 --seed 2 -o pq_test.csv
+$vigil train -i pq_train.csv -o pq.vgm --kind forest
+$vigil eval -m pq.vgm -i pq_test.csv | head -4
+
 printf '\nPlots: %s/plots/signal.png, errors.png, roc.png\n' "$(pwd)"
