@@ -15,7 +15,9 @@
 #include "cli.h"
 #include "dataset.h"
 #include "pq_host.h"
+#include "threshold.h"
 #include "train_forest.h"
+#include "train_iforest.h"
 
 #define CMD "train"
 
@@ -43,7 +45,12 @@ static const char usage_text[] =
     "\n"
     "  -i, --input FILE        waveform CSV\n"
     "  -o, --output MODEL      model artifact to write\n"
-    "  -k, --kind forest\n"
+    "  -k, --kind forest       random forest on labelled windows, or\n"
+    "  -k, --kind iforest --waveform\n"
+    "                          isolation forest for the case with no labels: trained on the\n"
+    "                          windows whose class is 1 when a `class` column exists, else on\n"
+    "                          all; threshold from the training scores' tail (--false-alarms per\n"
+    "                          day), capped at the highest training score\n"
     "      --columns V[,I]     voltage (and current) columns (default: v, and i if present)\n"
     "      --f0 HZ             nominal frequency, 40..100 (default 50)\n"
     "      --scale S           multiply voltage samples by S to get per-unit (default 1)\n"
@@ -60,6 +67,8 @@ static const char usage_text[] =
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"
     "      --binary            two classes: normal (0) against any disturbance (1)\n"
     "      --trees T           (default 100)       --depth D       (default 16)\n"
+    "      --subsample S       isolation forest subsample size (default 256)\n"
+    "      --false-alarms F    isolation forest: target false alarms per day (default 0.2)\n"
     "      --min-split N       (default 5)         --max-features F (default sqrt of the count)\n"
     "      --balanced          class weights n / (k n_c), as scikit-learn's 'balanced'\n"
     "      --threads N         worker threads (default: all CPUs; the forest is the same)\n"
@@ -72,14 +81,19 @@ static const char usage_text[] =
 typedef struct {
     const char *in, *out, *columns, *features;
     double f0, scale, scale_i;
-    unsigned long cycles, hop, max_h, trees, depth, min_split, max_features, threads, seed;
-    int binary, balanced, quiet;
+    unsigned long cycles, hop, max_h, trees, depth, min_split, max_features, threads, seed,
+        subsample;
+    double fa_per_day;
+    int binary, balanced, quiet, kind;
 } pq_opts_t;
 
 static int pq__parse(int argc, char **argv, pq_opts_t *o)
 {
     enum {
         O_COLUMNS = 256,
+        O_WAVEFORM,
+        O_SUB,
+        O_FA,
         O_F0,
         O_SCALE,
         O_SCALE_I,
@@ -115,6 +129,9 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
                                        {"balanced", no_argument, 0, O_BALANCED},
                                        {"threads", required_argument, 0, O_THREADS},
                                        {"seed", required_argument, 0, O_SEED},
+                                       {"waveform", no_argument, 0, O_WAVEFORM},
+                                       {"subsample", required_argument, 0, O_SUB},
+                                       {"false-alarms", required_argument, 0, O_FA},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -128,6 +145,9 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
     o->depth = 16;
     o->min_split = 5;
     o->seed = 1;
+    o->subsample = 256;
+    o->fa_per_day = 0.2;
+    o->kind = VG_KIND_FOREST;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:k:qh", lo, NULL)) != -1) {
@@ -136,9 +156,18 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         case 'i': o->in = optarg; break;
         case 'o': o->out = optarg; break;
         case 'k':
-            if (strcmp(optarg, "forest") != 0)
-                return vgh_usage(CMD, "--kind %s does not take waveforms; use --kind forest",
+            if (strcmp(optarg, "forest") == 0)
+                o->kind = VG_KIND_FOREST;
+            else if (strcmp(optarg, "iforest") == 0)
+                o->kind = VG_KIND_IFOREST;
+            else
+                return vgh_usage(CMD, "--kind %s does not take waveforms; use forest or iforest",
                                  optarg);
+            break;
+        case O_WAVEFORM: break;
+        case O_SUB: bad = vgh_opt_uint(CMD, "--subsample", optarg, 2, 4096, &o->subsample); break;
+        case O_FA:
+            bad = vgh_opt_double(CMD, "--false-alarms", optarg, 1e-9, 1e6, &o->fa_per_day);
             break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return -1;
@@ -210,6 +239,63 @@ static int pq__features(const char *list, vgh_artifact_spec_t *s)
     return 0;
 }
 
+/* Isolation forest on the windows with no disturbance (class 1) when the data is labelled,
+ * else on every window; the threshold extrapolates the training scores' tail to the
+ * requested false alarms per day, capped at the highest training score (docs/detectors.md). */
+static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_class,
+                           const float *X, const uint16_t *y, size_t n, vgh_iforest_t *iso,
+                           size_t *n_fit, char *err, size_t errlen)
+{
+    const size_t d = s->n_features;
+    float *N = malloc(n * d * sizeof(float) + 1);
+    if (!N) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!has_class || y[i] == VGH_PQ_NORMAL_CLASS)
+            memcpy(N + (m++) * d, X + i * d, d * sizeof(float));
+    if (m < 2) {
+        free(N);
+        snprintf(err, errlen, "only %zu windows without a disturbance to learn normal from", m);
+        return -1;
+    }
+    vgh_if_cfg_t cfg;
+    vgh_if_defaults(&cfg);
+    cfg.n_trees = (unsigned)o->trees;
+    cfg.subsample = (unsigned)o->subsample;
+    cfg.seed = o->seed;
+    if (vgh_iforest_train(N, m, d, &cfg, iso, err, errlen) != 0) {
+        free(N);
+        return -1;
+    }
+    float *sc = malloc(m * sizeof(float));
+    if (!sc) {
+        free(N);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < m; i++)
+        sc[i] = vgh_iforest_score(iso, N + i * d);
+    double per_day = 86400.0 * (double)s->f_nominal / s->hop, beta;
+    float thr = vgh_tail_threshold(sc, m, o->fa_per_day / per_day, 1.0, &beta);
+    /* Points outside the training hull score exactly the hull's extreme score, and a window
+     * is over only when strictly above the threshold: cap just below the highest score. */
+    float top = nextafterf(vgh_quantile(sc, m, 1.0), 0.0f);
+    s->threshold = thr < top ? thr : top;
+    free(sc);
+    free(N);
+    s->nodes = iso->nodes;
+    s->n_nodes = iso->n_nodes;
+    s->roots = iso->roots;
+    s->n_trees = iso->n_trees;
+    s->c_norm = iso->c_norm;
+    s->open_after = 2;
+    *n_fit = m;
+    return 0;
+}
+
 int vgh_cmd_train_forest(int argc, char **argv)
 {
     pq_opts_t o;
@@ -227,8 +313,10 @@ int vgh_cmd_train_forest(int argc, char **argv)
     uint16_t *y = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
+    vgh_iforest_t iso;
+    memset(&iso, 0, sizeof iso);
     uint8_t *bytes = NULL;
-    if (!ds.has_class) {
+    if (!ds.has_class && o.kind == VG_KIND_FOREST) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: no 'class' column to learn from", o.in);
         goto done;
     }
@@ -241,7 +329,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
     }
     vgh_artifact_spec_t s;
     memset(&s, 0, sizeof s);
-    s.kind = VG_KIND_FOREST;
+    s.kind = (uint16_t)o.kind;
     s.sample_rate = (float)ds.rate;
     s.n_channels = (uint16_t)ds.n_ch;
     s.norm_kind = VG_NORM_NONE;
@@ -320,45 +408,53 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
-    uint16_t n_classes = 2;
-    size_t per_class[VG_MAX_CLASSES] = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (o.binary)
-            y[i] = y[i] != VGH_PQ_NORMAL_CLASS;
-        per_class[y[i]]++;
-        if (y[i] + 1u > n_classes)
-            n_classes = (uint16_t)(y[i] + 1u);
-    }
-    s.n_classes = n_classes;
-    s.normal_class = (uint16_t)(o.binary ? 0u : VGH_PQ_NORMAL_CLASS);
-    if (s.normal_class >= n_classes)
-        s.n_classes = n_classes = (uint16_t)(s.normal_class + 1u);
-
-    vgh_rf_cfg_t rf;
-    vgh_rf_defaults(&rf);
-    rf.n_trees = (unsigned)o.trees;
-    rf.max_depth = (unsigned)o.depth;
-    rf.min_split = (unsigned)o.min_split;
-    rf.max_features = (unsigned)o.max_features;
-    rf.balanced = o.balanced ? VGH_RF_BAL_WEIGHTS : VGH_RF_BAL_NONE;
-    rf.threads = (unsigned)o.threads;
-    rf.seed = o.seed;
+    size_t correct = 0, n_fit = n;
+    uint16_t n_classes = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (vgh_rf_train(X, y, n, s.n_features, n_classes, &rf, &forest, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
-        goto done;
+    if (o.kind == VG_KIND_IFOREST) {
+        if (pq__fit_iforest(&o, &s, ds.has_class, X, y, n, &iso, &n_fit, err, sizeof err) != 0) {
+            code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
+            goto done;
+        }
+    } else {
+        uint16_t n_classes = 2;
+        size_t per_class[VG_MAX_CLASSES] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (o.binary)
+                y[i] = y[i] != VGH_PQ_NORMAL_CLASS;
+            per_class[y[i]]++;
+            if (y[i] + 1u > n_classes)
+                n_classes = (uint16_t)(y[i] + 1u);
+        }
+        s.n_classes = n_classes;
+        s.normal_class = (uint16_t)(o.binary ? 0u : VGH_PQ_NORMAL_CLASS);
+        if (s.normal_class >= n_classes)
+            s.n_classes = n_classes = (uint16_t)(s.normal_class + 1u);
+
+        vgh_rf_cfg_t rf;
+        vgh_rf_defaults(&rf);
+        rf.n_trees = (unsigned)o.trees;
+        rf.max_depth = (unsigned)o.depth;
+        rf.min_split = (unsigned)o.min_split;
+        rf.max_features = (unsigned)o.max_features;
+        rf.balanced = o.balanced ? VGH_RF_BAL_WEIGHTS : VGH_RF_BAL_NONE;
+        rf.threads = (unsigned)o.threads;
+        rf.seed = o.seed;
+        if (vgh_rf_train(X, y, n, s.n_features, n_classes, &rf, &forest, err, sizeof err) != 0) {
+            code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+            goto done;
+        }
+        s.rf_nodes = forest.nodes;
+        s.rf_n_nodes = forest.n_nodes;
+        s.rf_roots = forest.roots;
+        s.rf_n_trees = forest.n_trees;
+
+        for (size_t i = 0; i < n; i++)
+            correct += vgh_rf_predict(&forest, X + i * s.n_features, NULL) == y[i];
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    s.rf_nodes = forest.nodes;
-    s.rf_n_nodes = forest.n_nodes;
-    s.rf_roots = forest.roots;
-    s.rf_n_trees = forest.n_trees;
-
-    size_t correct = 0;
-    for (size_t i = 0; i < n; i++)
-        correct += vgh_rf_predict(&forest, X + i * s.n_features, NULL) == y[i];
     char chans[256];
     snprintf(chans, sizeof chans, "%s%s%s", ds.ch_names[0], ds.n_ch > 1 ? "," : "",
              ds.n_ch > 1 ? ds.ch_names[1] : "");
@@ -367,13 +463,22 @@ int vgh_cmd_train_forest(int argc, char **argv)
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_file=%s", o.in) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows=%zu", n) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows_dropout=%zu", skipped) == 0;
-    ok = ok && vgh_meta_append(&meta, &meta_len, "labels=%s",
-                               o.binary ? "binary (0 normal, 1 disturbed)"
-                                        : "power-quality classes") == 0;
-    ok = ok && vgh_meta_append(&meta, &meta_len, "train_accuracy=%.6f",
-                               n ? (double)correct / (double)n : 0.0) == 0;
-    ok = ok &&
-         vgh_meta_append(&meta, &meta_len, "threshold_rule=majority of trees vote disturbed") == 0;
+    if (o.kind == VG_KIND_IFOREST) {
+        ok = ok && vgh_meta_append(&meta, &meta_len, "labels=none (isolation forest on %zu %s)",
+                                   n_fit, ds.has_class ? "windows of class 1" : "windows") == 0;
+        ok = ok && vgh_meta_append(&meta, &meta_len,
+                                   "threshold_rule=exponential tail of the training scores at "
+                                   "%.3g false alarms per day, capped at the highest score",
+                                   o.fa_per_day) == 0;
+    } else {
+        ok = ok && vgh_meta_append(&meta, &meta_len, "labels=%s",
+                                   o.binary ? "binary (0 normal, 1 disturbed)"
+                                            : "power-quality classes") == 0;
+        ok = ok && vgh_meta_append(&meta, &meta_len, "train_accuracy=%.6f",
+                                   n ? (double)correct / (double)n : 0.0) == 0;
+        ok = ok && vgh_meta_append(&meta, &meta_len,
+                                   "threshold_rule=majority of trees vote disturbed") == 0;
+    }
     ok = ok && vgh_meta_append(&meta, &meta_len, "seed=%lu", o.seed) == 0;
     if (!ok) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
@@ -391,12 +496,19 @@ int vgh_cmd_train_forest(int argc, char **argv)
             fprintf(stderr,
                     "left out %zu %s with more than %.1f%% missing samples (dropout policy)\n",
                     skipped, ds.has_segment ? "segments" : "windows", 0.1 * s.max_missing_pm);
-        fprintf(stderr,
-                "trained forest on %zu windows of %lu cycles (%u samples per cycle) in %.3f s\n"
-                "%u features, %u classes, %u trees, %u nodes, training accuracy %.4f\n"
-                "wrote %s (%zu bytes)\n",
-                n, cycles, frame, secs, s.n_features, n_classes, forest.n_trees, forest.n_nodes,
-                n ? (double)correct / (double)n : 0.0, o.out, nbytes);
+        if (o.kind == VG_KIND_IFOREST)
+            fprintf(stderr,
+                    "trained iforest on %zu of %zu windows of %lu cycles (%u samples per cycle) in "
+                    "%.3f s\n%u features, %u trees, threshold %.6g\nwrote %s (%zu bytes)\n",
+                    n_fit, n, cycles, frame, secs, s.n_features, iso.n_trees, (double)s.threshold,
+                    o.out, nbytes);
+        else
+            fprintf(stderr,
+                    "trained forest on %zu windows of %lu cycles (%u samples per cycle) in %.3f s\n"
+                    "%u features, %u classes, %u trees, %u nodes, training accuracy %.4f\n"
+                    "wrote %s (%zu bytes)\n",
+                    n, cycles, frame, secs, s.n_features, n_classes, forest.n_trees, forest.n_nodes,
+                    n ? (double)correct / (double)n : 0.0, o.out, nbytes);
     }
 done:
     free(bytes);
@@ -404,6 +516,7 @@ done:
     free(X);
     free(y);
     vgh_rf_free(&forest);
+    vgh_iforest_free(&iso);
     vgh_dataset_free(&ds);
     return code;
 }
@@ -467,7 +580,7 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
         fprintf(fo, "segment,score,anomaly,class\n");
         for (size_t k = 0; k < n; k++) {
             fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].score > 0.5f);
-            if (seg[k].pred != VGH_PQ_NO_CLASS)
+            if (seg[k].pred != VGH_PQ_NO_CLASS && mf.m.kind == VG_KIND_FOREST)
                 fprintf(fo, "%u", seg[k].pred);
             fputc('\n', fo);
         }
@@ -485,7 +598,7 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
             fprintf(fo, "t,score,anomaly,class\n");
             for (size_t i = 0; i < ds.n; i++) {
                 fprintf(fo, "%.6f,%.4f,%u,", ds.t[i], (double)score[i], anom[i]);
-                if (cls[i] != VGH_PQ_NO_CLASS)
+                if (cls[i] != VGH_PQ_NO_CLASS && mf.m.kind == VG_KIND_FOREST)
                     fprintf(fo, "%u", cls[i]);
                 fputc('\n', fo);
             }
@@ -523,8 +636,7 @@ int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events
         if (vgh_pq_classify_segments(&mf.m, &ds, &seg, &n, err, sizeof err) != 0) {
             code = vgh_fail("eval", VGH_EXIT_INPUT, "%s: %s", in, err);
         } else {
-            vgh_pq_report_segments(stdout, seg, n, mf.m.u.forest.n_classes == 2, json, model_path,
-                                   in);
+            vgh_pq_report_segments(stdout, seg, n, vgh_pq_mode(&mf.m), json, model_path, in);
             free(seg);
         }
     } else if (ds.has_segment) {

@@ -43,8 +43,8 @@ static const char usage_text[] =
     "      --max-missing F     share of missing samples a window may hold before it is\n"
     "                          reported as a dropout (default 0.1)\n"
     "Model:\n"
-    "  -k, --kind KIND         autoencoder, zscore or iforest (forest: waveforms, see\n"
-    "                          `vigil train --kind forest --help`)\n"
+    "  -k, --kind KIND         autoencoder, zscore or iforest (waveforms: --kind forest, or\n"
+    "                          --kind iforest --waveform; see `vigil train --kind forest --help`)\n"
     "      --hidden A,B,C      autoencoder hidden widths (default 2d,d/2,2d for d features)\n"
     "      --activation NAME   hidden activation: relu, tanh, sigmoid (default relu)\n"
     "      --epochs E          autoencoder epochs (default 200)\n"
@@ -367,34 +367,6 @@ static void fit_norm(const float *F, size_t m, vgh_artifact_spec_t *s)
     }
 }
 
-/* Peaks over threshold: above u, the training scores' 90th percentile, model the excess as
- * exponential with scale beta (its maximum-likelihood estimate is the mean excess), and put
- * the threshold where the fitted tail leaves probability p_exceed per window:
- * P(S > u + x) = p_u exp(-x / beta). A short recording cannot show the tail a day of windows
- * will reach; the fit extrapolates it. An exponential tail is heavier than a Gaussian one,
- * which errs on the side of fewer false alarms. */
-static float tail_threshold(const float *scores, size_t m, double p_exceed, double margin,
-                            double *beta_out)
-{
-    float u = vgh_quantile(scores, m, 0.9);
-    double sum = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < m; i++)
-        if (scores[i] > u) {
-            sum += scores[i] - u;
-            k++;
-        }
-    double beta = k ? sum / (double)k : 0.0;
-    if (!(beta > 0))
-        beta = fmax(1e-6, 1e-3 * fabs(u));
-    beta *= margin;
-    *beta_out = beta;
-    double pu = (double)k / (double)m;
-    if (k == 0 || p_exceed >= pu)
-        return vgh_quantile(scores, m, 1.0 - p_exceed);
-    return (float)(u + beta * log(pu / p_exceed));
-}
-
 /* Best point-wise F1 over candidate thresholds, replaying the model's hysteresis. */
 static float tune_on_validation(const vgh_run_t *run, const vgh_dataset_t *vd,
                                 const vgh_artifact_spec_t *s, float start, double *best_f1)
@@ -443,7 +415,7 @@ int vgh_cmd_train(int argc, char **argv)
             strcmp(argv[a + 1], "forest") == 0)
             return vgh_cmd_train_forest(argc, argv);
     for (int a = 1; a < argc; a++)
-        if (strcmp(argv[a], "--kind=forest") == 0)
+        if (strcmp(argv[a], "--kind=forest") == 0 || strcmp(argv[a], "--waveform") == 0)
             return vgh_cmd_train_forest(argc, argv);
     train_opts_t o;
     int rc = parse_opts(argc, argv, &o);
@@ -611,17 +583,17 @@ int vgh_cmd_train(int argc, char **argv)
     } else {
         double per_day = 86400.0 * (double)s.sample_rate / s.hop;
         double beta;
-        thr = tail_threshold(scores, m, o.fa_per_day / per_day, o.margin, &beta);
+        thr = vgh_tail_threshold(scores, m, o.fa_per_day / per_day, o.margin, &beta);
         snprintf(rule, sizeof rule,
                  "exponential tail (scale %.4g) of %zu training windows, extrapolated to %.3g "
                  "false alarms per day",
                  beta, m, o.fa_per_day);
     }
-    if (o.kind == VG_KIND_IFOREST && o.quantile <= 0 && thr > qmax) {
+    if (o.kind == VG_KIND_IFOREST && o.quantile <= 0 && thr >= qmax) {
         /* An isolation forest cannot score beyond its training hull: points far outside
          * get the same short paths as the most extreme training points, so an extrapolated
          * threshold above the highest training score could never fire. */
-        thr = qmax;
+        thr = nextafterf(qmax, 0.0f); /* out-of-hull points score exactly qmax: be below it */
         snprintf(rule, sizeof rule,
                  "highest score of %zu training windows (an isolation forest's score does not "
                  "extrapolate)",

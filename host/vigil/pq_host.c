@@ -30,6 +30,13 @@ unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame)
     return frame ? (unsigned long)(len / frame) : 0;
 }
 
+int vgh_pq_mode(const vg_model_t *m)
+{
+    if (m->kind != VG_KIND_FOREST)
+        return VGH_PQ_DETECTOR;
+    return m->u.forest.n_classes == 2 ? VGH_PQ_BINARY : VGH_PQ_MULTICLASS;
+}
+
 uint16_t vgh_pq_merge(uint16_t cls)
 {
     switch (cls) {
@@ -213,6 +220,7 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
         seg[k].pred = last.dropout ? (uint16_t)VGH_PQ_NO_CLASS : last.cls;
         seg[k].score = last.score;
         seg[k].dropout = last.dropout;
+        seg[k].anomaly = last.over;
         k++;
         i = j;
     }
@@ -222,9 +230,11 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
     return 0;
 }
 
-void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int binary_model, int json,
+void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
                             const char *model, const char *data)
 {
+    /* Binary and detector models report normal vs disturbed only. */
+    const int binary_model = mode != VGH_PQ_MULTICLASS;
     enum { NC = VG_MAX_CLASSES };
     static size_t conf[NC][NC];
     memset(conf, 0, sizeof conf);
@@ -232,7 +242,9 @@ void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int bina
     for (size_t i = 0; i < n; i++) {
         uint16_t t = seg[i].truth < NC ? seg[i].truth : 0, p = seg[i].pred < NC ? seg[i].pred : 0;
         int t_dist = t != VGH_PQ_NORMAL_CLASS;
-        int p_dist = seg[i].dropout || (binary_model ? p != 0 : p != VGH_PQ_NORMAL_CLASS);
+        int p_dist = mode == VGH_PQ_DETECTOR
+                         ? seg[i].anomaly || seg[i].dropout
+                         : seg[i].dropout || (binary_model ? p != 0 : p != VGH_PQ_NORMAL_CLASS);
         ok_bin += t_dist == p_dist;
         if (!binary_model) {
             ok += t == p;
@@ -441,8 +453,8 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
             open = 0;
             cur.end = i;
             uint32_t best = 0;
-            cur.cls = 0; /* no class: the event held only dropout windows */
-            for (uint16_t c = 0; c < VG_MAX_CLASSES; c++)
+            cur.cls = 0; /* no class: a detector model, or only dropout windows */
+            for (uint16_t c = 0; c < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST; c++)
                 if (votes[c] > best && c != m->u.forest.normal_class) {
                     best = votes[c];
                     cur.cls = c;
@@ -538,24 +550,35 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
     free(matched);
     double hours = ds->n > 1 ? (ds->t[ds->n - 1] - ds->t[0]) / 3600.0 : 0.0;
     double dl = labelled ? (double)labelled : 1.0, df = found ? (double)found : 1.0;
+    /* Detector models (isolation forest) name no class: their class accuracy is undefined. */
+    const int classes = m->kind == VG_KIND_FOREST;
+    char acc[64] = "null", accm[64] = "null";
+    if (classes) {
+        snprintf(acc, sizeof acc, "%.6f", (double)class_ok / df);
+        snprintf(accm, sizeof accm, "%.6f", (double)class_ok_merged / df);
+    }
     if (json) {
         fprintf(f,
                 "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
                 "\"longer_than_half_cycle\":%zu,\"found\":%zu,\"found_longer_than_half_cycle\":%zu,"
                 "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
-                "\"false_alarms_per_hour\":%.6f,\"class_accuracy\":%.6f,"
-                "\"class_accuracy_merged\":%.6f}\n",
+                "\"false_alarms_per_hour\":%.6f,\"class_accuracy\":%s,"
+                "\"class_accuracy_merged\":%s}\n",
                 model, data, hours, labelled, long_enough, found, found_long, (double)found / dl,
-                n_ev, false_alarms, hours > 0 ? (double)false_alarms / hours : 0.0,
-                (double)class_ok / df, (double)class_ok_merged / df);
+                n_ev, false_alarms, hours > 0 ? (double)false_alarms / hours : 0.0, acc, accm);
     } else {
         fprintf(f,
                 "events: %zu/%zu found (%zu/%zu longer than half a cycle), %zu false alarms "
-                "(%.2f per hour over %.2f h)\nclass accuracy per found event: %.4f (%.4f with "
-                "the near-identical pairs merged)\n",
+                "(%.2f per hour over %.2f h)\n",
                 found, labelled, found_long, long_enough, false_alarms,
-                hours > 0 ? (double)false_alarms / hours : 0.0, hours, (double)class_ok / df,
-                (double)class_ok_merged / df);
+                hours > 0 ? (double)false_alarms / hours : 0.0, hours);
+        if (classes)
+            fprintf(f,
+                    "class accuracy per found event: %s (%s with the near-identical pairs "
+                    "merged)\n",
+                    acc, accm);
+        else
+            fprintf(f, "class: not reported (an isolation forest detects, it does not classify)\n");
     }
     return 0;
 }

@@ -64,7 +64,14 @@ typedef struct {
     uint16_t truth, pred; /**< pred is VGH_PQ_NO_CLASS when the window failed the policy */
     float score;
     uint8_t dropout; /**< the deciding window failed the missing-sample policy */
+    uint8_t anomaly; /**< the deciding window was over the threshold */
 } vgh_pq_seg_t;
+
+/** What a waveform model reports: classes, normal/disturbed votes, or anomaly only. */
+enum { VGH_PQ_MULTICLASS = 0, VGH_PQ_BINARY = 1, VGH_PQ_DETECTOR = 2 };
+
+/** @brief The reporting mode of a parsed waveform model. */
+int vgh_pq_mode(const vg_model_t *m);
 
 /**
  * @brief Classify every segment of a snippet recording with the model (the detector is reset
@@ -75,7 +82,7 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
 
 /** @brief Print accuracy, macro-F1, the binary and merged-pair accuracies and the confusion
  *         matrix (text or JSON). */
-void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int binary_model, int json,
+void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
                             const char *model, const char *data);
 
 /** A detected event on a stream. */

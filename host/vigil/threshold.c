@@ -49,3 +49,31 @@ float vgh_quantile(const float *v, size_t n, double q)
     free(s);
     return r;
 }
+
+/* Peaks over threshold: above u, the training scores' 90th percentile, model the excess as
+ * exponential with scale beta (its maximum-likelihood estimate is the mean excess), and put
+ * the threshold where the fitted tail leaves probability p_exceed per window:
+ * P(S > u + x) = p_u exp(-x / beta). A short recording cannot show the tail a day of windows
+ * will reach; the fit extrapolates it. An exponential tail is heavier than a Gaussian one,
+ * which errs on the side of fewer false alarms. */
+float vgh_tail_threshold(const float *scores, size_t m, double p_exceed, double margin,
+                         double *beta_out)
+{
+    float u = vgh_quantile(scores, m, 0.9);
+    double sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        if (scores[i] > u) {
+            sum += scores[i] - u;
+            k++;
+        }
+    double beta = k ? sum / (double)k : 0.0;
+    if (!(beta > 0))
+        beta = fmax(1e-6, 1e-3 * fabs(u));
+    beta *= margin;
+    *beta_out = beta;
+    double pu = (double)k / (double)m;
+    if (k == 0 || p_exceed >= pu)
+        return vgh_quantile(scores, m, 1.0 - p_exceed);
+    return (float)(u + beta * log(pu / p_exceed));
+}

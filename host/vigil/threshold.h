@@ -27,4 +27,12 @@
  */
 float vgh_quantile(const float *v, size_t n, double q);
 
+/**
+ * @brief Threshold leaving probability @p p_exceed per window under an exponential tail fitted
+ *        to the training scores above their 90th percentile (peaks over threshold; scale =
+ *        mean excess x @p margin, written to @p beta_out). docs/detectors.md, "Thresholds".
+ */
+float vgh_tail_threshold(const float *scores, size_t m, double p_exceed, double margin,
+                         double *beta_out);
+
 #endif

@@ -159,7 +159,7 @@ expect 1 "stnolab.csv: no 'class' column to evaluate against" -- $VIGIL eval -m 
 if $VIGIL detect -m m.vgm -i stnolab.csv > /dev/null; then ok "detect needs no class column"; else bad "detect wants a class column"; fi
 
 # --- Usage ---------------------------------------------------------------------------------
-expect 2 "--kind iforest does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind iforest
+expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
 expect 2 "--cycles" -- $VIGIL train -i s.csv -o x.vgm --kind forest --cycles 0
 expect 2 "unknown feature 'rms.median'" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features rms.max,rms.median
 expect 2 "'irms.max' needs a current column" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features irms.max
