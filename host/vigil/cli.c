@@ -64,3 +64,21 @@ int vgh_opt_uint(const char *cmd, const char *opt, const char *s, unsigned long 
     *out = v;
     return 0;
 }
+
+const char *vgh_json_str(const char *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}

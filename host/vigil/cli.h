@@ -24,6 +24,12 @@ int vgh_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((for
 /** Parse a number for option @p opt within [lo, hi]; on error prints a usage message. */
 int vgh_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                    double *out);
+/**
+ * @brief @p s as the inside of a JSON string (quotes, backslashes and control characters
+ *        escaped; truncated to fit) in @p buf; returns @p buf.
+ */
+const char *vgh_json_str(const char *s, char *buf, size_t len);
+
 int vgh_opt_uint(const char *cmd, const char *opt, const char *s, unsigned long lo,
                  unsigned long hi, unsigned long *out);
 

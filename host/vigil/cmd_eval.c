@@ -192,7 +192,9 @@ int vgh_cmd_eval(int argc, char **argv)
     }
     char feat[128];
     if (json) {
-        printf("{\"model\":\"%s\",\"data\":\"%s\",\"rows\":%zu,\"threshold\":", model, in, ds.n);
+        char jm[1024], jd[1024];
+        printf("{\"model\":\"%s\",\"data\":\"%s\",\"rows\":%zu,\"threshold\":",
+               vgh_json_str(model, jm, sizeof jm), vgh_json_str(in, jd, sizeof jd), ds.n);
         jnum(threshold);
         printf(",\"pointwise\":{\"precision\":");
         jnum(mt.precision);

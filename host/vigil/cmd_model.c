@@ -64,19 +64,21 @@ int vgh_cmd_info(int argc, char **argv)
     char rule[256] = "";
     vgh_meta_get(m, "threshold_rule", rule, sizeof rule);
     if (json) {
+        char jm[1024], jc[512];
         printf("{\"model\":\"%s\",\"kind\":\"%s\",\"format\":\"%u.%u\",\"sample_rate\":%.9g,"
                "\"channels\":[",
-               model, vgh_kind_name(m->kind), VG_MODEL_VERSION_MAJOR, m->version_minor,
-               (double)m->sample_rate);
+               vgh_json_str(model, jm, sizeof jm), vgh_kind_name(m->kind), VG_MODEL_VERSION_MAJOR,
+               m->version_minor, (double)m->sample_rate);
         for (uint16_t ch = 0; ch < m->n_channels; ch++)
-            printf("%s\"%s\"", ch ? "," : "", mf.channels[ch]);
+            printf("%s\"%s\"", ch ? "," : "", vgh_json_str(mf.channels[ch], jc, sizeof jc));
         printf("],\"window\":%u,\"hop\":%u,\"features\":[", m->window, m->hop);
         for (uint16_t k = 0; k < m->n_features; k++) {
             if (m->wave.present)
                 printf("%s\"%s.%s\"", k ? "," : "", vg_pq_qty_name(m->feats[k].channel),
                        vg_pq_agg_name(m->feats[k].feature));
             else
-                printf("%s\"%s.%s\"", k ? "," : "", mf.channels[m->feats[k].channel],
+                printf("%s\"%s.%s\"", k ? "," : "",
+                       vgh_json_str(mf.channels[m->feats[k].channel], jc, sizeof jc),
                        vg_feature_name(m->feats[k].feature));
         }
         printf("],\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"

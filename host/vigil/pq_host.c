@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "pq_host.h"
 
+#include "cli.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,8 +274,10 @@ void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode
     }
     double dn = n ? (double)n : 1.0;
     if (json) {
+        char jm[1024], jd[1024];
         fprintf(f, "{\"model\":\"%s\",\"data\":\"%s\",\"segments\":%zu,\"binary_accuracy\":%.6f",
-                model, data, n, (double)ok_bin / dn);
+                vgh_json_str(model, jm, sizeof jm), vgh_json_str(data, jd, sizeof jd), n,
+                (double)ok_bin / dn);
         if (!binary_model) {
             fprintf(f, ",\"accuracy\":%.6f,\"macro_f1\":%.6f,\"merged_accuracy\":%.6f",
                     (double)ok / dn, f1_n ? f1_sum / f1_n : 0.0, (double)ok_merged / dn);
@@ -557,6 +561,7 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
         snprintf(acc, sizeof acc, "%.6f", (double)class_ok / df);
         snprintf(accm, sizeof accm, "%.6f", (double)class_ok_merged / df);
     }
+    char jm[1024], jd[1024];
     if (json) {
         fprintf(f,
                 "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
@@ -564,8 +569,9 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
                 "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
                 "\"false_alarms_per_hour\":%.6f,\"class_accuracy\":%s,"
                 "\"class_accuracy_merged\":%s}\n",
-                model, data, hours, labelled, long_enough, found, found_long, (double)found / dl,
-                n_ev, false_alarms, hours > 0 ? (double)false_alarms / hours : 0.0, acc, accm);
+                vgh_json_str(model, jm, sizeof jm), vgh_json_str(data, jd, sizeof jd), hours,
+                labelled, long_enough, found, found_long, (double)found / dl, n_ev, false_alarms,
+                hours > 0 ? (double)false_alarms / hours : 0.0, acc, accm);
     } else {
         fprintf(f,
                 "events: %zu/%zu found (%zu/%zu longer than half a cycle), %zu false alarms "

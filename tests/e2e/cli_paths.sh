@@ -50,6 +50,9 @@ d = i["ram_detail"]
 assert i["ram_bytes"] == d["model_view"] + d["detector"] + d["arena"] > 0, i
 assert i["kind"] == "autoencoder" and i["channels"] == ["value"], i
 PY
+cp plain.vgm 'we"ird\name.vgm'
+if $VIGIL info -m 'we"ird\name.vgm' --json | $PY -c 'import json,sys; assert json.load(sys.stdin)["model"] == "we\"ird\\name.vgm"'; then
+  ok "JSON escapes quotes and backslashes in paths"; else bad "JSON with a quoted path does not parse"; fi
 $VIGIL features -m plain.vgm -i test.csv -o feats.csv
 head -1 feats.csv | grep -q "timestamp,value.std,value.slope,value.adiff,raw,label" && ok "features header" || bad "features header: $(head -1 feats.csv)"
 
