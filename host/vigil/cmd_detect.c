@@ -30,6 +30,10 @@ static const char usage_text[] =
     "                      a device each row is written as soon as it is decided\n"
     "  -o, --output FILE   output CSV (default: standard output)\n"
     "      --threshold T   override the model's raw threshold\n"
+    "      --events FILE   waveform streams: also write one row per detected event:\n"
+    "                      start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu (sag and\n"
+    "                      swell: lowest/highest half-cycle RMS over nominal RMS; peak: largest\n"
+    "                      |v| over nominal peak)\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 ok, 1 bad input or model, 2 bad usage, 3 cannot write.\n";
@@ -56,11 +60,14 @@ static int check_rate(const double *t, size_t n, float model_rate, const char *i
 
 int vgh_cmd_detect(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'}, {"threshold", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *model = NULL, *in = NULL, *out = NULL;
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"input", required_argument, 0, 'i'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"threshold", required_argument, 0, 't'},
+                                       {"events", required_argument, 0, 'e'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *model = NULL, *in = NULL, *out = NULL, *events = NULL;
     double thr = 0;
     int c;
     optind = 1;
@@ -69,6 +76,7 @@ int vgh_cmd_detect(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'i': in = optarg; break;
         case 'o': out = optarg; break;
+        case 'e': events = optarg; break;
         case 't':
             if (vgh_opt_double(CMD, "--threshold", optarg, 1e-30, 1e30, &thr) != 0)
                 return VGH_EXIT_USAGE;
@@ -91,7 +99,11 @@ int vgh_cmd_detect(int argc, char **argv)
         if (thr > 0)
             return vgh_usage(CMD, "--threshold does not apply to waveform models (a window is "
                                   "anomalous when most trees vote for a disturbance)");
-        return vgh_cmd_detect_pq(model, in, out);
+        return vgh_cmd_detect_pq(model, in, out, events);
+    }
+    if (events) {
+        vgh_model_free(&mf);
+        return vgh_usage(CMD, "--events applies to waveform (power-quality) models");
     }
     int code = VGH_EXIT_OK;
     vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "dataset.h"
 #include "pq_host.h"
+#include "sim_power.h"
 #include "threshold.h"
 #include "train_forest.h"
 #include "train_iforest.h"
@@ -555,7 +556,28 @@ static int pq__load(const char *cmd, const char *model_path, const char *in, vgh
     return code;
 }
 
-int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
+/* One row per detected event: where, how long, which IEEE 1159 class, how big. */
+static int pq__write_events(const char *path, const vgh_dataset_t *ds, const vg_model_t *m,
+                            const vgh_pq_event_t *ev, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu\n");
+    for (size_t e = 0; e < n; e++) {
+        double t0 = ds->t[ev[e].start], t1 = ds->t[ev[e].end];
+        fprintf(f, "%.6f,%.6f,%.1f,", t0, t1, (t1 - t0) * (double)m->wave.f_nominal);
+        if (m->kind == VG_KIND_FOREST && ev[e].cls)
+            fprintf(f, "%u,%s,", ev[e].cls, vgh_pq_class_name(ev[e].cls));
+        else
+            fprintf(f, ",,");
+        fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", (double)ev[e].sag_pu, (double)ev[e].swell_pu,
+                (double)ev[e].thd_max, (double)ev[e].peak_pu);
+    }
+    return fclose(f);
+}
+
+int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events)
 {
     vgh_model_file_t mf;
     vgh_dataset_t ds;
@@ -572,6 +594,11 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
     if (ds.has_segment) {
         vgh_pq_seg_t *seg;
         size_t n;
+        if (events) {
+            code =
+                vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
+            goto done;
+        }
         if (vgh_pq_classify_segments(&mf.m, &ds, &seg, &n, err, sizeof err) != 0) {
             code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", in, err);
             goto done;
@@ -602,6 +629,8 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out)
                     fprintf(fo, "%u", cls[i]);
                 fputc('\n', fo);
             }
+            if (events && pq__write_events(events, &ds, &mf.m, ev, nev) != 0)
+                code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: cannot write", events);
         }
         free(score);
         free(anom);

@@ -82,6 +82,13 @@ fi
 # Events: every labelled sag, swell or interruption longer than half a cycle is found.
 $VIGIL eval -m stream.vgm -i stest.csv --events > events.txt
 $VIGIL eval -m stream.vgm -i stest.csv --events --json > events.json
+$VIGIL detect -m stream.vgm -i stest.csv -o /dev/null --events detected.csv
+if [ "$(head -1 detected.csv)" = "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu" ] &&
+   [ "$(($(wc -l < detected.csv) - 1))" = "$(jget events.json predicted)" ]; then
+  ok "detect --events lists every detected event ($(($(wc -l < detected.csv) - 1)))"
+else
+  bad "detect --events: $(head -3 detected.csv)"
+fi
 n234=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5' events.txt | wc -l)
 miss=$(awk '$1 >= 2 && $1 <= 4 && $3 + 0 >= 0.5 && $4 != "yes"' events.txt)
 if [ "$n234" -ge 5 ] && [ -z "$miss" ]; then ok "all $n234 sags/swells/interruptions >= half a cycle found"; else bad "$n234 sag/swell/interruption events, missed: $miss"; fi
