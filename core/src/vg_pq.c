@@ -200,15 +200,25 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
     float *v = p->frame_v;
     uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
     const float step = 6.28318531f * p->cfg.f_nominal / p->cfg.fs;
+    /* One rotating phasor per harmonic, all advanced together: independent recurrences
+     * the CPU overlaps, instead of one serial chain per harmonic. */
+    float c[VG_PQ_RESID_HARMONICS + 1], sn[VG_PQ_RESID_HARMONICS + 1];
+    float cr[VG_PQ_RESID_HARMONICS + 1], sr[VG_PQ_RESID_HARMONICS + 1];
     for (uint16_t h = 1; h <= hn; h++) {
-        float cr = cosf(step * (float)h), sr = sinf(step * (float)h);
-        float c = 1.0f, s = 0.0f;
-        for (uint16_t j = 0; j < n; j++) {
-            v[j] -= hre[h] * c - him[h] * s;
-            float c2 = c * cr - s * sr;
-            s = s * cr + c * sr;
-            c = c2;
+        cr[h] = cosf(step * (float)h);
+        sr[h] = sinf(step * (float)h);
+        c[h] = 1.0f;
+        sn[h] = 0.0f;
+    }
+    for (uint16_t j = 0; j < n; j++) {
+        float acc = 0.0f;
+        for (uint16_t h = 1; h <= hn; h++) {
+            acc += hre[h] * c[h] - him[h] * sn[h];
+            float c2 = c[h] * cr[h] - sn[h] * sr[h];
+            sn[h] = sn[h] * cr[h] + c[h] * sr[h];
+            c[h] = c2;
         }
+        v[j] -= acc;
     }
     float ss = 0.0f, peak = 0.0f;
     for (uint16_t j = 0; j < n; j++) {
@@ -358,11 +368,26 @@ static void pq__cycle(vg_pq_t *p, float *q)
 
 /* Window-level harmonic amplitude of order h from the mean phasor over the cycles. Frames
  * are one nominal cycle long, so every frame starts at the same phase of each harmonic. */
-static float pq__coh(const vg_pq_t *p, unsigned h, const uint8_t *sel)
+/* Per-window scratch of pq__aggregate: every statistic is computed once, however many
+ * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). */
+typedef struct {
+    const uint8_t *sel[3];         /* all cycles, cycles in a dip, cycles in a rise */
+    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes, < 0: not yet */
+    float mn[VG_PQ_COUNT], mx[VG_PQ_COUNT], mean[VG_PQ_COUNT];
+    uint8_t have[VG_PQ_COUNT];
+} pq_win_t;
+
+/* Window-level harmonic amplitude of order h from the mean phasor over the selected cycles.
+ * Frames are one nominal cycle long, so every frame starts at the same phase of each
+ * harmonic. */
+static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
 {
     const uint32_t w = p->cfg.window_cycles;
     if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
         return 0.0f;
+    if (wv->coh[s][h] >= 0.0f)
+        return wv->coh[s][h];
+    const uint8_t *sel = wv->sel[s];
     float re = 0.0f, im = 0.0f;
     uint32_t k = 0;
     for (uint32_t c = 0; c < w; c++) {
@@ -372,26 +397,27 @@ static float pq__coh(const vg_pq_t *p, unsigned h, const uint8_t *sel)
         im += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1) + 1];
         k++;
     }
-    return k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    wv->coh[s][h] = k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    return wv->coh[s][h];
 }
 
-static float pq__coh_qty(const vg_pq_t *p, unsigned q, float mean, const uint8_t *sel)
+static float pq__coh_qty(const vg_pq_t *p, pq_win_t *wv, unsigned q, float mean, unsigned s)
 {
-    float y1 = pq__coh(p, 1, sel);
+    float y1 = pq__coh(p, wv, s, 1);
     float y1s = y1 > 1e-9f ? y1 : 1e-9f;
     float acc = 0.0f;
     switch (q) {
     case VG_PQ_H1: return y1;
-    case VG_PQ_H3: return pq__coh(p, 3, sel) / y1s;
-    case VG_PQ_H5: return pq__coh(p, 5, sel) / y1s;
-    case VG_PQ_H7: return pq__coh(p, 7, sel) / y1s;
+    case VG_PQ_H3: return pq__coh(p, wv, s, 3) / y1s;
+    case VG_PQ_H5: return pq__coh(p, wv, s, 5) / y1s;
+    case VG_PQ_H7: return pq__coh(p, wv, s, 7) / y1s;
     case VG_PQ_THD:
     case VG_PQ_ODD:
     case VG_PQ_EVEN:
         for (unsigned h = 2; h <= VG_PQ_COH_H; h++) {
             if ((q == VG_PQ_ODD && !(h & 1u)) || (q == VG_PQ_EVEN && (h & 1u)))
                 continue;
-            float y = pq__coh(p, h, sel);
+            float y = pq__coh(p, wv, s, h);
             acc += y * y;
         }
         return sqrtf(acc) / y1s;
@@ -419,17 +445,41 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
 }
 
+static void pq__stats(const vg_pq_t *p, pq_win_t *wv, unsigned qi)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    float mn = p->cycles[qi], mx = mn, sum = 0.0f;
+    for (uint32_t c = 0; c < w; c++) {
+        float x = p->cycles[c * VG_PQ_STRIDE + qi];
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+        sum += x;
+    }
+    wv->mn[qi] = mn;
+    wv->mx[qi] = mx;
+    wv->mean[qi] = sum / (float)w;
+    wv->have[qi] = 1;
+}
+
 static void pq__aggregate(const vg_pq_t *p, float *feats)
 {
     const uint32_t w = p->cfg.window_cycles;
-    /* Cycle selections for the coherent aggregates: all, below and above mid-range RMS. */
+    /* Cycle selections for the coherent aggregates: all, below and above mid-range RMS; and
+     * the cycles where the RMS dips and rises most (at_low, at_high). */
     uint8_t all[VG_PQ_MAX_WINDOW], low[VG_PQ_MAX_WINDOW], high[VG_PQ_MAX_WINDOW];
     float lo = p->cycles[VG_PQ_HRMS_MIN], hi = p->cycles[VG_PQ_HRMS_MAX];
+    uint32_t at_lo = 0, at_hi = 0;
     for (uint32_t c = 0; c < w; c++) {
         float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
         float b = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
-        lo = a < lo ? a : lo;
-        hi = b > hi ? b : hi;
+        if (a < lo) {
+            lo = a;
+            at_lo = c;
+        }
+        if (b > hi) {
+            hi = b;
+            at_hi = c;
+        }
     }
     const float mid = 0.5f * (lo + hi);
     for (uint32_t c = 0; c < w; c++) {
@@ -437,39 +487,37 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         low[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN] < mid;
         high[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX] > mid;
     }
+    pq_win_t wv;
+    wv.sel[0] = all;
+    wv.sel[1] = low;
+    wv.sel[2] = high;
+    for (unsigned s = 0; s < 3; s++)
+        for (unsigned h = 0; h <= VG_PQ_COH_H; h++)
+            wv.coh[s][h] = -1.0f;
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
+        wv.have[q] = 0;
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
         if (agg == VG_AGG_AT_LOW || agg == VG_AGG_AT_HIGH) {
-            /* The cycle where the RMS dips (or rises) most: what happens inside a sag. */
-            uint32_t at = 0;
-            for (uint32_t c = 1; c < w; c++) {
-                float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
-                float b = p->cycles[at * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
-                float a2 = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
-                float b2 = p->cycles[at * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
-                if (agg == VG_AGG_AT_LOW ? a < b : a2 > b2)
-                    at = c;
-            }
-            feats[k] = p->cycles[at * VG_PQ_STRIDE + qi];
+            feats[k] = p->cycles[(agg == VG_AGG_AT_LOW ? at_lo : at_hi) * VG_PQ_STRIDE + qi];
             continue;
         }
-        float mn = p->cycles[qi], mx = mn, sum = 0.0f;
-        for (uint32_t c = 0; c < w; c++) {
-            float x = p->cycles[c * VG_PQ_STRIDE + qi];
-            mn = x < mn ? x : mn;
-            mx = x > mx ? x : mx;
-            sum += x;
+        if (agg == VG_AGG_MDIFF) {
+            feats[k] = pq__mdiff(p, qi);
+            continue;
         }
-        float mean = sum / (float)w, out;
+        if (!wv.have[qi])
+            pq__stats(p, &wv, qi);
+        const float mean = wv.mean[qi];
+        float out;
         switch (agg) {
-        case VG_AGG_MIN: out = mn; break;
-        case VG_AGG_MAX: out = mx; break;
+        case VG_AGG_MIN: out = wv.mn[qi]; break;
+        case VG_AGG_MAX: out = wv.mx[qi]; break;
         case VG_AGG_MEAN: out = mean; break;
-        case VG_AGG_RANGE: out = mx - mn; break;
-        case VG_AGG_COH: out = pq__coh_qty(p, qi, mean, all); break;
-        case VG_AGG_COH_LOW: out = pq__coh_qty(p, qi, mean, low); break;
-        case VG_AGG_COH_HIGH: out = pq__coh_qty(p, qi, mean, high); break;
-        case VG_AGG_MDIFF: out = pq__mdiff(p, qi); break;
+        case VG_AGG_RANGE: out = wv.mx[qi] - wv.mn[qi]; break;
+        case VG_AGG_COH: out = pq__coh_qty(p, &wv, qi, mean, 0); break;
+        case VG_AGG_COH_LOW: out = pq__coh_qty(p, &wv, qi, mean, 1); break;
+        case VG_AGG_COH_HIGH: out = pq__coh_qty(p, &wv, qi, mean, 2); break;
         default: {
             float ss = 0.0f;
             for (uint32_t c = 0; c < w; c++) {
