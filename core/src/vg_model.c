@@ -8,6 +8,7 @@
 #include "vigil/vg_features.h"
 #include "vigil/vg_forest.h"
 #include "vigil/vg_iforest.h"
+#include "vigil/vg_pq.h"
 
 /* Header fields are read byte by byte (no alignment or endianness assumption); weight
  * arrays are used in place, which is why the buffer must be 4-aligned and the target LE. */
@@ -65,8 +66,14 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
     if (m->n_channels == 0 || m->window == 0 || m->hop == 0 || m->hop > m->window ||
         m->n_features == 0 || m->norm_kind > VG_NORM_MINMAX || m->max_missing_pm > 1000u)
         return VG_ERR_FORMAT;
-    if (m->wave.present && m->n_channels > 2)
-        return VG_ERR_FORMAT;
+    if (m->wave.present) {
+        /* What vg_pq_init() needs, checked here so a parsed model always runs. */
+        float frame = m->sample_rate / m->wave.f_nominal + 0.5f;
+        if (m->n_channels > 2 || !(frame >= 8.0f))
+            return VG_ERR_FORMAT;
+        if (frame >= (float)VG_PQ_MAX_CYCLE + 1.0f || m->window > VG_PQ_MAX_WINDOW)
+            return VG_ERR_UNSUPPORTED;
+    }
     if (m->n_channels > VG_MAX_CHANNELS || m->window > VG_MAX_WINDOW ||
         m->n_features > VG_MAX_FEATURES)
         return VG_ERR_UNSUPPORTED;
@@ -100,9 +107,12 @@ static vg_status_t parse_wave(vg_model_t *m, section_t s)
     m->wave.scale_i = rdf32(s.p + 8);
     m->wave.max_harmonic = rd16(s.p + 12);
     m->wave.n_sos = rd16(s.p + 14);
+    /* Scales up to 1e3 keep scaled samples (|x| <= VG_SAMPLE_ABS_MAX) far from overflow in
+     * a cycle's sums of squares. */
     if (!(m->wave.f_nominal >= 40.0f && m->wave.f_nominal <= 100.0f) ||
-        !finite_pos(m->wave.scale) || !finite_pos(m->wave.scale_i) || m->wave.max_harmonic < 1 ||
-        m->wave.max_harmonic > 50 || m->wave.n_sos > 16)
+        !finite_pos(m->wave.scale) || !finite_pos(m->wave.scale_i) || m->wave.scale > 1.0e3f ||
+        m->wave.scale_i > 1.0e3f || m->wave.max_harmonic < 1 || m->wave.max_harmonic > 50 ||
+        m->wave.n_sos > 16)
         return VG_ERR_FORMAT;
     if (s.size != VG_WAVE_FIXED_SIZE + 20u * m->wave.n_sos)
         return VG_ERR_FORMAT;

@@ -255,17 +255,22 @@ static void pq__cycle(vg_pq_t *p, float *q)
     }
     p->prev_v = prev;
     const float mean = sum / fn;
-    float m2 = 0.0f, m3 = 0.0f, m4 = 0.0f;
+    /* Skewness and kurtosis are scale-free: take the moments of v / peak so that fourth
+     * powers cannot overflow for samples near VG_SAMPLE_ABS_MAX. */
+    const float inv = peak > 1.0f ? 1.0f / peak : 1.0f;
+    float m2 = 0.0f, m3 = 0.0f, m4 = 0.0f, var = 0.0f;
     for (uint16_t k = 0; k < n; k++) {
-        float c = v[k] - mean, c2 = c * c;
+        float d = v[k] - mean, c = d * inv, c2 = c * c;
+        var += d * d;
         m2 += c2;
         m3 += c2 * c;
         m4 += c2 * c2;
     }
+    var /= fn;
     m2 /= fn;
     m3 /= fn;
     m4 /= fn;
-    const float ms = m2 + mean * mean;
+    const float ms = var + mean * mean;
     const float rms = sqrtf(ms);
 
     /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
@@ -318,7 +323,7 @@ static void pq__cycle(vg_pq_t *p, float *q)
             y7 = y;
     }
     const float y1s = y1 > 1e-9f ? y1 : 1e-9f;
-    const float resid2 = m2 - 0.5f * all2;
+    const float resid2 = var - 0.5f * all2;
 
     q[VG_PQ_RMS] = rms;
     q[VG_PQ_HRMS_MIN] = p->hrms_lo;

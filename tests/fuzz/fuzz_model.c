@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ static volatile float fuzz_sink;
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c))                                                                                  \
-            abort();                                                                               \
+            (fprintf(stderr, "fuzz_model: check failed: %s (line %d)\n", #c, __LINE__), abort());  \
     } while (0)
 
 static uint32_t rd32(const uint8_t *p)
@@ -70,8 +71,17 @@ static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
     CHECK(m->threshold > 0.0f && isfinite(m->threshold));
     CHECK(inside(m->feats, 4u * m->n_features, buf, hi));
     CHECK(inside(m->norm, 8u * m->n_features, buf, hi));
-    for (unsigned k = 0; k < m->n_features; k++)
-        CHECK(m->feats[k].channel < m->n_channels && m->feats[k].feature < VG_FEAT_COUNT);
+    for (unsigned k = 0; k < m->n_features; k++) {
+        if (m->wave.present)
+            CHECK(m->feats[k].channel < VG_WAVE_QTY_COUNT &&
+                  m->feats[k].feature < VG_WAVE_AGG_COUNT);
+        else
+            CHECK(m->feats[k].channel < m->n_channels && m->feats[k].feature < VG_FEAT_COUNT);
+    }
+    if (m->wave.present) {
+        CHECK(m->n_channels <= 2 && m->wave.n_sos <= VG_PQ_MAX_SOS);
+        CHECK(inside(m->wave.sos, 20u * m->wave.n_sos, buf, hi));
+    }
     if (m->meta)
         CHECK(inside(m->meta, m->meta_len, buf, hi));
     switch (m->kind) {
@@ -157,8 +167,14 @@ static void run_detector(const vg_model_t *m, const uint8_t *buf, size_t size)
     vg_detector_t d;
     CHECK(vg_detector_init(&d, m, fuzz_arena.b, need - 1u) == VG_ERR_SIZE);
     CHECK(vg_detector_init(&d, m, fuzz_arena.b, need) == VG_OK);
-    /* ~50 samples, plus enough for a few windows when the window is short */
+    /* ~50 samples, plus enough for a few windows when the window is short; a waveform
+     * window is window x frame samples (capped to keep each input fast) */
     uint32_t n = 50u + (m->window <= 256u ? (uint32_t)m->window + 2u * m->hop : 0u);
+    if (m->wave.present) {
+        uint32_t frame = (uint32_t)(m->sample_rate / m->wave.f_nominal + 0.5f);
+        uint32_t want = ((uint32_t)m->window + 2u * m->hop) * frame + 50u;
+        n = want < 20000u ? want : 20000u;
+    }
     float x[VG_MAX_CHANNELS];
     vg_result_t r, prev;
     memset(&prev, 0, sizeof prev);
