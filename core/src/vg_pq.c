@@ -357,12 +357,14 @@ static void pq__cycle(vg_pq_t *p, float *q)
             pv += v[k] * p->frame_i[k];
         }
         float irms = sqrtf(ssi / fn), pw = pv / fn, s = rms * irms;
-        float q2 = s * s - pw * pw;
+        /* Q = sqrt(S^2 - P^2) without squaring S, which overflows for huge samples. */
+        float pf = s > 1e-9f ? pw / s : 0.0f;
         q[VG_PQ_IRMS] = irms;
         q[VG_PQ_P] = pw;
         q[VG_PQ_S] = s;
-        q[VG_PQ_Q] = sqrtf(q2 > 0.0f ? q2 : 0.0f);
-        q[VG_PQ_PF] = s > 1e-9f ? pw / s : 0.0f;
+        float r = 1.0f - pf * pf;
+        q[VG_PQ_Q] = s * sqrtf(r > 0.0f ? r : 0.0f);
+        q[VG_PQ_PF] = pf;
     } else {
         for (unsigned k = VG_PQ_IRMS; k <= VG_PQ_PF; k++)
             q[k] = 0.0f;
