@@ -419,7 +419,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
             goto done;
         }
     } else {
-        uint16_t n_classes = 2;
+        n_classes = 2;
         size_t per_class[VG_MAX_CLASSES] = {0};
         for (size_t i = 0; i < n; i++) {
             if (o.binary)

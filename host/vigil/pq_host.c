@@ -130,15 +130,20 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
         }
     } else {
         const size_t span = (size_t)frame * cfg->window_cycles;
-        size_t dist = 0;
+        size_t dist = 0, ev_start = 0;
+        int ev_open = 0;
         uint16_t last = VGH_PQ_NORMAL_CLASS;
         for (size_t i = 0; i < ds->n; i++) {
             int di = pq__disturbed(ds, i);
             dist += (size_t)di;
             if (i >= span)
                 dist -= (size_t)pq__disturbed(ds, i - span);
+            uint16_t ci = ds->has_class ? ds->cls[i] : 2;
+            if (di && (!ev_open || ci != last))
+                ev_start = i; /* a new event starts here */
+            ev_open = di;
             if (di)
-                last = ds->has_class ? ds->cls[i] : 2;
+                last = ci;
             uint8_t done;
             uint16_t miss;
             vg_pq_push(&p, ds->x + i * ds->n_ch, feats, &done, &miss, NULL, NULL);
@@ -149,8 +154,11 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
                 continue;
             }
             memcpy(F + n * d, feats, d * sizeof(float));
-            /* The most recent disturbed row is inside the window whenever dist > 0. */
-            Y[n++] = dist * 2 >= frame ? last : (uint16_t)VGH_PQ_NORMAL_CLASS;
+            /* The most recent disturbed row is inside the window whenever dist > 0. The window
+             * is labelled with its class when it holds half a cycle of the event, or the whole
+             * event (a 1 ms transient never lasts half a cycle). */
+            int whole = dist > 0 && !ev_open && i + 1 >= span && ev_start > i + 1 - span;
+            Y[n++] = dist * 2 >= frame || whole ? last : (uint16_t)VGH_PQ_NORMAL_CLASS;
         }
         if (n == 0 && *skipped == 0) {
             snprintf(err, errlen, "%zu samples hold no window of %u cycles x %u samples", ds->n,
