@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build-fuzz
 mkdir -p "$out"
 srcs=("$root"/core/src/*.c "$root"/host/vigil/csv.c "$root"/host/vigil/dataset.c
-      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c)
+      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c)
 status=0
 for target in "$root"/tests/fuzz/fuzz_*.c; do
   name=$(basename "${target%.c}")

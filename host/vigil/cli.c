@@ -82,3 +82,13 @@ const char *vgh_json_str(const char *s, char *buf, size_t len)
     buf[o] = '\0';
     return buf;
 }
+
+void vgh_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

@@ -24,6 +24,9 @@ int vgh_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((for
 /** Parse a number for option @p opt within [lo, hi]; on error prints a usage message. */
 int vgh_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                    double *out);
+/** @brief printf into an error buffer (nothing when @p err is NULL or @p errlen is 0). */
+void vgh_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /**
  * @brief @p s as the inside of a JSON string (quotes, backslashes and control characters
  *        escaped; truncated to fit) in @p buf; returns @p buf.

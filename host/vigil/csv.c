@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "csv.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -39,20 +41,6 @@ struct vgh_csv {
     int has_row;
     char *name;
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-csv__err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int csv__blank(char ch)
 {
@@ -131,7 +119,7 @@ static int csv__read_line(vgh_csv_t *c, char *err, size_t errlen)
                 n = read(fileno(c->fp), c->chunk, VGH_CSV_CHUNK);
             } while (n < 0 && errno == EINTR);
             if (n < 0) {
-                csv__err(err, errlen, "%s:%lu: read error: %s", c->name, c->lineno + 1,
+                vgh_errf(err, errlen, "%s:%lu: read error: %s", c->name, c->lineno + 1,
                          strerror(errno));
                 return -1;
             }
@@ -148,7 +136,7 @@ static int csv__read_line(vgh_csv_t *c, char *err, size_t errlen)
         const char *nl = memchr(p, '\n', avail);
         size_t take = nl ? (size_t)(nl - p) : avail;
         if (csv__append(c, p, take) != 0) {
-            csv__err(err, errlen, "%s:%lu: out of memory (line of %zu+ bytes)", c->name,
+            vgh_errf(err, errlen, "%s:%lu: out of memory (line of %zu+ bytes)", c->name,
                      c->lineno + 1, c->linelen);
             return -1;
         }
@@ -202,7 +190,7 @@ static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfi
             for (;;) {
                 if (r >= n) {
                     csv__field(c, f, header, fld, sizeof fld);
-                    csv__err(err, errlen,
+                    vgh_errf(err, errlen,
                              "%s:%lu: %s: unterminated quoted field (quoted fields must "
                              "not span lines)",
                              c->name, c->lineno, fld);
@@ -229,10 +217,10 @@ static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfi
                 if (ch == 0)
                     goto nul;
                 if (ch < 0x20u || ch >= 0x7Fu)
-                    csv__err(err, errlen, "%s:%lu: %s: unexpected byte 0x%02X after closing quote",
+                    vgh_errf(err, errlen, "%s:%lu: %s: unexpected byte 0x%02X after closing quote",
                              c->name, c->lineno, fld, ch);
                 else
-                    csv__err(err, errlen, "%s:%lu: %s: unexpected '%c' after closing quote",
+                    vgh_errf(err, errlen, "%s:%lu: %s: unexpected '%c' after closing quote",
                              c->name, c->lineno, fld, (char)ch);
                 return -1;
             }
@@ -261,7 +249,7 @@ static int csv__split(vgh_csv_t *c, size_t *starts, size_t maxstore, size_t *nfi
     return 0;
 nul:
     csv__field(c, f, header, fld, sizeof fld);
-    csv__err(err, errlen, "%s:%lu: %s: NUL byte in line (binary data?)", c->name, c->lineno, fld);
+    vgh_errf(err, errlen, "%s:%lu: %s: NUL byte in line (binary data?)", c->name, c->lineno, fld);
     return -1;
 }
 
@@ -275,7 +263,7 @@ static int csv__check_dups(vgh_csv_t *c, char *err, size_t errlen)
 {
     const char **sorted = malloc(c->ncols * sizeof *sorted);
     if (sorted == NULL) {
-        csv__err(err, errlen, "%s:%lu: out of memory", c->name, c->rowline);
+        vgh_errf(err, errlen, "%s:%lu: out of memory", c->name, c->rowline);
         return -1;
     }
     memcpy(sorted, c->colnames, c->ncols * sizeof *sorted);
@@ -298,7 +286,7 @@ static int csv__check_dups(vgh_csv_t *c, char *err, size_t errlen)
     }
     char nm[VGH_CSV_SHOW_NAME + 4];
     csv__show(nm, dup, VGH_CSV_SHOW_NAME);
-    csv__err(err, errlen, "%s:%lu: column '%s': duplicate column name (header fields %zu and %zu)",
+    vgh_errf(err, errlen, "%s:%lu: column '%s': duplicate column name (header fields %zu and %zu)",
              c->name, c->rowline, nm, first + 1, second + 1);
     return -1;
 }
@@ -313,9 +301,9 @@ static vgh_csv_t *csv__start(vgh_csv_t *c, char *err, size_t errlen)
             goto fail;
         if (r == 0) {
             if (!c->any)
-                csv__err(err, errlen, "%s: empty file (no header row)", c->name);
+                vgh_errf(err, errlen, "%s: empty file (no header row)", c->name);
             else
-                csv__err(err, errlen, "%s: no header row (only blank or comment lines)", c->name);
+                vgh_errf(err, errlen, "%s: no header row (only blank or comment lines)", c->name);
             goto fail;
         }
         if (!csv__skippable(c))
@@ -329,7 +317,7 @@ static vgh_csv_t *csv__start(vgh_csv_t *c, char *err, size_t errlen)
     if (csv__split(c, st, maxf, &nf, 1, err, errlen) != 0)
         goto fail;
     if (nf > (size_t)INT_MAX) {
-        csv__err(err, errlen, "%s:%lu: too many columns (%zu)", c->name, c->rowline, nf);
+        vgh_errf(err, errlen, "%s:%lu: too many columns (%zu)", c->name, c->rowline, nf);
         goto fail;
     }
     c->names = malloc(c->linelen + 1);
@@ -342,7 +330,7 @@ static vgh_csv_t *csv__start(vgh_csv_t *c, char *err, size_t errlen)
     for (size_t i = 0; i < nf; i++) {
         c->colnames[i] = c->names + st[i];
         if (c->colnames[i][0] == '\0') {
-            csv__err(err, errlen, "%s:%lu: header field %zu: empty column name", c->name,
+            vgh_errf(err, errlen, "%s:%lu: header field %zu: empty column name", c->name,
                      c->rowline, i + 1);
             goto fail;
         }
@@ -353,7 +341,7 @@ static vgh_csv_t *csv__start(vgh_csv_t *c, char *err, size_t errlen)
         goto fail;
     return c;
 oom:
-    csv__err(err, errlen, "%s:%lu: out of memory reading the header", c->name, c->lineno);
+    vgh_errf(err, errlen, "%s:%lu: out of memory reading the header", c->name, c->lineno);
 fail:
     free(st);
     vgh_csv_close(c);
@@ -366,7 +354,7 @@ static vgh_csv_t *csv__new(const char *name, char *err, size_t errlen)
     size_t n = strlen(name);
     if (c == NULL || (c->name = malloc(n + 1)) == NULL) {
         free(c);
-        csv__err(err, errlen, "%s: out of memory", name);
+        vgh_errf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     memcpy(c->name, name, n + 1);
@@ -376,7 +364,7 @@ static vgh_csv_t *csv__new(const char *name, char *err, size_t errlen)
 vgh_csv_t *vgh_csv_open(const char *path, char *err, size_t errlen)
 {
     if (path == NULL) {
-        csv__err(err, errlen, "(null): no file name given");
+        vgh_errf(err, errlen, "(null): no file name given");
         return NULL;
     }
     int is_stdin = strcmp(path, "-") == 0;
@@ -384,7 +372,7 @@ vgh_csv_t *vgh_csv_open(const char *path, char *err, size_t errlen)
     if (c == NULL)
         return NULL;
     if ((c->chunk = malloc(VGH_CSV_CHUNK)) == NULL) {
-        csv__err(err, errlen, "%s: out of memory", c->name);
+        vgh_errf(err, errlen, "%s: out of memory", c->name);
         vgh_csv_close(c);
         return NULL;
     }
@@ -394,7 +382,7 @@ vgh_csv_t *vgh_csv_open(const char *path, char *err, size_t errlen)
         errno = 0;
         c->fp = fopen(path, "rb");
         if (c->fp == NULL) {
-            csv__err(err, errlen, "%s: cannot open: %s", path,
+            vgh_errf(err, errlen, "%s: cannot open: %s", path,
                      errno ? strerror(errno) : "unknown error");
             vgh_csv_close(c);
             return NULL;
@@ -409,7 +397,7 @@ vgh_csv_t *vgh_csv_open_mem(const char *buf, size_t len, const char *name, char 
     if (name == NULL)
         name = "<memory>";
     if (buf == NULL && len > 0) {
-        csv__err(err, errlen, "%s: NULL buffer with length %zu", name, len);
+        vgh_errf(err, errlen, "%s: NULL buffer with length %zu", name, len);
         return NULL;
     }
     vgh_csv_t *c = csv__new(name, err, errlen);
@@ -482,11 +470,11 @@ int vgh_csv_next(vgh_csv_t *c, char *err, size_t errlen)
         char nm[VGH_CSV_SHOW_NAME + 4];
         if (nf < c->ncols) {
             csv__show(nm, c->colnames[nf], VGH_CSV_SHOW_NAME);
-            csv__err(err, errlen, "%s:%lu: expected %zu fields, got %zu (column '%s' is missing)",
+            vgh_errf(err, errlen, "%s:%lu: expected %zu fields, got %zu (column '%s' is missing)",
                      c->name, c->rowline, c->ncols, nf, nm);
         } else {
             csv__show(nm, c->colnames[c->ncols - 1], VGH_CSV_SHOW_NAME);
-            csv__err(err, errlen,
+            vgh_errf(err, errlen,
                      "%s:%lu: expected %zu fields, got %zu (extra field after last column '%s')",
                      c->name, c->rowline, c->ncols, nf, nm);
         }
@@ -506,11 +494,11 @@ const char *vgh_csv_cell(const vgh_csv_t *c, size_t col)
 int vgh_csv_number(const vgh_csv_t *c, size_t col, double *out, char *err, size_t errlen)
 {
     if (!c->has_row) {
-        csv__err(err, errlen, "%s:%lu: no current row", c->name, c->rowline);
+        vgh_errf(err, errlen, "%s:%lu: no current row", c->name, c->rowline);
         return -1;
     }
     if (col >= c->ncols) {
-        csv__err(err, errlen, "%s:%lu: column index %zu out of range (%zu columns)", c->name,
+        vgh_errf(err, errlen, "%s:%lu: column index %zu out of range (%zu columns)", c->name,
                  c->rowline, col, c->ncols);
         return -1;
     }
@@ -532,7 +520,7 @@ int vgh_csv_number(const vgh_csv_t *c, size_t col, double *out, char *err, size_
     if (end == p || end != p + n) {
         csv__field(c, col, 0, fld, sizeof fld);
         csv__show(txt, cell, VGH_CSV_SHOW_TEXT);
-        csv__err(err, errlen, "%s:%lu: %s: '%s' is not a number", c->name, c->rowline, fld, txt);
+        vgh_errf(err, errlen, "%s:%lu: %s: '%s' is not a number", c->name, c->rowline, fld, txt);
         return -1;
     }
     if (isnan(v)) {
@@ -540,7 +528,7 @@ int vgh_csv_number(const vgh_csv_t *c, size_t col, double *out, char *err, size_
     } else if (errno == ERANGE && isinf(v)) {
         csv__field(c, col, 0, fld, sizeof fld);
         csv__show(txt, cell, VGH_CSV_SHOW_TEXT);
-        csv__err(err, errlen, "%s:%lu: %s: '%s' is out of range for a double", c->name, c->rowline,
+        vgh_errf(err, errlen, "%s:%lu: %s: '%s' is out of range for a double", c->name, c->rowline,
                  fld, txt);
         return -1;
     }

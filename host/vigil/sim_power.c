@@ -4,6 +4,8 @@
  * written here from the paper's equations (see docs/power-simulation.md). */
 #include "sim_power.h"
 
+#include "cli.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -82,20 +84,6 @@ typedef struct {
     char *buf;
 } sp__out_t;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-sp__err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 const char *vgh_pq_class_name(unsigned cls)
 {
     return cls >= 1 && cls <= VGH_PQ_NCLASSES ? sp__cls[cls].name : NULL;
@@ -115,7 +103,7 @@ static unsigned sp__class_of(const char *p, size_t n)
 int vgh_pq_classes_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 {
     if (list == NULL || mask == NULL) {
-        sp__err(err, errlen, "classes: no list given");
+        vgh_errf(err, errlen, "classes: no list given");
         return -1;
     }
     uint32_t m = 0;
@@ -142,13 +130,13 @@ int vgh_pq_classes_parse(const char *list, uint32_t *mask, char *err, size_t err
         }
         if (n == 0 || lo < 1 || hi < lo || hi > VGH_PQ_NCLASSES) {
             int s = n > 40 ? 40 : (int)n;
-            sp__err(err, errlen,
-                    "classes: %s '%.*s%s' (use numbers 1-%u, ranges like 5-9, class names or "
-                    "all)",
-                    n == 0                ? "empty item"
-                    : hi < lo && lo && hi ? "reversed range"
-                                          : "unknown class",
-                    s, p, n > 40 ? "..." : "", VGH_PQ_NCLASSES);
+            vgh_errf(err, errlen,
+                     "classes: %s '%.*s%s' (use numbers 1-%u, ranges like 5-9, class names or "
+                     "all)",
+                     n == 0                ? "empty item"
+                     : hi < lo && lo && hi ? "reversed range"
+                                           : "unknown class",
+                     s, p, n > 40 ? "..." : "", VGH_PQ_NCLASSES);
             return -1;
         }
         for (unsigned c = lo; c <= hi; c++)
@@ -210,7 +198,7 @@ static uint64_t sp__max_window(unsigned c, double fs, double spc)
 int vgh_simpower_check(const vgh_simpower_cfg_t *c, int mode, char *err, size_t errlen)
 {
     if (c == NULL || (mode != VGH_SIMPOWER_SNIPPETS && mode != VGH_SIMPOWER_STREAM)) {
-        sp__err(err, errlen, "sim_power: %s", c == NULL ? "NULL configuration" : "unknown mode");
+        vgh_errf(err, errlen, "sim_power: %s", c == NULL ? "NULL configuration" : "unknown mode");
         return -1;
     }
     const struct {
@@ -230,18 +218,19 @@ int vgh_simpower_check(const vgh_simpower_cfg_t *c, int mode, char *err, size_t 
     for (size_t i = 0; i < nr; i++) {
         if (!isfinite(r[i].v) || r[i].v > r[i].hi ||
             (r[i].open_lo ? !(r[i].v > r[i].lo) : r[i].v < r[i].lo)) {
-            sp__err(err, errlen, "sim_power: %s must be in %s%g, %g] (got %g%s)", r[i].name,
-                    r[i].open_lo ? "(" : "[", r[i].lo, r[i].hi, r[i].v, r[i].unit);
+            vgh_errf(err, errlen, "sim_power: %s must be in %s%g, %g] (got %g%s)", r[i].name,
+                     r[i].open_lo ? "(" : "[", r[i].lo, r[i].hi, r[i].v, r[i].unit);
             return -1;
         }
     }
     if (isnan(c->snr_db) || (isfinite(c->snr_db) ? c->snr_db < -10.0 : c->snr_db < 0.0)) {
-        sp__err(err, errlen, "sim_power: snr_db must be >= -10 dB or INFINITY (got %g)", c->snr_db);
+        vgh_errf(err, errlen, "sim_power: snr_db must be >= -10 dB or INFINITY (got %g)",
+                 c->snr_db);
         return -1;
     }
     if (c->classes & ~VGH_PQ_ALL) {
-        sp__err(err, errlen, "sim_power: classes has bits beyond class %u (0x%X)", VGH_PQ_NCLASSES,
-                (unsigned)(c->classes & ~VGH_PQ_ALL));
+        vgh_errf(err, errlen, "sim_power: classes has bits beyond class %u (0x%X)", VGH_PQ_NCLASSES,
+                 (unsigned)(c->classes & ~VGH_PQ_ALL));
         return -1;
     }
     uint32_t mask = sp__mask(c);
@@ -265,27 +254,27 @@ int vgh_simpower_check(const vgh_simpower_cfg_t *c, int mode, char *err, size_t 
             }
     }
     if (c->fs < 2.5 * fmax) {
-        sp__err(err, errlen,
-                "sim_power: fs %g Hz is below 2.5 x %g Hz = %g Hz, the highest component (%s) "
-                "of the selected classes",
-                c->fs, fmax, 2.5 * fmax, what);
+        vgh_errf(err, errlen,
+                 "sim_power: fs %g Hz is below 2.5 x %g Hz = %g Hz, the highest component (%s) "
+                 "of the selected classes",
+                 c->fs, fmax, 2.5 * fmax, what);
         return -1;
     }
     double spc = c->fs / c->f0;
     if (mode == VGH_SIMPOWER_SNIPPETS) {
         int badc = c->cycles < 3 || c->cycles > 100;
         if (badc || c->per_class < 1 || c->per_class > 1000000) {
-            sp__err(err, errlen, "sim_power: %s must be in [%s] (got %u)",
-                    badc ? "cycles" : "per_class", badc ? "3, 100" : "1, 1000000",
-                    badc ? c->cycles : c->per_class);
+            vgh_errf(err, errlen, "sim_power: %s must be in [%s] (got %u)",
+                     badc ? "cycles" : "per_class", badc ? "3, 100" : "1, 1000000",
+                     badc ? c->cycles : c->per_class);
             return -1;
         }
         return 0;
     }
     double rows = floor(c->minutes * 60.0 * c->fs + 0.5);
     if (rows < 1.0 || rows > SP_MAX_ROWS) {
-        sp__err(err, errlen, "sim_power: %g min at %g Hz gives %.0f rows (need 1 to 2^53)",
-                c->minutes, c->fs, rows);
+        vgh_errf(err, errlen, "sim_power: %g min at %g Hz gives %.0f rows (need 1 to 2^53)",
+                 c->minutes, c->fs, rows);
         return -1;
     }
     double nev = floor(c->minutes / 60.0 * c->events_per_hour + 0.5);
@@ -294,17 +283,17 @@ int vgh_simpower_check(const vgh_simpower_cfg_t *c, int mode, char *err, size_t 
         if (mask & (1u << (k - 1)) && sp__max_window(k, c->fs, spc) > wmax)
             wmax = sp__max_window(k, c->fs, spc);
     if (nev > 1e7) {
-        sp__err(err, errlen, "sim_power: %.0f events are too many (at most 1e7)", nev);
+        vgh_errf(err, errlen, "sim_power: %.0f events are too many (at most 1e7)", nev);
         return -1;
     }
     double gap = ceil(SP_GAP_CYC * spc);
     double need = wmax == 0 ? 0.0 : nev * ((double)wmax + gap) + gap;
     if (need > rows) {
-        sp__err(err, errlen,
-                "sim_power: %.0f events of up to %.3g s with %g cycles of normal signal "
-                "around each need up to %.4g s, but the recording is %.4g s; lower "
-                "events_per_hour or record longer",
-                nev, (double)wmax / c->fs, SP_GAP_CYC, need / c->fs, rows / c->fs);
+        vgh_errf(err, errlen,
+                 "sim_power: %.0f events of up to %.3g s with %g cycles of normal signal "
+                 "around each need up to %.4g s, but the recording is %.4g s; lower "
+                 "events_per_hour or record longer",
+                 nev, (double)wmax / c->fs, SP_GAP_CYC, need / c->fs, rows / c->fs);
         return -1;
     }
     return 0;
@@ -601,7 +590,7 @@ static int sp__finish(sp__out_t *o, char *err, size_t errlen)
     sp__flush(o);
     free(o->buf);
     if (o->bad || fflush(o->f) != 0 || ferror(o->f)) {
-        sp__err(err, errlen, "sim_power: write error");
+        vgh_errf(err, errlen, "sim_power: write error");
         return -1;
     }
     return 0;
@@ -610,7 +599,7 @@ static int sp__finish(sp__out_t *o, char *err, size_t errlen)
 int vgh_sim_power_snippets(const vgh_simpower_cfg_t *c, FILE *out, char *err, size_t errlen)
 {
     if (out == NULL) {
-        sp__err(err, errlen, "sim_power: NULL output");
+        vgh_errf(err, errlen, "sim_power: NULL output");
         return -1;
     }
     if (vgh_simpower_check(c, VGH_SIMPOWER_SNIPPETS, err, errlen) != 0)
@@ -628,8 +617,8 @@ int vgh_sim_power_snippets(const vgh_simpower_cfg_t *c, FILE *out, char *err, si
     if (order == NULL || buf == NULL || sp__out_open(&o, out) != 0) {
         free(order);
         free(buf);
-        sp__err(err, errlen, "sim_power: out of memory for %zu segments of %llu samples", nseg,
-                (unsigned long long)P);
+        vgh_errf(err, errlen, "sim_power: out of memory for %zu segments of %llu samples", nseg,
+                 (unsigned long long)P);
         return -1;
     }
     size_t n = 0;
@@ -751,7 +740,7 @@ static int sp__plan(const vgh_simpower_cfg_t *c, uint64_t N, vgh_rng_t *r, sp__d
 int vgh_sim_power_stream(const vgh_simpower_cfg_t *c, FILE *out, char *err, size_t errlen)
 {
     if (out == NULL) {
-        sp__err(err, errlen, "sim_power: NULL output");
+        vgh_errf(err, errlen, "sim_power: NULL output");
         return -1;
     }
     if (vgh_simpower_check(c, VGH_SIMPOWER_STREAM, err, errlen) != 0)
@@ -769,7 +758,7 @@ int vgh_sim_power_stream(const vgh_simpower_cfg_t *c, FILE *out, char *err, size
     sp__out_t o = {0};
     if (sp__plan(c, N, &rplan, &ev, &nev) != 0 || sp__out_open(&o, out) != 0) {
         free(ev);
-        sp__err(err, errlen, "sim_power: out of memory");
+        vgh_errf(err, errlen, "sim_power: out of memory");
         return -1;
     }
     /* Current: power factor cos(theta) in [0.8, 1] (lagging), modest 3rd and 5th. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "sim_temp.h"
 
+#include "cli.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -34,24 +36,10 @@ typedef struct {
     double stuck;        /* stuck: the value held, set at the first sample */
 } simtemp__event_t;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-simtemp__err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int vgh_anomaly_kinds_parse(const char *list, unsigned *mask, char *err, size_t errlen)
 {
     if (list == NULL || mask == NULL) {
-        simtemp__err(err, errlen, "anomaly kinds: no list given");
+        vgh_errf(err, errlen, "anomaly kinds: no list given");
         return -1;
     }
     unsigned m = 0;
@@ -72,8 +60,7 @@ int vgh_anomaly_kinds_parse(const char *list, unsigned *mask, char *err, size_t 
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
         if (n == 0) {
-            simtemp__err(err, errlen, "anomaly kinds: empty name in list (valid: %s)",
-                         SIMTEMP_VALID);
+            vgh_errf(err, errlen, "anomaly kinds: empty name in list (valid: %s)", SIMTEMP_VALID);
             return -1;
         }
         int found = 0;
@@ -95,8 +82,8 @@ int vgh_anomaly_kinds_parse(const char *list, unsigned *mask, char *err, size_t 
             for (size_t i = 0; i < s; i++)
                 shown[i] = ((unsigned char)p[i] < 0x20u || p[i] == 0x7F) ? '?' : p[i];
             memcpy(shown + s, n > 40 ? "..." : "", n > 40 ? 4u : 1u);
-            simtemp__err(err, errlen, "anomaly kinds: unknown kind '%s' (valid: %s)", shown,
-                         SIMTEMP_VALID);
+            vgh_errf(err, errlen, "anomaly kinds: unknown kind '%s' (valid: %s)", shown,
+                     SIMTEMP_VALID);
             return -1;
         }
         if (comma == NULL)
@@ -143,18 +130,18 @@ static int simtemp__check(const vgh_simtemp_cfg_t *cfg, char *err, size_t errlen
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         if (!isfinite(f[i].v) || (f[i].positive && !(f[i].v > 0.0))) {
-            simtemp__err(err, errlen, "sim_temperature: %s must be %s (got %g)", f[i].name,
-                         f[i].positive ? "a finite number > 0" : "finite", f[i].v);
+            vgh_errf(err, errlen, "sim_temperature: %s must be %s (got %g)", f[i].name,
+                     f[i].positive ? "a finite number > 0" : "finite", f[i].v);
             return -1;
         }
     }
     if (cfg->noise < 0.0) {
-        simtemp__err(err, errlen, "sim_temperature: noise must be >= 0 (got %g)", cfg->noise);
+        vgh_errf(err, errlen, "sim_temperature: noise must be >= 0 (got %g)", cfg->noise);
         return -1;
     }
     if (cfg->kinds & ~VGH_ANOM_ALL) {
-        simtemp__err(err, errlen, "sim_temperature: kinds has unknown bits 0x%X",
-                     cfg->kinds & ~VGH_ANOM_ALL);
+        vgh_errf(err, errlen, "sim_temperature: kinds has unknown bits 0x%X",
+                 cfg->kinds & ~VGH_ANOM_ALL);
         return -1;
     }
     return 0;
@@ -206,12 +193,12 @@ static int simtemp__plan(const vgh_simtemp_cfg_t *cfg, uint64_t nrows, vgh_rng_t
         gap = 1;
     need += (double)gap + (K - 1.0) * (double)gap;
     if (need > (double)nrows) {
-        simtemp__err(err, errlen,
-                     "sim_temperature: %.0f events (%.0f per kind x %u kinds) do not fit: "
-                     "they need at least %.1f min (10 min lead-in, 10 min between events, "
-                     "shortest durations) but the recording is %.1f min; lower "
-                     "events_per_kind or kinds, or record longer",
-                     K, epk, nk, need / rate / 60.0, cfg->minutes);
+        vgh_errf(err, errlen,
+                 "sim_temperature: %.0f events (%.0f per kind x %u kinds) do not fit: "
+                 "they need at least %.1f min (10 min lead-in, 10 min between events, "
+                 "shortest durations) but the recording is %.1f min; lower "
+                 "events_per_kind or kinds, or record longer",
+                 K, epk, nk, need / rate / 60.0, cfg->minutes);
         return -1;
     }
     size_t n = (size_t)K; /* K <= nrows / 2 here, so it fits memory-sized counts */
@@ -220,7 +207,7 @@ static int simtemp__plan(const vgh_simtemp_cfg_t *cfg, uint64_t nrows, vgh_rng_t
     if (ev == NULL || u == NULL) {
         free(ev);
         free(u);
-        simtemp__err(err, errlen, "sim_temperature: out of memory for %zu events", n);
+        vgh_errf(err, errlen, "sim_temperature: out of memory for %zu events", n);
         return -1;
     }
     size_t i = 0, per = (size_t)epk;
@@ -278,7 +265,7 @@ static int simtemp__plan(const vgh_simtemp_cfg_t *cfg, uint64_t nrows, vgh_rng_t
 int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size_t errlen)
 {
     if (cfg == NULL || out == NULL) {
-        simtemp__err(err, errlen, "sim_temperature: NULL %s", cfg == NULL ? "cfg" : "out");
+        vgh_errf(err, errlen, "sim_temperature: NULL %s", cfg == NULL ? "cfg" : "out");
         return -1;
     }
     if (simtemp__check(cfg, err, errlen) != 0)
@@ -286,10 +273,10 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
     double rate = cfg->rate_hz;
     double nrows_d = floor(cfg->minutes * 60.0 * rate + 0.5);
     if (nrows_d < 1.0 || nrows_d > SIMTEMP_MAX_ROWS) {
-        simtemp__err(err, errlen,
-                     "sim_temperature: %g min at %g Hz gives %.0f rows (need 1 to "
-                     "2^53)",
-                     cfg->minutes, rate, nrows_d);
+        vgh_errf(err, errlen,
+                 "sim_temperature: %g min at %g Hz gives %.0f rows (need 1 to "
+                 "2^53)",
+                 cfg->minutes, rate, nrows_d);
         return -1;
     }
     uint64_t nrows = (uint64_t)nrows_d;
@@ -355,7 +342,7 @@ int vgh_sim_temperature(const vgh_simtemp_cfg_t *cfg, FILE *out, char *err, size
     }
     free(ev);
     if (bad || fflush(out) != 0 || ferror(out)) {
-        simtemp__err(err, errlen, "sim_temperature: write error");
+        vgh_errf(err, errlen, "sim_temperature: write error");
         return -1;
     }
     return 0;
