@@ -30,7 +30,8 @@ static const char usage_text[] =
     "  -i, --input FILE    CSV with the model's channels and a `label` column (0/1); `kind`\n"
     "                      (optional) names each anomaly\n"
     "      --json          machine-readable report on standard output\n"
-    "      --plots DIR     write signal.png, errors.png and roc.png (gnuplot) into DIR\n"
+    "      --plots DIR     write signal.png, errors.png and roc.png (gnuplot) into DIR, and\n"
+    "                      for an autoencoder features.png: each feature and its reconstruction\n"
     "      --threshold T   evaluate with this raw threshold instead of the model's\n"
     "      --events        power-quality stream: event recall, false alarms per hour and class\n"
     "                      accuracy per event (waveform models; snippets report accuracy,\n"
@@ -311,6 +312,15 @@ int vgh_cmd_eval(int argc, char **argv)
             signal[i] = ds.x[i * ds.n_ch];
         char title[512];
         snprintf(title, sizeof title, "%s (%s) on %s", model, vgh_kind_name(mf.m.kind), in);
+        /* Feature names for features.png ("value.std"). */
+        char fname_buf[VG_MAX_FEATURES][96];
+        const char *fnames[VG_MAX_FEATURES];
+        for (size_t k = 0; k < run.n_feat && k < VG_MAX_FEATURES; k++) {
+            const vg_feat_desc_t *fd = &mf.m.feats[k];
+            snprintf(fname_buf[k], sizeof fname_buf[k], "%s.%s", mf.channels[fd->channel],
+                     vg_feature_name(fd->feature));
+            fnames[k] = fname_buf[k];
+        }
         /* The "normal" histogram leaves out rows whose window still holds a labelled
          * anomaly (label 0, but within one window after a labelled row). */
         size_t nn = 0, since = SIZE_MAX;
@@ -334,12 +344,18 @@ int vgh_cmd_eval(int argc, char **argv)
                                .n_roc = npts,
                                .auc = mt.auc,
                                .train_err = normal,
-                               .n_train_err = nn};
+                               .n_train_err = nn,
+                               .n_feat = run.n_feat,
+                               .feat_names = (const char *const *)fnames,
+                               .feat = run.feat,
+                               .feat_recon = run.feat_recon};
         if (vgh_plots_write(&pi, err, sizeof err) != 0) {
             code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
             goto done;
         }
-        fprintf(stderr, "plots: %s/signal.png %s/errors.png %s/roc.png\n", plots, plots, plots);
+        fprintf(stderr, "plots: %s/signal.png %s/errors.png %s/roc.png%s%s%s\n", plots, plots,
+                plots, run.n_feat ? " " : "", run.n_feat ? plots : "",
+                run.n_feat ? "/features.png" : "");
     }
 done:
     free(signal);

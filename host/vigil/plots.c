@@ -26,9 +26,10 @@
 #define PLOTS_C_NORMAL "#1f77b4"
 
 /* Names inside the temporary folder; the script refers to them relative to `dir`. */
-static const char *const plots__dat[] = {"signal.dat", "recon.dat", "raw.dat",
-                                         "pred.dat",   "hist.dat",  "roc.dat"};
-enum { DAT_SIGNAL, DAT_RECON, DAT_RAW, DAT_PRED, DAT_HIST, DAT_ROC, DAT_COUNT };
+static const char *const plots__dat[] = {"signal.dat", "recon.dat", "raw.dat", "pred.dat",
+                                         "hist.dat",   "roc.dat",   "feat.dat"};
+enum { DAT_SIGNAL, DAT_RECON, DAT_RAW, DAT_PRED, DAT_HIST, DAT_ROC, DAT_FEAT, DAT_COUNT };
+#define PLOTS_MAX_FEAT 6
 
 typedef struct {
     const vgh_plot_input_t *in;
@@ -343,6 +344,28 @@ static int plots__data(plots_ctx_t *c, char *err, size_t errlen)
         if (plots__close(f, plots__dat[DAT_ROC], err, errlen))
             return -1;
     }
+    if (in->n_feat && in->feat && in->feat_recon) {
+        /* One row per thinning bucket (its last row): hours, then feature and reconstruction
+         * pairs. */
+        size_t nf = in->n_feat < PLOTS_MAX_FEAT ? in->n_feat : PLOTS_MAX_FEAT;
+        FILE *f = plots__open_dat(c, DAT_FEAT, err, errlen);
+        if (!f)
+            return -1;
+        for (size_t i = 0; i < in->n; i++) {
+            if (c->bucket > 1 && (i + 1) % c->bucket != 0 && i + 1 != in->n)
+                continue;
+            const float *x = in->feat + i * in->n_feat, *r = in->feat_recon + i * in->n_feat;
+            if (!isfinite(x[0]))
+                continue;
+            fprintf(f, "%.9g", plots__hours(c, i));
+            for (size_t k = 0; k < nf; k++)
+                fprintf(f, " %.7g %.7g", (double)x[k], (double)r[k]);
+            fputc('\n', f);
+            c->npts[DAT_FEAT]++;
+        }
+        if (plots__close(f, plots__dat[DAT_FEAT], err, errlen))
+            return -1;
+    }
     return plots__hist(c, err, errlen);
 }
 
@@ -581,6 +604,40 @@ static void plots__script_roc(FILE *f, const plots_ctx_t *c)
     fputs("x with lines dt 2 lw 1.5 lc rgb '#888888' title 'chance'\nset output\n", f);
 }
 
+static void plots__script_features(FILE *f, const plots_ctx_t *c)
+{
+    const vgh_plot_input_t *in = c->in;
+    size_t nf = in->n_feat < PLOTS_MAX_FEAT ? in->n_feat : PLOTS_MAX_FEAT;
+    fputs("\n# ---- features.png: each feature and the autoencoder's reconstruction ----\n", f);
+    fprintf(f, "reset\nset terminal pngcairo size 1200,%zu enhanced font 'Sans,11' linewidth 1\n",
+            220u * nf + 80u);
+    fputs("set output 'features.png'\n", f);
+    char title[512];
+    snprintf(title, sizeof title, "Features and reconstruction%s%s",
+             in->title && *in->title ? " - " : "", in->title ? in->title : "");
+    fprintf(f, "set multiplot layout %zu,1 title ", nf);
+    plots__quote(f, title);
+    fputs(" noenhanced font ',14'\n", f);
+    fprintf(f, "set xrange [0:%.9g]\nset grid lt 1 lw 1 lc rgb '#e2e2e2'\n",
+            c->xmax > 0 ? c->xmax : 1.0);
+    fputs("set key top right opaque box lc rgb '#bbbbbb'\nset ylabel 'normalised'\n", f);
+    for (size_t k = 0; k < nf; k++) {
+        if (k + 1 == nf)
+            fputs("set xlabel 'time since start [h]'\n", f);
+        fputs("plot ", f);
+        plots__quote_dat(f, c, DAT_FEAT);
+        fprintf(f, " using 1:%zu with lines lw 1 lc rgb '" PLOTS_C_SIGNAL "' title ", 2 * k + 2);
+        plots__quote(f, in->feat_names && in->feat_names[k] ? in->feat_names[k] : "feature");
+        fputs(" noenhanced, \\\n     ", f);
+        plots__quote_dat(f, c, DAT_FEAT);
+        fprintf(f,
+                " using 1:%zu with lines lw 1.5 dt 2 lc rgb '" PLOTS_C_RECON "' title "
+                "'reconstruction'\n",
+                2 * k + 3);
+    }
+    fputs("unset multiplot\nset output\n", f);
+}
+
 static int plots__script(const plots_ctx_t *c, char *err, size_t errlen)
 {
     char path[PLOTS_PATH_MAX + 16];
@@ -596,6 +653,8 @@ static int plots__script(const plots_ctx_t *c, char *err, size_t errlen)
     plots__script_errors(f, c);
     fputs("set terminal pngcairo size 900,800 enhanced font 'Sans,12' linewidth 1\n", f);
     plots__script_roc(f, c);
+    if (c->npts[DAT_FEAT])
+        plots__script_features(f, c);
     return plots__close(f, "plots.gp", err, errlen);
 }
 
@@ -760,7 +819,7 @@ int vgh_plots_write(const vgh_plot_input_t *in, char *err, size_t errlen)
     c.bucket = in->n > VGH_PLOT_MAX_ROWS ? (in->n + VGH_PLOT_BUCKETS - 1u) / VGH_PLOT_BUCKETS : 1u;
 
     /* Stale figures from an earlier run must not pass the final existence check. */
-    static const char *const png[] = {"signal.png", "errors.png", "roc.png"};
+    static const char *const png[] = {"signal.png", "errors.png", "roc.png", "features.png"};
     char path[PLOTS_PATH_MAX + 16];
     for (size_t i = 0; i < sizeof png / sizeof png[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", in->dir, png[i]);
@@ -775,6 +834,7 @@ int vgh_plots_write(const vgh_plot_input_t *in, char *err, size_t errlen)
         rc = plots__run(gnuplot, in->dir, err, errlen);
     plots__cleanup(&c);
     for (size_t i = 0; rc == 0 && i < sizeof png / sizeof png[0]; i++)
-        rc = plots__check_png(in->dir, png[i], err, errlen);
+        if (i < 3 || c.npts[DAT_FEAT])
+            rc = plots__check_png(in->dir, png[i], err, errlen);
     return rc;
 }

@@ -46,6 +46,10 @@ typedef struct {
     const float *train_err; /**< NULL, or the normal scores to histogram (e.g. label-0
                                  rows away from anomalies); NULL uses every label-0 row */
     size_t n_train_err;     /**< length of train_err */
+    /* features.png (autoencoders): each model feature and its reconstruction over time */
+    size_t n_feat;                  /**< 0 = no features.png; at most 6 are drawn */
+    const char *const *feat_names;  /**< n_feat names ("value.std") */
+    const float *feat, *feat_recon; /**< n x n_feat, row-major, normalised; NaN = no window */
 } vgh_plot_input_t;
 
 /**

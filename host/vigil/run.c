@@ -50,6 +50,17 @@ int vgh_run_model(const vg_model_t *m, const vgh_dataset_t *ds, vgh_run_t *run, 
     }
     int rf = plotted_feature(m);
     run->recon_feature = rf;
+    if (m->kind == VG_KIND_AUTOENCODER) {
+        run->n_feat = m->n_features;
+        run->feat = malloc(n * run->n_feat * sizeof(float) + 1);
+        run->feat_recon = malloc(n * run->n_feat * sizeof(float) + 1);
+        if (!run->feat || !run->feat_recon) {
+            free(arena);
+            vgh_run_free(run);
+            snprintf(err, errlen, "out of memory for %zu rows", n);
+            return -1;
+        }
+    }
     float recon = NAN;
     for (size_t i = 0; i < n; i++) {
         vg_result_t r;
@@ -66,6 +77,10 @@ int vgh_run_model(const vg_model_t *m, const vgh_dataset_t *ds, vgh_run_t *run, 
                         : vg_detector_recon(&d)[rf] / scale + m->norm[2 * rf];
         }
         run->recon[i] = recon;
+        for (size_t k = 0; k < run->n_feat; k++) {
+            run->feat[i * run->n_feat + k] = r.ready ? vg_detector_normalised(&d)[k] : NAN;
+            run->feat_recon[i * run->n_feat + k] = r.ready ? vg_detector_recon(&d)[k] : NAN;
+        }
     }
     free(arena);
     return 0;
@@ -91,5 +106,7 @@ void vgh_run_free(vgh_run_t *run)
     free(run->dropout);
     free(run->pred);
     free(run->top);
+    free(run->feat);
+    free(run->feat_recon);
     memset(run, 0, sizeof *run);
 }

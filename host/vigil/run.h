@@ -21,6 +21,9 @@ typedef struct {
     uint8_t *top;      /**< feature contributing most to the latest window */
     float *recon;      /**< NaN, or the reconstruction of the plotted feature (see below) */
     int recon_feature; /**< feature index whose reconstruction is in recon, or -1 */
+    size_t n_feat;     /**< autoencoders: features per row in feat / feat_recon, else 0 */
+    float *feat;       /**< n x n_feat normalised features of the latest window (NaN: none) */
+    float *feat_recon; /**< n x n_feat their reconstruction */
 } vgh_run_t;
 
 /** @brief Push every row of @p ds through a detector bound to @p m. */

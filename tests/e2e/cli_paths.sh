@@ -58,7 +58,7 @@ head -1 feats.csv | grep -q "timestamp,value.std,value.slope,value.adiff,raw,lab
 
 # eval --plots: the three figures, as PNG, through gnuplot.
 $VIGIL eval -m plain.vgm -i test.csv --plots plots > /dev/null 2>&1
-for f in signal errors roc; do
+for f in signal errors roc features; do
   if [ "$(head -c 8 plots/$f.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] && [ "$(stat -c %s plots/$f.png)" -gt 5000 ]; then
     ok "eval --plots wrote $f.png"; else bad "eval --plots: $f.png missing or not a PNG"; fi
 done
