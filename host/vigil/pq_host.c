@@ -404,6 +404,82 @@ double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal)
     return f[nf / 2];
 }
 
+void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d)
+{
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->d = d;
+}
+
+/* The class of a closed event: its soft vote, never the normal class. */
+static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
+{
+    const vg_model_t *m = t->m;
+    vgh_pq_event_t *cur = &t->cur;
+    t->open = 0;
+    cur->end = row;
+    cur->t_end = time;
+    uint32_t best = 0;
+    cur->cls = 0; /* no class: a detector model, or only dropout windows */
+    for (uint16_t c = 0; c < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST; c++)
+        if (t->votes[c] > best && c != m->u.forest.normal_class) {
+            best = t->votes[c];
+            cur->cls = c;
+        }
+    if (!isfinite(cur->sag_pu))
+        cur->sag_pu = 1.0f;
+}
+
+int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
+                 vgh_pq_event_t *done)
+{
+    const vg_model_t *m = t->m;
+    const float nominal_rms = 0.70710678f, nominal_peak = 1.0f;
+    vgh_pq_event_t *cur = &t->cur;
+    if (r->event == VG_EVENT_OPEN) {
+        t->open = 1;
+        memset(cur, 0, sizeof *cur);
+        memset(t->votes, 0, sizeof t->votes);
+        cur->start = row;
+        cur->t_start = time;
+        cur->sag_pu = INFINITY;
+        cur->swell_pu = 0.0f;
+    }
+    if (t->open) {
+        /* A window that failed the missing-sample policy has no class of its own. */
+        if (r->window && r->over && !r->dropout && m->kind == VG_KIND_FOREST) {
+            /* Soft voting over time: every tree's vote in every window of the event, so the
+             * windows that hold the whole disturbance weigh most. */
+            uint16_t wv[VG_MAX_CLASSES];
+            vg_forest_predict(m, vg_detector_normalised(t->d), wv, NULL);
+            for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
+                t->votes[c] += wv[c];
+        }
+        if (r->cycle) {
+            const float *q = vg_detector_cycle(t->d);
+            cur->sag_pu = fminf(cur->sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
+            cur->swell_pu = fmaxf(cur->swell_pu, q[VG_PQ_HRMS_MAX] / nominal_rms);
+            cur->thd_max = fmaxf(cur->thd_max, q[VG_PQ_THD]);
+            cur->peak_pu = fmaxf(cur->peak_pu, q[VG_PQ_PEAK] / nominal_peak);
+        }
+    }
+    if (t->open && r->event == VG_EVENT_CLOSE) {
+        pq__track_close(t, row, time);
+        *done = *cur;
+        return 1;
+    }
+    return 0;
+}
+
+int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done)
+{
+    if (!t->open)
+        return 0;
+    pq__track_close(t, row, time);
+    *done = t->cur;
+    return 1;
+}
+
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen)
@@ -413,17 +489,14 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
     vg_detector_t d;
     size_t cap = 64, ne = 0;
     vgh_pq_event_t *ev = malloc(cap * sizeof *ev);
-    uint32_t votes[VG_MAX_CLASSES];
     if (!arena || !ev || vg_detector_init(&d, m, arena, alen) != VG_OK) {
         free(arena);
         free(ev);
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         return -1;
     }
-    const float nominal_rms = 0.70710678f, nominal_peak = 1.0f;
-    int open = 0;
-    vgh_pq_event_t cur;
-    memset(&cur, 0, sizeof cur);
+    vgh_pq_tracker_t tr;
+    vgh_pq_track_start(&tr, m, &d);
     for (size_t i = 0; i < ds->n; i++) {
         vg_result_t r;
         vg_detector_push(&d, ds->x + i * ds->n_ch, &r);
@@ -435,57 +508,24 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
             cls[i] = !r.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
                      : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
                                  : r.cls;
-        if (r.event == VG_EVENT_OPEN) {
-            open = 1;
-            memset(&cur, 0, sizeof cur);
-            memset(votes, 0, sizeof votes);
-            cur.start = i;
-            cur.sag_pu = INFINITY;
-            cur.swell_pu = 0.0f;
-        }
-        if (open) {
-            /* A window that failed the missing-sample policy has no class of its own. */
-            if (r.window && r.over && !r.dropout && m->kind == VG_KIND_FOREST) {
-                /* Soft voting over time: every tree's vote in every window of the event, so
-                 * the windows that hold the whole disturbance weigh most. */
-                uint16_t wv[VG_MAX_CLASSES];
-                vg_forest_predict(m, vg_detector_normalised(&d), wv, NULL);
-                for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
-                    votes[c] += wv[c];
+        vgh_pq_event_t done;
+        int closed = vgh_pq_track(&tr, &r, i, ds->t[i], &done);
+        if (!closed && i + 1 == ds->n)
+            closed = vgh_pq_track_end(&tr, i, ds->t[i], &done);
+        if (!closed)
+            continue;
+        if (ne == cap) {
+            vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
+            if (!nv) {
+                free(arena);
+                free(ev);
+                snprintf(err, errlen, "out of memory for events");
+                return -1;
             }
-            if (r.cycle) {
-                const float *q = vg_detector_cycle(&d);
-                cur.sag_pu = fminf(cur.sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
-                cur.swell_pu = fmaxf(cur.swell_pu, q[VG_PQ_HRMS_MAX] / nominal_rms);
-                cur.thd_max = fmaxf(cur.thd_max, q[VG_PQ_THD]);
-                cur.peak_pu = fmaxf(cur.peak_pu, q[VG_PQ_PEAK] / nominal_peak);
-            }
+            ev = nv;
+            cap *= 2;
         }
-        if (open && (r.event == VG_EVENT_CLOSE || i + 1 == ds->n)) {
-            open = 0;
-            cur.end = i;
-            uint32_t best = 0;
-            cur.cls = 0; /* no class: a detector model, or only dropout windows */
-            for (uint16_t c = 0; c < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST; c++)
-                if (votes[c] > best && c != m->u.forest.normal_class) {
-                    best = votes[c];
-                    cur.cls = c;
-                }
-            if (!isfinite(cur.sag_pu))
-                cur.sag_pu = 1.0f;
-            if (ne == cap) {
-                vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
-                if (!nv) {
-                    free(arena);
-                    free(ev);
-                    snprintf(err, errlen, "out of memory for events");
-                    return -1;
-                }
-                ev = nv;
-                cap *= 2;
-            }
-            ev[ne++] = cur;
-        }
+        ev[ne++] = done;
     }
     free(arena);
     *events = ev;

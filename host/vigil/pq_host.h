@@ -91,7 +91,24 @@ typedef struct {
     uint16_t cls;           /**< majority class of its windows */
     float sag_pu, swell_pu; /**< lowest and highest half-cycle RMS, per unit of nominal RMS */
     float thd_max, peak_pu; /**< largest THD, largest |v| in per unit of nominal peak */
+    double t_start, t_end;  /**< times of the start and end rows */
 } vgh_pq_event_t;
+
+/** Follows a detector's results and builds its events incrementally (constant memory). */
+typedef struct {
+    const vg_model_t *m;
+    const vg_detector_t *d;
+    int open;
+    vgh_pq_event_t cur;
+    uint32_t votes[VG_MAX_CLASSES];
+} vgh_pq_tracker_t;
+
+void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d);
+/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes. */
+int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
+                 vgh_pq_event_t *done);
+/** @brief Close an event still open at the end of the input; 1 and the event if there was one. */
+int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done);
 
 /**
  * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
