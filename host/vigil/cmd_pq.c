@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "artifact.h"
@@ -556,29 +557,189 @@ static int pq__load(const char *cmd, const char *model_path, const char *in, vgh
     return code;
 }
 
-/* One row per detected event: where, how long, which IEEE 1159 class, how big. */
-static int pq__write_events(const char *path, const vgh_dataset_t *ds, const vg_model_t *m,
-                            const vgh_pq_event_t *ev, size_t n)
+static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu\n");
-    for (size_t e = 0; e < n; e++) {
-        double t0 = ds->t[ev[e].start], t1 = ds->t[ev[e].end];
-        fprintf(f, "%.6f,%.6f,%.1f,", t0, t1, (t1 - t0) * (double)m->wave.f_nominal);
-        if (m->kind == VG_KIND_FOREST && ev[e].cls)
-            fprintf(f, "%u,%s,", ev[e].cls, vgh_pq_class_name(ev[e].cls));
-        else
-            fprintf(f, ",,");
-        fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", (double)ev[e].sag_pu, (double)ev[e].swell_pu,
-                (double)ev[e].thd_max, (double)ev[e].peak_pu);
+    fprintf(f, "%.6f,%.6f,%.1f,", e->t_start, e->t_end,
+            (e->t_end - e->t_start) * (double)m->wave.f_nominal);
+    if (m->kind == VG_KIND_FOREST && e->cls)
+        fprintf(f, "%u,%s,", e->cls, vgh_pq_class_name(e->cls));
+    else
+        fprintf(f, ",,");
+    fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", (double)e->sag_pu, (double)e->swell_pu, (double)e->thd_max,
+            (double)e->peak_pu);
+}
+
+/* A stream, row by row through the core as a device runs it: constant memory, and from a
+ * pipe or stdin each row and each closed event is written as soon as it is known. The first
+ * second is held back to check the sampling rate and the fundamental before anything is
+ * written. */
+static int pq__detect_stream(const char *model_path, const char *in, const char *out,
+                             const char *events)
+{
+    char err[1024];
+    vgh_model_file_t mf;
+    if (vgh_model_load(model_path, &mf, err, sizeof err) != 0)
+        return vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
+    const vg_model_t *m = &mf.m;
+    int code = VGH_EXIT_OK, rc;
+    FILE *fo = NULL, *fe = NULL;
+    void *arena = NULL;
+    float *bx = NULL;
+    double *bt = NULL;
+    vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);
+    if (!csv || (rc = vgh_csv_next(csv, err, sizeof err)) <= 0) {
+        code =
+            vgh_fail("detect", VGH_EXIT_INPUT, "%s", csv ? "no data rows after the header" : err);
+        goto done;
     }
-    return fclose(f);
+    vgh_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    rows.rate = m->sample_rate;
+    if (vgh_colmap_resolve(csv, NULL, mf.channels, m->n_channels, &rows.map, err, sizeof err)) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s (model %s needs it)", err, model_path);
+        goto done;
+    }
+    struct stat st;
+    int live = strcmp(in, "-") == 0 || (stat(in, &st) == 0 && !S_ISREG(st.st_mode));
+    size_t alen = vg_detector_arena_size(m), hold = (size_t)m->sample_rate;
+    if (hold < 64)
+        hold = 64;
+    if (hold > 65536)
+        hold = 65536;
+    arena = malloc(alen);
+    bx = malloc(hold * m->n_channels * sizeof(float));
+    bt = malloc(hold * sizeof(double));
+    vg_detector_t d;
+    if (!arena || !bx || !bt || vg_detector_init(&d, m, arena, alen) != VG_OK) {
+        code = vgh_fail("detect", VGH_EXIT_SYSTEM, "cannot start the detector");
+        goto done;
+    }
+    /* Hold the first second back for the rate and fundamental checks. */
+    size_t nb = 0;
+    do {
+        vgh_row_t row;
+        if (vgh_rows_read(&rows, csv, &row, err, sizeof err) != 0) {
+            code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
+            goto done;
+        }
+        bt[nb] = row.t;
+        memcpy(bx + nb * m->n_channels, row.x, m->n_channels * sizeof(float));
+        nb++;
+    } while (nb < hold && (rc = vgh_csv_next(csv, err, sizeof err)) == 1);
+    if (rc < 0) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    vgh_dataset_t head;
+    memset(&head, 0, sizeof head);
+    head.n = nb;
+    head.n_ch = m->n_channels;
+    head.x = bx;
+    head.t = bt;
+    double rate = rows.map.time_col >= 0 ? vgh_infer_rate(bt, nb) : (double)m->sample_rate;
+    if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT,
+                        "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", in, rate,
+                        model_path, (double)m->sample_rate);
+        goto done;
+    }
+    double f0 = (double)m->wave.f_nominal, f = vgh_pq_measure_f0(&head, m->sample_rate, f0);
+    if (f > 0 && fabs(f - f0) > 0.05 * f0) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT,
+                        "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in, f,
+                        model_path, f0);
+        goto done;
+    }
+    fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;
+    fe = events ? fopen(events, "w") : NULL;
+    if (!fo || (events && !fe)) {
+        code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: cannot write", !fo ? out : events);
+        goto done;
+    }
+    fprintf(fo, "t,score,anomaly,class\n");
+    if (fe)
+        fprintf(fe, "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu\n");
+    vgh_pq_tracker_t tr;
+    vgh_pq_track_start(&tr, m, &d);
+    size_t k = 0;
+    double last_t = 0;
+    int more = rc == 1;
+    for (;;) {
+        vgh_row_t row;
+        const float *x;
+        double t;
+        if (k < nb) {
+            x = bx + k * m->n_channels;
+            t = bt[k];
+        } else {
+            if (!more || (rc = vgh_csv_next(csv, err, sizeof err)) != 1)
+                break;
+            if (vgh_rows_read(&rows, csv, &row, err, sizeof err) != 0) {
+                code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
+                break;
+            }
+            x = row.x;
+            t = row.t;
+        }
+        vg_result_t r;
+        vg_detector_push(&d, x, &r);
+        fprintf(fo, "%.6f,%.4f,%u,", t, r.ready ? (double)r.score : 0.0, r.anomaly);
+        /* Before the first window the class is "normal"; a dropout window has none. */
+        if (m->kind == VG_KIND_FOREST && !(r.ready && r.dropout))
+            fprintf(fo, "%u", r.ready ? r.cls : (unsigned)VGH_PQ_NORMAL_CLASS);
+        fputc('\n', fo);
+        vgh_pq_event_t ev;
+        if (vgh_pq_track(&tr, &r, k, t, &ev) && fe) {
+            pq__event_row(fe, m, &ev);
+            if (live)
+                fflush(fe);
+        }
+        if (live)
+            fflush(fo);
+        last_t = t;
+        k++;
+    }
+    if (code == VGH_EXIT_OK && rc < 0)
+        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
+    vgh_pq_event_t ev;
+    if (code == VGH_EXIT_OK && fe && vgh_pq_track_end(&tr, k ? k - 1 : 0, last_t, &ev))
+        pq__event_row(fe, m, &ev);
+done:
+    if (fo && fo != stdout && fclose(fo) != 0 && code == VGH_EXIT_OK)
+        code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: write failed", out);
+    if (fe && fclose(fe) != 0 && code == VGH_EXIT_OK)
+        code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: write failed", events);
+    if (fo == stdout && fflush(stdout) != 0 && code == VGH_EXIT_OK)
+        code = vgh_fail("detect", VGH_EXIT_SYSTEM, "write to standard output failed");
+    if (csv)
+        vgh_csv_close(csv);
+    free(arena);
+    free(bx);
+    free(bt);
+    vgh_model_free(&mf);
+    return code;
+}
+
+/* Snippets (a `segment` column) are classified per segment from the whole file; streams go
+ * row by row. The header tells which. */
+static int pq__has_segments(const char *in)
+{
+    struct stat st;
+    if (strcmp(in, "-") == 0 || stat(in, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* never read ahead in a pipe: that would consume the stream */
+    char err[256];
+    vgh_csv_t *c = vgh_csv_open(in, err, sizeof err);
+    if (!c)
+        return 0;
+    int seg = vgh_csv_find(c, "segment") >= 0;
+    vgh_csv_close(c);
+    return seg;
 }
 
 int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events)
 {
+    if (!pq__has_segments(in))
+        return pq__detect_stream(model_path, in, out, events);
     vgh_model_file_t mf;
     vgh_dataset_t ds;
     int rc = pq__load("detect", model_path, in, &mf, &ds);
@@ -586,7 +747,12 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
         return rc;
     char err[1024];
     int code = VGH_EXIT_OK;
-    FILE *fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;
+    FILE *fo = NULL;
+    if (events) {
+        code = vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
+        goto done;
+    }
+    fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;
     if (!fo) {
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: cannot write", out);
         goto done;
@@ -594,11 +760,6 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
     if (ds.has_segment) {
         vgh_pq_seg_t *seg;
         size_t n;
-        if (events) {
-            code =
-                vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
-            goto done;
-        }
         if (vgh_pq_classify_segments(&mf.m, &ds, &seg, &n, err, sizeof err) != 0) {
             code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", in, err);
             goto done;
@@ -612,30 +773,6 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
             fputc('\n', fo);
         }
         free(seg);
-    } else {
-        float *score = malloc(ds.n * sizeof(float) + 1);
-        uint8_t *anom = malloc(ds.n + 1);
-        uint16_t *cls = malloc(ds.n * sizeof(uint16_t) + 1);
-        vgh_pq_event_t *ev = NULL;
-        size_t nev = 0;
-        if (!score || !anom || !cls ||
-            vgh_pq_run_stream(&mf.m, &ds, score, anom, cls, &ev, &nev, err, sizeof err) != 0) {
-            code = vgh_fail("detect", VGH_EXIT_SYSTEM, "out of memory");
-        } else {
-            fprintf(fo, "t,score,anomaly,class\n");
-            for (size_t i = 0; i < ds.n; i++) {
-                fprintf(fo, "%.6f,%.4f,%u,", ds.t[i], (double)score[i], anom[i]);
-                if (cls[i] != VGH_PQ_NO_CLASS && mf.m.kind == VG_KIND_FOREST)
-                    fprintf(fo, "%u", cls[i]);
-                fputc('\n', fo);
-            }
-            if (events && pq__write_events(events, &ds, &mf.m, ev, nev) != 0)
-                code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: cannot write", events);
-        }
-        free(score);
-        free(anom);
-        free(cls);
-        free(ev);
     }
     if (fo != stdout && fclose(fo) != 0 && code == VGH_EXIT_OK)
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: write failed", out);
