@@ -15,28 +15,10 @@ static size_t det__floats(const vg_model_t *m)
     return 4u * nf + run;
 }
 
-static vg_pq_cfg_t det__pq_cfg(const vg_model_t *m)
-{
-    vg_pq_cfg_t c;
-    c.fs = m->sample_rate;
-    c.f_nominal = m->wave.f_nominal;
-    c.scale = m->wave.scale;
-    c.scale_i = m->wave.scale_i;
-    c.n_channels = m->n_channels;
-    c.window_cycles = m->window;
-    c.hop_cycles = m->hop;
-    c.max_harmonic = m->wave.max_harmonic;
-    c.n_features = m->n_features;
-    c.feats = m->feats;
-    c.sos = (const vg_biquad_t *)(const void *)m->wave.sos;
-    c.n_sos = m->wave.n_sos;
-    return c;
-}
-
 static size_t det__frontend_size(const vg_model_t *m)
 {
     if (m->wave.present) {
-        vg_pq_cfg_t c = det__pq_cfg(m);
+        vg_pq_cfg_t c = vg_pq_cfg_from_model(m);
         return vg_pq_arena_size(&c) + VG_PQ_COUNT * sizeof(float);
     }
     vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
@@ -60,7 +42,7 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
     size_t fe = det__frontend_size(m);
     d->cycle = 0;
     if (m->wave.present) {
-        vg_pq_cfg_t c = det__pq_cfg(m);
+        vg_pq_cfg_t c = vg_pq_cfg_from_model(m);
         size_t pq = vg_pq_arena_size(&c);
         VG_TRY(vg_pq_init(&d->fe.pq, &c, arena, pq));
         d->cycle = (float *)(void *)((uint8_t *)arena + pq);

@@ -639,3 +639,21 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     *missing_pm = (uint16_t)(1000.0f * miss / total + 0.999f);
     *done = 1;
 }
+
+vg_pq_cfg_t vg_pq_cfg_from_model(const vg_model_t *m)
+{
+    vg_pq_cfg_t c;
+    c.fs = m->sample_rate;
+    c.f_nominal = m->wave.f_nominal;
+    c.scale = m->wave.scale;
+    c.scale_i = m->wave.scale_i;
+    c.n_channels = m->n_channels;
+    c.window_cycles = m->window;
+    c.hop_cycles = m->hop;
+    c.max_harmonic = m->wave.max_harmonic;
+    c.n_features = m->n_features;
+    c.feats = m->feats;
+    c.sos = (const vg_biquad_t *)(const void *)m->wave.sos;
+    c.n_sos = m->wave.n_sos;
+    return c;
+}

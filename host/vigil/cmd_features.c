@@ -33,18 +33,7 @@ static const char usage_text[] =
 static int features_wave(const vgh_model_file_t *mf, const vgh_dataset_t *ds, const char *out)
 {
     const vg_model_t *m = &mf->m;
-    vg_pq_cfg_t cfg = {m->sample_rate,
-                       m->wave.f_nominal,
-                       m->wave.scale,
-                       m->wave.scale_i,
-                       m->n_channels,
-                       m->window,
-                       m->hop,
-                       m->wave.max_harmonic,
-                       m->n_features,
-                       m->feats,
-                       (const vg_biquad_t *)(const void *)m->wave.sos,
-                       m->wave.n_sos};
+    vg_pq_cfg_t cfg = vg_pq_cfg_from_model(m);
     float *X;
     uint16_t *y;
     size_t n;

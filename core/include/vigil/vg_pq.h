@@ -154,6 +154,9 @@ typedef struct {
     uint8_t started;
 } vg_pq_t;
 
+/** @brief The frontend configuration of a parsed model with a WAVE section. */
+vg_pq_cfg_t vg_pq_cfg_from_model(const vg_model_t *m);
+
 /** @brief Arena bytes for a configuration (4-aligned floats). */
 size_t vg_pq_arena_size(const vg_pq_cfg_t *cfg);
 /** @brief Samples per frame: round(fs / f_nominal). */
