@@ -3,15 +3,24 @@
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
-      gcc-arm-none-eabi libnewlib-arm-none-eabi)
+      gcc-arm-none-eabi libnewlib-arm-none-eabi chromium)
+# Node.js and npm: the machine's own if present, else Debian's.
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# npm packages of the browser tests (TFLite's runtime, Playwright), exactly as locked.
+web="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ ! -f "$web/node_modules/.package-lock.json" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  echo "npm ci in tests/browser"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+fi

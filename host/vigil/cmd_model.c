@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "artifact.h"
+#include "tflite.h"
 #include "cli.h"
 #include "vg_device_sizes.h"
 
@@ -147,26 +148,59 @@ int vgh_cmd_info(int argc, char **argv)
 
 static const char export_usage[] =
     "Usage: vigil export -m MODEL --c-header FILE.h [--name SYMBOL]\n"
+    "       vigil export -m MODEL --tflite FILE.tflite\n"
     "\n"
-    "Writes the artifact as a C array (8-byte aligned, as vg_model_parse() needs) and its\n"
-    "length: `const unsigned char SYMBOL[]` and `const unsigned int SYMBOL_len`. The core\n"
-    "reads it in place with vg_model_parse(&m, SYMBOL, SYMBOL_len).\n"
+    "--c-header writes the artifact as a C array (8-byte aligned, as vg_model_parse() needs)\n"
+    "and its length: `const unsigned char SYMBOL[]` and `const unsigned int SYMBOL_len`. The\n"
+    "core reads it in place with vg_model_parse(&m, SYMBOL, SYMBOL_len).\n"
+    "--tflite writes an autoencoder's network as a TensorFlow Lite flatbuffer for TFLite and\n"
+    "TFLite Micro: input [1, d] float32 = the normalised features, output [1, d] = their\n"
+    "reconstruction; the score is the RMS of their difference (docs/tflite.md).\n"
     "\n"
     "  -m, --model MODEL\n"
     "      --c-header FILE   header to write\n"
     "      --name SYMBOL     C identifier (default vigil_model_data)\n"
+    "      --tflite FILE     .tflite file to write\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 ok, 1 bad model, 2 bad usage, 3 cannot write.\n";
 
+static unsigned vgh_le32(const uint8_t *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8 | (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
+}
+
+static int export_tflite(const char *model, const char *path, const char *header)
+{
+    if (header)
+        return vgh_usage("export", "--tflite and --c-header are separate runs");
+    char err[1024], desc[256];
+    vgh_model_file_t mf;
+    if (vgh_model_load(model, &mf, err, sizeof err) != 0)
+        return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
+    snprintf(desc, sizeof desc,
+             "Vigil %s autoencoder %08x: input = normalised features, output = reconstruction",
+             VIGIL_VERSION, vgh_le32(mf.m.buf + VG_MODEL_CRC_OFFSET));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = vgh_tflite_build(&mf.m, desc, &buf, &len, err, sizeof err);
+    vgh_model_free(&mf);
+    if (rc != 0)
+        return vgh_fail("export", VGH_EXIT_INPUT, "%s: %s", model, err);
+    rc = vgh_write_file(path, buf, len, err, sizeof err);
+    free(buf);
+    if (rc != 0)
+        return vgh_fail("export", VGH_EXIT_SYSTEM, "%s", err);
+    return VGH_EXIT_OK;
+}
+
 int vgh_cmd_export(int argc, char **argv)
 {
-    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
-                                       {"c-header", required_argument, 0, 'c'},
-                                       {"name", required_argument, 0, 'n'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    const char *model = NULL, *header = NULL, *name = "vigil_model_data";
+    static const struct option lo[] = {
+        {"model", required_argument, 0, 'm'}, {"c-header", required_argument, 0, 'c'},
+        {"name", required_argument, 0, 'n'},  {"tflite", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    const char *model = NULL, *header = NULL, *tfl = NULL, *name = "vigil_model_data";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
@@ -174,12 +208,15 @@ int vgh_cmd_export(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'c': header = optarg; break;
         case 'n': name = optarg; break;
+        case 't': tfl = optarg; break;
         case 'h': fputs(export_usage, stdout); return VGH_EXIT_OK;
         default: return vgh_usage("export", "unknown option");
         }
     }
-    if (!model || !header || optind < argc)
-        return vgh_usage("export", "need -m MODEL and --c-header FILE.h");
+    if (!model || (!header && !tfl) || optind < argc)
+        return vgh_usage("export", "need -m MODEL and --c-header FILE.h or --tflite FILE");
+    if (tfl)
+        return export_tflite(model, tfl, header);
     int ident = isalpha((unsigned char)name[0]) || name[0] == '_';
     for (const char *p = name; *p && ident; p++)
         ident = isalnum((unsigned char)*p) || *p == '_';
