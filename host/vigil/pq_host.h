@@ -101,6 +101,7 @@ typedef struct {
     int open;
     vgh_pq_event_t cur;
     uint32_t votes[VG_MAX_CLASSES];
+    uint16_t peak[VG_MAX_CLASSES]; /**< most trees voting for each class in one window */
 } vgh_pq_tracker_t;
 
 void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d);
