@@ -429,6 +429,20 @@ static uint16_t pq__with_ot(uint16_t c)
     }
 }
 
+/* The sag class of a swell class and the reverse (11/12 flicker, 2/3 and every pair whose
+ * equations differ only by -alpha u against +beta u), or 0. */
+static uint16_t pq__sag_swell_twin(uint16_t c)
+{
+    static const uint16_t sag[] = {2, 8, 11, 13, 15, 18, 20, 22, 24, 26, 28};
+    for (unsigned i = 0; i < sizeof sag / sizeof sag[0]; i++) {
+        if (c == sag[i])
+            return (uint16_t)(c + 1);
+        if (c == sag[i] + 1)
+            return sag[i];
+    }
+    return 0;
+}
+
 /* The class of a closed event: its soft vote, never the normal class; then, because an
  * oscillatory transient lasts a fraction of the sag or swell it sits in (U(T/5, the event)),
  * the windows that do not hold it vote for the class without it and outnumber those that do:
@@ -454,6 +468,29 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
         cur->cls = ot;
     if (!isfinite(cur->sag_pu))
         cur->sag_pu = 1.0f;
+    /* IEEE 1159's definitions decide between a class and its sag/swell twin when the
+     * measured RMS leaves no doubt: a "sag" whose RMS never fell below 0.9 pu but rose above
+     * 1.1 pu is the swell twin, and the reverse. */
+    uint16_t twin = pq__sag_swell_twin(cur->cls);
+    if (twin && twin < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST &&
+        twin < m->u.forest.n_classes) {
+        int is_sag = twin > cur->cls;
+        if (is_sag && cur->sag_pu >= 0.9f && cur->swell_pu > 1.1f)
+            cur->cls = twin;
+        else if (!is_sag && cur->swell_pu <= 1.1f && cur->sag_pu < 0.9f)
+            cur->cls = twin;
+    }
+    /* Harmonics (7) and flicker (10) alone keep the RMS within 1 +- 0.1 pu (alpha3,5,7 <=
+     * 0.15 add at most 3 %, lambda <= 0.1 modulates by 10 %): beyond 0.85 or 1.15 pu the
+     * event holds a sag or a swell too. */
+    if ((cur->cls == 7 || cur->cls == 10) && m->kind == VG_KIND_FOREST &&
+        m->u.forest.n_classes > 12) {
+        uint16_t sag = cur->cls == 7 ? 8 : 11;
+        if (cur->sag_pu < 0.85f && cur->swell_pu <= 1.1f)
+            cur->cls = sag;
+        else if (cur->swell_pu > 1.15f && cur->sag_pu >= 0.9f)
+            cur->cls = (uint16_t)(sag + 1);
+    }
 }
 
 int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
