@@ -37,9 +37,9 @@ static inline int32_t vg_sat32(int64_t x)
 }
 
 /**
- * @brief gemmlowp SaturatingRoundingDoublingHighMul: the high 32 bits of 2 a b, rounded to
- *        nearest with ties away from zero; the one overflowing case (a = b = INT32_MIN)
- *        saturates to INT32_MAX.
+ * @brief gemmlowp SaturatingRoundingDoublingHighMul: a b / 2^31 rounded to nearest, ties
+ *        toward plus infinity (floor((a b + 2^30) / 2^31)); the one overflowing case
+ *        (a = b = INT32_MIN) saturates to INT32_MAX.
  */
 static inline int32_t vg_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
