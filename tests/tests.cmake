@@ -19,6 +19,11 @@ foreach(src ${UNIT_TESTS})
   set_tests_properties(unit.${name} PROPERTIES ENVIRONMENT "VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()
 
+# The Cortex-M DSP path of the int8 dense kernel, run on the host with stand-in intrinsics.
+if(TARGET test_dense_dsp)
+  target_include_directories(test_dense_dsp PRIVATE ${T}/unit/acle)
+endif()
+
 # Fuzz targets: each tests/fuzz/fuzz_<p>.c is linked with a replay main() that runs every
 # file of tests/fuzz/corpus/<p>/ through it (libFuzzer builds live in `make fuzz`).
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${T}/fuzz/fuzz_*.c)

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "vigil/vg_ae_s8.h"
 #include "vigil/vg_crc32.h"
 #include "vigil/vg_dense.h"
 #include "vigil/vg_features.h"
@@ -242,6 +243,7 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
     case VG_KIND_AUTOENCODER: return parse_ae(m, p, size);
     case VG_KIND_IFOREST: return parse_iforest(m, p, size);
     case VG_KIND_FOREST: return vg_forest_parse(m, p, size);
+    case VG_KIND_AE_S8: return vg_ae_s8_parse(m, p, size);
     default: return VG_ERR_UNSUPPORTED;
     }
 }
@@ -325,6 +327,13 @@ uint32_t vg_model_param_count(const vg_model_t *m)
                  m->u.ae.layers[l].n_out;
         return n;
     }
+    case VG_KIND_AE_S8: {
+        uint32_t n = 0;
+        for (uint16_t l = 0; l < m->u.ae8.n_layers; l++)
+            n += (uint32_t)m->u.ae8.layers[l].n_in * m->u.ae8.layers[l].n_out +
+                 m->u.ae8.layers[l].n_out;
+        return n;
+    }
     case VG_KIND_IFOREST: return m->u.iforest.n_nodes;
     case VG_KIND_FOREST: return m->u.forest.n_nodes;
     default: return 0;
@@ -333,6 +342,8 @@ uint32_t vg_model_param_count(const vg_model_t *m)
 
 size_t vg_model_scratch_size(const vg_model_t *m)
 {
+    if (m->kind == VG_KIND_AE_S8)
+        return vg_ae_s8_scratch_size(m);
     return m->kind == VG_KIND_AUTOENCODER ? 2u * m->u.ae.max_units * sizeof(float) : 0u;
 }
 
@@ -375,6 +386,10 @@ void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *cont
     float r = 0.0f;
     if (m->kind == VG_KIND_AUTOENCODER) {
         *raw = score_ae(m, x, contrib, recon, scratch);
+        return;
+    }
+    if (m->kind == VG_KIND_AE_S8) {
+        *raw = vg_ae_s8_score(m, x, contrib, recon, scratch);
         return;
     }
     if (m->kind == VG_KIND_IFOREST)

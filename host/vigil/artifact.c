@@ -39,6 +39,7 @@ const char *vgh_kind_name(unsigned kind)
     case VG_KIND_AUTOENCODER: return "autoencoder";
     case VG_KIND_IFOREST: return "iforest";
     case VG_KIND_FOREST: return "forest";
+    case VG_KIND_AE_S8: return "autoencoder-int8";
     default: return "unknown";
     }
 }
@@ -60,6 +61,13 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
             return -1;
         }
         modl += 12u + 4u * s->rf_n_trees + 12u * s->rf_n_nodes;
+        break;
+    case VG_KIND_AE_S8:
+        if (!s->body || s->body_len > 0x7FFFFFFFu) {
+            snprintf(err, errlen, "no quantized model body to write");
+            return -1;
+        }
+        modl += s->body_len;
         break;
     default: snprintf(err, errlen, "unknown model kind %u", s->kind); return -1;
     }
@@ -132,6 +140,8 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
         uint8_t *w = p + 4u + 8u * s->n_layers;
         for (size_t i = 0; i < s->n_params; i++)
             putf(w + 4u * i, s->params[i]);
+    } else if (s->kind == VG_KIND_AE_S8) {
+        memcpy(p, s->body, s->body_len);
     } else if (s->kind == VG_KIND_FOREST) {
         put16(p, s->rf_n_trees);
         put16(p + 2, s->n_classes);

@@ -45,6 +45,10 @@ typedef struct {
     float f_nominal, wave_scale, wave_scale_i;
     uint16_t max_harmonic, n_sos;
     const vg_biquad_t *sos;
+    /* quantized kinds (VG_KIND_AE_S8): the MODL body after the kind header, as built by
+     * quantize.c (the layout is validated by vg_model_parse() like every other) */
+    const uint8_t *body;
+    uint32_t body_len;
     /* metadata text, "key=value\n" lines */
     const char *meta;
 } vgh_artifact_spec_t;
@@ -88,6 +92,7 @@ int vgh_meta_get(const vg_model_t *m, const char *key, char *out, size_t outlen)
 int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest") or "unknown". */
+/** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest",
+ *         "autoencoder-int8") or "unknown". */
 const char *vgh_kind_name(unsigned kind);
 #endif

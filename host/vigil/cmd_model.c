@@ -82,13 +82,14 @@ int vgh_cmd_info(int argc, char **argv)
                        vgh_json_str(mf.channels[m->feats[k].channel], jc, sizeof jc),
                        vg_feature_name(m->feats[k].feature));
         }
-        printf("],\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
+        printf("],\"dtype\":\"%s\",\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
                "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
                "\"arena\":%zu},\"ram_target\":\"%s\"}\n",
-               norm_name(m->norm_kind), (double)m->threshold, m->open_after, m->close_after,
-               m->max_missing_pm / 1000.0, vg_model_param_count(m), m->size, ram,
-               VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+               m->kind == VG_KIND_AE_S8 ? "int8" : "float32", norm_name(m->norm_kind),
+               (double)m->threshold, m->open_after, m->close_after, m->max_missing_pm / 1000.0,
+               vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
+               VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
         vgh_model_free(&mf);
         return VGH_EXIT_OK;
     }
@@ -122,6 +123,19 @@ int vgh_cmd_info(int argc, char **argv)
         for (uint16_t l = 0; l < m->u.ae.n_layers; l++)
             printf(" -> %u %s", m->u.ae.layers[l].n_out, act_name(m->u.ae.layers[l].act));
         printf("\n");
+    } else if (m->kind == VG_KIND_AE_S8) {
+        printf("network:      int8, input scale %.6g zero point %d; %u", (double)m->u.ae8.in_scale,
+               (int)m->u.ae8.in_zp, m->u.ae8.layers[0].n_in);
+        for (uint16_t l = 0; l < m->u.ae8.n_layers; l++)
+            printf(" -> %u %s%s", m->u.ae8.layers[l].n_out, act_name(m->u.ae8.layers[l].act),
+                   m->u.ae8.layers[l].lut ? " (table)" : "");
+        printf("\n");
+        for (uint16_t l = 0; l < m->u.ae8.n_layers; l++) {
+            const vg_layer_s8_t *ld = &m->u.ae8.layers[l];
+            printf("  layer %u:    int8 weights per channel, output scale %.6g zero point %d, "
+                   "clamp [%d, %d]\n",
+                   l, (double)ld->out_scale, ld->out_zp, ld->act_min, ld->act_max);
+        }
     } else if (m->kind == VG_KIND_IFOREST) {
         printf("forest:       %u trees, %u nodes, c(psi) %.4g\n", m->u.iforest.n_trees,
                m->u.iforest.n_nodes, (double)m->u.iforest.c_norm);

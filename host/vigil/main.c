@@ -14,6 +14,7 @@ static const struct {
     {"train", vgh_cmd_train, "learn a detector from normal data into a model artifact"},
     {"detect", vgh_cmd_detect, "stream a recording through a model, row by row"},
     {"eval", vgh_cmd_eval, "score a model on labelled data; metrics and plots"},
+    {"quantize", vgh_cmd_quantize, "turn a float model into an int8 one; agreement and F1"},
     {"export", vgh_cmd_export, "write a model as a C header for firmware"},
     {"info", vgh_cmd_info, "describe a model and the memory a device needs for it"},
     {"features", vgh_cmd_features, "write the feature matrix a model sees"},

@@ -10,7 +10,7 @@
  * feature (last or mean) of channel 0, mapped back to sensor units. */
 static int plotted_feature(const vg_model_t *m)
 {
-    if (m->kind != VG_KIND_AUTOENCODER)
+    if (vg_model_base_kind(m->kind) != VG_KIND_AUTOENCODER)
         return -1;
     for (uint16_t k = 0; k < m->n_features; k++)
         if (m->feats[k].channel == 0 &&
@@ -50,7 +50,7 @@ int vgh_run_model(const vg_model_t *m, const vgh_dataset_t *ds, vgh_run_t *run, 
     }
     int rf = plotted_feature(m);
     run->recon_feature = rf;
-    if (m->kind == VG_KIND_AUTOENCODER) {
+    if (vg_model_base_kind(m->kind) == VG_KIND_AUTOENCODER) {
         run->n_feat = m->n_features;
         run->feat = malloc(n * run->n_feat * sizeof(float) + 1);
         run->feat_recon = malloc(n * run->n_feat * sizeof(float) + 1);

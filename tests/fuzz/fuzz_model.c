@@ -92,6 +92,41 @@ static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
         CHECK(inside(m->u.ae.params, 4u * (size_t)vg_model_param_count(m), buf, hi));
         CHECK(vg_model_scratch_size(m) <= 2u * VG_MAX_UNITS * sizeof(float));
         break;
+    case VG_KIND_AE_S8: {
+        const uint16_t nl = m->u.ae8.n_layers;
+        CHECK(nl >= 1 && nl <= VG_MAX_LAYERS);
+        CHECK(m->u.ae8.in_zp >= -128 && m->u.ae8.in_zp <= 127);
+        CHECK(inside(m->u.ae8.layers, 20u * nl, buf, hi));
+        uint32_t bytes = 0;
+        for (uint16_t l = 0; l < nl; l++) {
+            const vg_layer_s8_t *ld = &m->u.ae8.layers[l];
+            CHECK(ld->n_in <= VG_MAX_UNITS && ld->n_out <= VG_MAX_UNITS && ld->n_out >= 1);
+            CHECK(ld->act_min <= ld->act_max && (ld->lut != 0) == (ld->act >= VG_ACT_SIGMOID));
+            vg_ae_s8_arrays_t a;
+            vg_ae_s8_arrays(m, l, &a);
+            CHECK(inside(a.w, (size_t)ld->n_in * ld->n_out, buf, hi));
+            CHECK(inside(a.bias, 4u * ld->n_out, buf, hi) &&
+                  inside(a.mult, 4u * ld->n_out, buf, hi));
+            CHECK(inside(a.shift, ld->n_out, buf, hi));
+            CHECK(!a.lut || inside(a.lut, 256u, buf, hi));
+            bytes += vg_ae_s8_block_size(ld);
+        }
+        CHECK(inside(m->u.ae8.data, bytes, buf, hi));
+        /* the int8 network alone on extreme inputs: scratch exactly sized, guards intact */
+        const size_t ss = vg_model_scratch_size(m);
+        CHECK(ss % 4u == 0 && ss <= FUZZ_ARENA_CAP);
+        memset(fuzz_arena.b + ss, 0xA5, FUZZ_GUARD);
+        int8_t in[VG_MAX_UNITS], out[VG_MAX_UNITS];
+        for (int pass = 0; pass < 3; pass++) {
+            for (unsigned k = 0; k < m->n_features; k++)
+                in[k] = (int8_t)(pass == 0 ? -128 : pass == 1 ? 127 : (int)(k * 37u % 256u) - 128);
+            vg_ae_s8_forward(m, in, out, fuzz_arena.b);
+        }
+        for (size_t i = 0; i < FUZZ_GUARD; i++)
+            CHECK(fuzz_arena.b[ss + i] == 0xA5);
+        CHECK(vg_model_param_count(m) > 0);
+        break;
+    }
     case VG_KIND_IFOREST:
         CHECK(m->u.iforest.n_trees >= 1 && m->u.iforest.n_trees <= VG_MAX_TREES);
         CHECK(inside(m->u.iforest.roots, 4u * m->u.iforest.n_trees, buf, hi));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writes the seed corpus of tests/fuzz/fuzz_model.c: valid artifacts of each model kind
- * (z-score, autoencoder, isolation forest, random forest) and a few invalid ones, built byte by
+ * (z-score, autoencoder, isolation forest, random forest, int8 autoencoder) and a few invalid
+ * ones, built byte by
  * byte with tests/unit/vg_test_artifact.c and checked against vg_model_parse().
  *
  *   gcc -std=c11 -Wall -Wextra -Icore/include -Itests/unit tests/fuzz/gen_model_corpus.c \
@@ -287,6 +288,77 @@ static void gen_rforest(void)
     emit("x13_forest_right_backwards", vgt_build_forest(art.b, CAP, &p, &f), 0);
 }
 
+/* int8 autoencoders (kind 5), written after the others so their bytes do not change. */
+static int8_t g_qw[8][64 * 64], g_qshift[8][64], g_qtable[256];
+static int32_t g_qbias[8][64], g_qmult[8][64];
+
+static void ae_s8(const char *name, vgt_pipe_t *p, uint16_t nl, const vgt_layer_t *shape,
+                  int want_valid, int breakage)
+{
+    vgt_layer_s8_t L[8];
+    for (int i = 0; i < 256; i++)
+        g_qtable[i] = (int8_t)(rnd() % 256u);
+    for (unsigned l = 0; l < nl; l++) {
+        memset(&L[l], 0, sizeof L[l]);
+        L[l].n_in = shape[l].n_in;
+        L[l].n_out = shape[l].n_out;
+        L[l].act = shape[l].act;
+        L[l].lut = shape[l].act == 2 || shape[l].act == 3;
+        for (unsigned i = 0; i < (unsigned)shape[l].n_in * shape[l].n_out; i++)
+            g_qw[l][i] = (int8_t)(rnd() % 256u);
+        for (unsigned o = 0; o < shape[l].n_out; o++) {
+            g_qbias[l][o] = (int32_t)(rnd() % 200001u) - 100000;
+            g_qmult[l][o] = (int32_t)((1u << 30) + rnd() % (1u << 30));
+            g_qshift[l][o] = (int8_t) - (int)(4 + rnd() % 14u);
+        }
+        L[l].w = g_qw[l];
+        L[l].bias = g_qbias[l];
+        L[l].mult = g_qmult[l];
+        L[l].shift = g_qshift[l];
+        L[l].table = g_qtable;
+        L[l].pre_zp = (int8_t)(rnd() % 256u);
+        L[l].out_zp = L[l].lut ? (int8_t)(rnd() % 256u) : L[l].pre_zp;
+        L[l].act_min = shape[l].act == 1 ? L[l].pre_zp : -128;
+        L[l].act_max = 127;
+        L[l].pre_scale = rndf(0.01f, 0.2f);
+        L[l].out_scale = L[l].lut ? rndf(0.004f, 0.01f) : L[l].pre_scale;
+    }
+    if (breakage == 1)
+        g_qbias[0][0] = (1 << 30) + 1;
+    if (breakage == 2)
+        g_qshift[nl - 1][0] = 31;
+    emit(name,
+         vgt_build_ae_s8(art.b, CAP, p, nl, rndf(0.01f, 0.1f), (int32_t)(rnd() % 256u) - 128, L),
+         want_valid);
+}
+
+static void gen_ae_s8(void)
+{
+    vgt_pipe_t p = pipe_of(2.0f, 1, 60, 2, 3, 2, 1, 2.8f);
+    const vgt_layer_t l1[] = {{3, 8, 1}, {8, 1, 1}, {1, 8, 1}, {8, 3, 0}};
+    ae_s8("q01_temperature_shape", &p, 4, l1, 1, 0);
+    p = pipe_of(1.0f, 2, 8, 4, 4, 1, 1, 0.8f);
+    const vgt_layer_t l2[] = {{4, 7, 3}, {7, 2, 2}, {2, 4, 0}};
+    ae_s8("q02_tanh_sigmoid_tables", &p, 3, l2, 1, 0);
+    p = pipe_of(5.0f, 5, 12, 3, 5, 4, 2, 0.3f);
+    const vgt_layer_t l3[] = {{5, 64, 1}, {64, 5, 0}};
+    ae_s8("q03_wide_hidden", &p, 2, l3, 1, 0);
+    p = pipe_of(1.0f, 1, 1, 1, 1, 0, 0, 2.0f);
+    const vgt_layer_t l4[] = {{1, 1, 0}};
+    ae_s8("q04_single_unit", &p, 1, l4, 1, 0);
+    p = pipe_of(1.0f, 3, 10, 5, 6, 2, 1, 0.7f);
+    vgt_layer_t l5[8];
+    for (unsigned l = 0; l < 8; l++) {
+        l5[l].n_in = l == 0 ? 6 : (uint16_t)(3 + l);
+        l5[l].n_out = l == 7 ? 6 : (uint16_t)(4 + l);
+        l5[l].act = (uint8_t)(l % 4);
+    }
+    ae_s8("q05_eight_layers", &p, 8, l5, 1, 0);
+    p = pipe_of(2.0f, 1, 60, 2, 3, 2, 1, 2.8f);
+    ae_s8("x14_ae_s8_bias_too_large", &p, 4, l1, 0, 1);
+    ae_s8("x15_ae_s8_shift_31", &p, 4, l1, 0, 2);
+}
+
 static void gen_invalid(void)
 {
     vgt_pipe_t p = pipe_of(10.0f, 2, 8, 4, 3, 1, 1, 3.0f);
@@ -342,6 +414,7 @@ int main(int argc, char **argv)
     gen_iforest();
     gen_invalid();
     gen_rforest();
+    gen_ae_s8();
     printf("%u valid, %u invalid artifacts in %s\n", n_valid, n_invalid, out_dir);
     return 0;
 }

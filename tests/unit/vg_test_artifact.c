@@ -248,6 +248,52 @@ void vgt_put_modl_ae(vgt_writer_t *w, uint16_t n_layers, const vgt_layer_t *laye
     vgt_section_end(w);
 }
 
+static void w__pad4(vgt_writer_t *w)
+{
+    while (w->len % 4u)
+        vgt_w8(w, 0);
+}
+
+void vgt_put_modl_ae_s8(vgt_writer_t *w, uint16_t n_layers, float in_scale, int32_t in_zp,
+                        const vgt_layer_s8_t *layers)
+{
+    vgt_section_begin(w, VGT_MODL);
+    vgt_w16(w, 5);
+    vgt_w16(w, 0);
+    vgt_w16(w, n_layers);
+    vgt_w16(w, 0);
+    vgt_wf(w, in_scale);
+    vgt_w32(w, (uint32_t)in_zp);
+    for (unsigned l = 0; l < n_layers; l++) {
+        const vgt_layer_s8_t *L = &layers[l];
+        vgt_w16(w, L->n_in);
+        vgt_w16(w, L->n_out);
+        vgt_w8(w, L->act);
+        vgt_w8(w, L->lut);
+        vgt_w8(w, (uint8_t)L->pre_zp);
+        vgt_w8(w, (uint8_t)L->out_zp);
+        vgt_w8(w, (uint8_t)L->act_min);
+        vgt_w8(w, (uint8_t)L->act_max);
+        vgt_w16(w, 0);
+        vgt_wf(w, L->pre_scale);
+        vgt_wf(w, L->out_scale);
+    }
+    for (unsigned l = 0; l < n_layers; l++) {
+        const vgt_layer_s8_t *L = &layers[l];
+        vgt_wbytes(w, L->w, (size_t)L->n_in * L->n_out);
+        w__pad4(w);
+        for (unsigned o = 0; o < L->n_out; o++)
+            vgt_w32(w, (uint32_t)L->bias[o]);
+        for (unsigned o = 0; o < L->n_out; o++)
+            vgt_w32(w, (uint32_t)L->mult[o]);
+        vgt_wbytes(w, L->shift, L->n_out);
+        w__pad4(w);
+        if (L->lut)
+            vgt_wbytes(w, L->table, 256);
+    }
+    vgt_section_end(w);
+}
+
 void vgt_put_modl_iforest(vgt_writer_t *w, uint16_t n_trees, const uint32_t *roots,
                           uint32_t n_nodes, const vgt_node_t *nodes, float c_norm)
 {
@@ -317,6 +363,15 @@ size_t vgt_build_ae(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_la
     vgt_writer_t w;
     w__common(&w, buf, cap, p);
     vgt_put_modl_ae(&w, n_layers, layers, params);
+    return w__finish(&w, p);
+}
+
+size_t vgt_build_ae_s8(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_layers,
+                       float in_scale, int32_t in_zp, const vgt_layer_s8_t *layers)
+{
+    vgt_writer_t w;
+    w__common(&w, buf, cap, p);
+    vgt_put_modl_ae_s8(&w, n_layers, in_scale, in_zp, layers);
     return w__finish(&w, p);
 }
 

@@ -67,6 +67,19 @@ typedef struct {
     const vgt_tnode_t *nodes; /**< n_nodes */
 } vgt_forest_t;
 
+/** One int8 layer of a kind-5 autoencoder, as written (docs/model-format.md). */
+typedef struct {
+    uint16_t n_in, n_out;
+    uint8_t act, lut;
+    int8_t pre_zp, out_zp, act_min, act_max;
+    float pre_scale, out_scale;
+    const int8_t *w;     /**< n_out x n_in */
+    const int32_t *bias; /**< n_out */
+    const int32_t *mult; /**< n_out */
+    const int8_t *shift; /**< n_out */
+    const int8_t *table; /**< 256 entries, written when lut is 1 */
+} vgt_layer_s8_t;
+
 typedef struct {
     uint8_t *buf;
     size_t cap, len;
@@ -113,11 +126,16 @@ void vgt_put_modl_iforest(vgt_writer_t *w, uint16_t n_trees, const uint32_t *roo
                           uint32_t n_nodes, const vgt_node_t *nodes, float c_norm);
 void vgt_put_modl_forest(vgt_writer_t *w, const vgt_forest_t *f);
 uint32_t vgt_ae_param_count(uint16_t n_layers, const vgt_layer_t *layers);
+/** MODL kind 5: head, descriptors, then each layer's arrays, each padded to 4. */
+void vgt_put_modl_ae_s8(vgt_writer_t *w, uint16_t n_layers, float in_scale, int32_t in_zp,
+                        const vgt_layer_s8_t *layers);
 
 /** Complete artifacts: sections PIPE, DECI, MODL, then META when p->meta. Total or 0. */
 size_t vgt_build_zscore(uint8_t *buf, size_t cap, const vgt_pipe_t *p, float alpha);
 size_t vgt_build_ae(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_layers,
                     const vgt_layer_t *layers, const float *params);
+size_t vgt_build_ae_s8(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_layers,
+                       float in_scale, int32_t in_zp, const vgt_layer_s8_t *layers);
 size_t vgt_build_iforest(uint8_t *buf, size_t cap, const vgt_pipe_t *p, uint16_t n_trees,
                          const uint32_t *roots, uint32_t n_nodes, const vgt_node_t *nodes,
                          float c_norm);

@@ -50,8 +50,16 @@ typedef enum {
     VG_KIND_ZSCORE = 1,      /**< statistical baseline: max |z| over features */
     VG_KIND_AUTOENCODER = 2, /**< dense autoencoder: root-mean-square reconstruction error */
     VG_KIND_IFOREST = 3,     /**< isolation forest: 2^(-E[h]/c(psi)) */
-    VG_KIND_FOREST = 4       /**< random forest classifier: share of trees not voting normal */
+    VG_KIND_FOREST = 4,      /**< random forest classifier: share of trees not voting normal */
+    VG_KIND_AE_S8 = 5        /**< autoencoder with int8 weights and activations (vg_ae_s8.h) */
 } vg_model_kind_t;
+
+/** @brief The float kind a quantized kind approximates (VG_KIND_AE_S8 -> VG_KIND_AUTOENCODER);
+ *         other kinds map to themselves. */
+static inline uint16_t vg_model_base_kind(uint16_t kind)
+{
+    return kind == VG_KIND_AE_S8 ? (uint16_t)VG_KIND_AUTOENCODER : kind;
+}
 
 /** Normalisation kinds (PIPE.norm_kind). Both are stored as (x - offset) * scale. */
 typedef enum { VG_NORM_NONE = 0, VG_NORM_ZSCORE = 1, VG_NORM_MINMAX = 2 } vg_norm_kind_t;
@@ -73,6 +81,27 @@ typedef struct {
     uint8_t act;
     uint8_t reserved[3];
 } vg_layer_desc_t;
+
+/**
+ * One int8 dense layer's descriptor in the file (20 bytes, docs/model-format.md kind 5).
+ * The layer requantizes its int32 accumulator to (pre_scale, pre_zp), clamps to
+ * [act_min, act_max] (a fused ReLU), and when @c lut is 1 (sigmoid and tanh) maps the
+ * result through a 256-entry table to (out_scale, out_zp). Without a table the pre and out
+ * quantizations are the same. The next layer's input zero point is this layer's out_zp.
+ */
+typedef struct {
+    uint16_t n_in;
+    uint16_t n_out;
+    uint8_t act;       /**< vg_act_t */
+    uint8_t lut;       /**< 1: a 256-entry int8 activation table follows the layer's arrays */
+    int8_t pre_zp;     /**< zero point of the requantized accumulator */
+    int8_t out_zp;     /**< zero point of the layer's output */
+    int8_t act_min;    /**< clamp of the requantized accumulator */
+    int8_t act_max;    /**< act_min <= act_max */
+    uint16_t reserved; /**< 0 */
+    float pre_scale;   /**< scale of the requantized accumulator (finite, > 0) */
+    float out_scale;   /**< scale of the layer's output (finite, > 0) */
+} vg_layer_s8_t;
 
 /**
  * Isolation-tree node, 8 bytes, trees stored in pre-order so the left child of node i is
@@ -134,6 +163,14 @@ typedef struct {
             const float *params; /**< all layers' W then b, in layer order */
         } ae;
         struct {
+            uint16_t n_layers;
+            uint16_t max_units; /**< widest layer (inputs included), for scratch sizing */
+            float in_scale;     /**< quantization of the normalised features */
+            int32_t in_zp;      /**< -128..127 */
+            const vg_layer_s8_t *layers;
+            const uint8_t *data; /**< first layer's arrays (see vg_ae_s8_arrays()) */
+        } ae8;
+        struct {
             uint16_t n_trees;
             uint32_t n_nodes;
             float c_norm;          /**< c(psi): average path length of the subsample size */
@@ -185,7 +222,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len);
 /** @brief Number of trainable parameters (weights, biases, tree nodes, baseline stats). */
 uint32_t vg_model_param_count(const vg_model_t *m);
 
-/** @brief Bytes of scratch vg_model_score() needs for this model (floats, 4-aligned). */
+/** @brief Bytes of scratch vg_model_score() needs for this model (a multiple of 4). */
 size_t vg_model_scratch_size(const vg_model_t *m);
 
 /**

@@ -36,6 +36,13 @@
 #define VG_MAX_TREES 1024
 #endif
 
+/** 1 forces the portable C path of every kernel that has an ISA-specific variant (the
+ *  Cortex-M DSP-extension int8 dense layer), so tests can compare both; 0 (default) lets a
+ *  target with the extension use it. Both give bit-identical results. */
+#ifndef VG_DISABLE_SPECIALIZATION
+#define VG_DISABLE_SPECIALIZATION 0
+#endif
+
 #if VG_MAX_FEATURES > VG_MAX_UNITS * 4
 #error "VG_MAX_FEATURES is unreasonably large compared with VG_MAX_UNITS"
 #endif
