@@ -167,9 +167,10 @@ static const char export_usage[] =
     "--c-header writes the artifact as a C array (8-byte aligned, as vg_model_parse() needs)\n"
     "and its length: `const unsigned char SYMBOL[]` and `const unsigned int SYMBOL_len`. The\n"
     "core reads it in place with vg_model_parse(&m, SYMBOL, SYMBOL_len).\n"
-    "--tflite writes an autoencoder's network as a TensorFlow Lite flatbuffer for TFLite and\n"
-    "TFLite Micro: input [1, d] float32 = the normalised features, output [1, d] = their\n"
-    "reconstruction; the score is the RMS of their difference (docs/tflite.md).\n"
+    "--tflite writes an autoencoder's network (float32, or int8 after `vigil quantize`) as a\n"
+    "TensorFlow Lite flatbuffer for TFLite and TFLite Micro: input [1, d] = the normalised\n"
+    "features, output [1, d] = their reconstruction; the score is the RMS of their\n"
+    "difference (docs/tflite.md).\n"
     "\n"
     "  -m, --model MODEL\n"
     "      --c-header FILE   header to write\n"
@@ -193,8 +194,8 @@ static int export_tflite(const char *model, const char *path, const char *header
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
     snprintf(desc, sizeof desc,
-             "Vigil %s autoencoder %08x: input = normalised features, output = reconstruction",
-             VIGIL_VERSION, vgh_le32(mf.m.buf + VG_MODEL_CRC_OFFSET));
+             "Vigil %s %s %08x: input = normalised features, output = reconstruction",
+             VIGIL_VERSION, vgh_kind_name(mf.m.kind), vgh_le32(mf.m.buf + VG_MODEL_CRC_OFFSET));
     uint8_t *buf = NULL;
     size_t len = 0;
     int rc = vgh_tflite_build(&mf.m, desc, &buf, &len, err, sizeof err);
