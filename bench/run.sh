@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # bench/run.sh [BUILD_DIR]: Vigil's autoencoder and isolation forest against scikit-learn's,
-# trained and scored on the same vigil-made features in one run (bench/README.md).
+# trained and scored on the same vigil-made features in one run (bench/README.md), the
+# power-quality benchmark, and the microcontroller figures against TFLM (bench/mcu/run.sh).
 # Installs nothing but Debian's python3-numpy and python3-sklearn, and only when missing.
 # Writes its data and BUILD_DIR/bench/sklearn_compare.json. Exit 0 whether or not the goal
 # is met; non-zero only when something cannot run.
@@ -34,6 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$build/bench"
-"$here/pq.sh" "$build" # power quality (bench/README.md); then the temperature pairs
+"$here/pq.sh" "$build" # power quality (bench/README.md)
+"$here/mcu/run.sh" "$build" # instructions, flash and RAM on Cortex-M4F / RV32 vs TFLM (docs/mcu.md)
+# then the temperature pairs
 exec "$py" "$here/sklearn_compare.py" --vigil "$vigil" --workdir "$build/bench" \
   --json "$build/bench/sklearn_compare.json"

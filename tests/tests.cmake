@@ -49,6 +49,8 @@ foreach(src ${SCRIPT_TESTS})
     TIMEOUT 900)
 endforeach()
 
+include(${T}/mcu/mcu.cmake)
+
 add_test(NAME cross.core_cortex_m COMMAND ${CMAKE_SOURCE_DIR}/tools/cross-core.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross)
 
 # STYLE.md section 12: .clang-format is enforced.
@@ -56,6 +58,7 @@ find_program(CLANG_FORMAT clang-format)
 if(CLANG_FORMAT)
   file(GLOB_RECURSE FORMAT_SOURCES CONFIGURE_DEPENDS
     ${CMAKE_SOURCE_DIR}/core/*.[ch] ${CMAKE_SOURCE_DIR}/host/*.[ch]
-    ${CMAKE_SOURCE_DIR}/tests/unit/*.[ch] ${CMAKE_SOURCE_DIR}/tests/fuzz/*.c ${CMAKE_SOURCE_DIR}/tests/e2e/*.c)
+    ${CMAKE_SOURCE_DIR}/tests/unit/*.[ch] ${CMAKE_SOURCE_DIR}/tests/fuzz/*.c ${CMAKE_SOURCE_DIR}/tests/e2e/*.c
+    ${CMAKE_SOURCE_DIR}/firmware/*.[ch] ${CMAKE_SOURCE_DIR}/tests/mcu/*.c ${CMAKE_SOURCE_DIR}/tools/qemu-icount/*.c)
   add_test(NAME style.clang_format COMMAND ${CLANG_FORMAT} --dry-run -Werror ${FORMAT_SOURCES})
 endif()

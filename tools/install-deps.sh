@@ -3,7 +3,11 @@
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
-      gcc-arm-none-eabi libnewlib-arm-none-eabi chromium)
+      gcc-arm-none-eabi libnewlib-arm-none-eabi
+      # microcontroller images under QEMU (docs/mcu.md) and x86-64 instruction counts
+      qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc valgrind
+      # TFLite's runtime in a headless browser (docs/tflite.md)
+      chromium)
 # Node.js and npm: the machine's own if present, else Debian's.
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()

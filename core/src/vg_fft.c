@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vigil/vg_fft.h"
+#include "vigil/vg_mathf.h"
 
 #include <float.h>
 #include <math.h>
@@ -7,31 +8,11 @@
 
 #define FFT_TWO_PI 6.28318530717958647692f
 
-/* cos and sin of 2 pi t for t in [0, 1). The argument is reduced to [0, 1/8] by quadrant
- * and octant symmetry first; t - 1/4 (t >= 1/4) and 1/4 - t (t > 1/8, Sterbenz) are exact
- * in float, so the angle handed to cosf/sinf is <= pi/4 and off by at most one rounding of
- * 2 pi t plus float(2 pi)'s relative error 3e-8: about 5e-8 rad. */
+/* cos and sin of 2 pi t for t in [0, 1): the core's own (vg_mathf.h), so every target
+ * computes the same twiddles. */
 static void fft__cis(float t, float *c, float *s)
 {
-    unsigned q = 0;
-    while (t >= 0.25f) {
-        t -= 0.25f;
-        q++;
-    }
-    float cr, sr;
-    if (t > 0.125f) {
-        const float a = FFT_TWO_PI * (0.25f - t);
-        cr = sinf(a);
-        sr = cosf(a);
-    } else {
-        const float a = FFT_TWO_PI * t;
-        cr = cosf(a);
-        sr = sinf(a);
-    }
-    /* rotate by q quarter turns */
-    const float qc[4] = {cr, -sr, -cr, sr}, qs[4] = {sr, cr, -sr, -cr};
-    *c = qc[q & 3u];
-    *s = qs[q & 3u];
+    vg_cis2pi_f32(t, c, s);
 }
 
 /* Twiddles w_j = exp(sign 2 pi i j / m), j = 0, 1, 2, ... in order. Between exact reseeds
@@ -46,8 +27,8 @@ typedef struct {
 static void fft__tw_init(fft_tw_t *t, size_t m, float sign)
 {
     const float inv_m = 1.0f / (float)m; /* exact: m is a power of two */
-    const float h = sinf(0.5f * FFT_TWO_PI * inv_m);
-    float c, s;
+    float c, s, hc, h;
+    vg_cis2pi_f32(0.5f * inv_m, &hc, &h); /* h = sin(pi / m) */
     fft__cis(inv_m, &c, &s);
     t->alpha = -2.0f * h * h;
     t->beta = sign * s;
@@ -213,7 +194,8 @@ float vg_goertzel_f32(const float *x, size_t n, float cycles_per_sample, float *
      *   Re y = d - (lambda/2) u[n-2], Im y = sin w u[n-2],
      * and X = exp(-i w (n-1)) y. */
     const float f = cycles_per_sample;
-    const float hs = sinf(0.5f * FFT_TWO_PI * f), hc = cosf(0.5f * FFT_TWO_PI * f);
+    float hs, hc;
+    vg_cis2pi_f32(0.5f * f, &hc, &hs); /* sin and cos of pi f */
     float u = 0.0f, d = 0.0f, lambda, u2;
     if (f <= 0.25f) {
         lambda = -4.0f * hs * hs;

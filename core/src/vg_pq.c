@@ -5,6 +5,7 @@
 
 #include "vigil/vg_fft.h"
 #include "vigil/vg_frontend.h"
+#include "vigil/vg_mathf.h"
 
 /* Cycles the fundamental band-pass (45-65 Hz: 20 Hz wide) takes to settle after a reset. */
 #define VG_PQ_SETTLE_CYCLES 2u
@@ -103,7 +104,7 @@ static void pq__template(vg_pq_t *p)
     float norm = 0.0f;
     for (uint16_t j = 0; j < m; j++) {
         float t = (float)j / p->cfg.fs;
-        p->tmpl[j] = expf(-344.0f * t) - expf(-750.0f * t);
+        p->tmpl[j] = vg_exp_f32(-344.0f * t) - vg_exp_f32(-750.0f * t);
         norm += p->tmpl[j] * p->tmpl[j];
     }
     norm = sqrtf(norm);
@@ -199,14 +200,13 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
     const uint16_t n = p->n;
     float *v = p->frame_v;
     uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
-    const float step = 6.28318531f * p->cfg.f_nominal / p->cfg.fs;
+    const float turn = p->cfg.f_nominal / p->cfg.fs; /* turns per sample of the fundamental */
     /* One rotating phasor per harmonic, all advanced together: independent recurrences
      * the CPU overlaps, instead of one serial chain per harmonic. */
     float c[VG_PQ_RESID_HARMONICS + 1], sn[VG_PQ_RESID_HARMONICS + 1];
     float cr[VG_PQ_RESID_HARMONICS + 1], sr[VG_PQ_RESID_HARMONICS + 1];
     for (uint16_t h = 1; h <= hn; h++) {
-        cr[h] = cosf(step * (float)h);
-        sr[h] = sinf(step * (float)h);
+        vg_cis2pi_f32(turn * (float)h, &cr[h], &sr[h]);
         c[h] = 1.0f;
         sn[h] = 0.0f;
     }

@@ -13,6 +13,7 @@
 #include "vg_forest.h"
 #include "vg_frontend.h"
 #include "vg_iforest.h"
+#include "vg_mathf.h"
 #include "vg_model.h"
 #include "vg_opts.h"
 #include "vg_pq.h"
