@@ -3,7 +3,8 @@
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
-      gcc-arm-none-eabi libnewlib-arm-none-eabi)
+      gcc-arm-none-eabi libnewlib-arm-none-eabi
+      mosquitto mosquitto-clients libmosquitto-dev openssl jq)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
