@@ -14,7 +14,7 @@ foreach(src ${UNIT_TESTS})
   set_target_properties(${name} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_include_directories(${name} PRIVATE ${T}/unit ${T}/golden)
   target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
-  target_link_libraries(${name} PRIVATE vigil_host ${CMOCKA_LIB})
+  target_link_libraries(${name} PRIVATE vigil_host vigil_posix ${CMOCKA_LIB})
   add_test(NAME unit.${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(unit.${name} PROPERTIES ENVIRONMENT "VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()
@@ -28,7 +28,7 @@ foreach(src ${FUZZ_TARGETS})
   add_executable(replay_${corpus} ${src} ${T}/fuzz/replay_main.c)
   set_target_properties(replay_${corpus} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_compile_options(replay_${corpus} PRIVATE -Wall -Wextra -Werror)
-  target_link_libraries(replay_${corpus} PRIVATE vigil_host)
+  target_link_libraries(replay_${corpus} PRIVATE vigil_host vigil_app)
   add_test(NAME fuzz_replay.${corpus} COMMAND replay_${corpus} ${T}/fuzz/corpus/${corpus})
 endforeach()
 
@@ -50,7 +50,7 @@ add_test(NAME cross.core_cortex_m COMMAND ${CMAKE_SOURCE_DIR}/tools/cross-core.s
 find_program(CLANG_FORMAT clang-format)
 if(CLANG_FORMAT)
   file(GLOB_RECURSE FORMAT_SOURCES CONFIGURE_DEPENDS
-    ${CMAKE_SOURCE_DIR}/core/*.[ch] ${CMAKE_SOURCE_DIR}/host/*.[ch]
+    ${CMAKE_SOURCE_DIR}/core/*.[ch] ${CMAKE_SOURCE_DIR}/host/*.[ch] ${CMAKE_SOURCE_DIR}/firmware/*.[ch]
     ${CMAKE_SOURCE_DIR}/tests/unit/*.[ch] ${CMAKE_SOURCE_DIR}/tests/fuzz/*.c ${CMAKE_SOURCE_DIR}/tests/e2e/*.c)
   add_test(NAME style.clang_format COMMAND ${CLANG_FORMAT} --dry-run -Werror ${FORMAT_SOURCES})
 endif()
