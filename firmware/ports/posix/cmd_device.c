@@ -258,8 +258,12 @@ static void net__on_connect(struct mosquitto *m, void *obj, int rc, int flags,
              rc == MQTT_RC_CLIENTID_NOT_VALID || rc == MQTT_RC_BANNED)) {
             fprintf(stderr,
                     "vigil device: %s: the broker refused device '%s' (user '%s'): %s (MQTT "
-                    "reason %d)\n",
-                    d->url, d->id, d->user, mosquitto_reason_string(rc), rc);
+                    "reason %d)%s\n",
+                    d->url, d->id, d->user, mosquitto_reason_string(rc), rc,
+                    rc == MQTT_RC_NOT_AUTHORIZED || rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD
+                        ? "; check the user name and password (--user, --password, "
+                          "--password-file)"
+                        : "");
             d->fatal = 1;
         } else {
             dev__say(d, "the broker refused the connection: %s (MQTT reason %d)",
@@ -822,7 +826,13 @@ int vgh_cmd_device(int argc, char **argv)
     mosquitto_lib_init();
     dev__say(d, "boot %u, model %s (%s), %u queued from earlier", vg_app_boot(&d->app),
              d->model_path, m->wave.present ? "waveform" : "slow sensor", vg_app_queued(&d->app));
-    code = dev__run(d, src);
+    /* Give the first connection a moment (a TLS handshake takes a few round trips), so a
+     * fast simulation does not run through its data before anyone can see it. A refused TCP
+     * connection (broker down) ends the wait at once. */
+    uint64_t until = dev__mono() + 5000u;
+    while (!dev__signal && !d->fatal && d->net != NET_UP && d->failures == 0 && dev__mono() < until)
+        net__service(d, 20);
+    code = d->fatal ? VGH_EXIT_INPUT : dev__run(d, src);
     vg_app_finish(&d->app);
     if (!d->fatal)
         dev__drain(d, dev__signal ? 2.0 : d->drain);
