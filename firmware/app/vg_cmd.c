@@ -473,8 +473,10 @@ static int cmd__member(cmd__p_t *p, const char *key, int known_key)
             cmd__fail(p, "id", "must be a string of 1-64 printable characters", NULL, 0, 0);
             return 0;
         }
-        memcpy(cmd->id, id, n + 1);
-        cmd->has_id = 1;
+        if (!cmd->has_id) { /* a repeated id is an error; the ack echoes the first */
+            memcpy(cmd->id, id, n + 1);
+            cmd->has_id = 1;
+        }
         return 0;
     }
     case 2: { /* op */
