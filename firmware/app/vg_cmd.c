@@ -531,10 +531,9 @@ static int cmd__member(cmd__p_t *p, const char *key, int known_key)
     }
 }
 
-vg_status_t vg_cmd_parse(const char *payload, size_t len, vg_cmd_t *cmd, char *err, size_t errlen)
+static vg_status_t cmd__parse(const char *payload, size_t len, vg_cmd_t *cmd, char *err,
+                              size_t errlen)
 {
-    if (!cmd)
-        return VG_ERR_ARG;
     memset(cmd, 0, sizeof *cmd);
     if (err && errlen)
         err[0] = '\0';
@@ -590,6 +589,7 @@ vg_status_t vg_cmd_parse(const char *payload, size_t len, vg_cmd_t *cmd, char *e
             }
             if (cmd__member(&p, key, known) != 0)
                 return VG_ERR_FORMAT;
+            size_t after = c->pos;
             cur__ws(c);
             char ch = cur__peek(c);
             if (cur__more(c) && ch == ',') {
@@ -601,7 +601,7 @@ vg_status_t vg_cmd_parse(const char *payload, size_t len, vg_cmd_t *cmd, char *e
                 break;
             }
             /* Text glued to a value ("1.2.3", "0x10") belongs to that field. */
-            if (cur__more(c) && known)
+            if (cur__more(c) && known && c->pos == after)
                 cmd__syntax(&p, key, "unexpected text after the value");
             else
                 cmd__syntax(&p, "payload", "expected ',' or '}'");
@@ -629,9 +629,15 @@ vg_status_t vg_cmd_parse(const char *payload, size_t len, vg_cmd_t *cmd, char *e
         cmd__fail(&p, "threshold", "only set_threshold takes it", NULL, 0, 0);
     else if (cmd->op != VG_CMD_RECALIBRATE && (p.seen & SEEN_SEC))
         cmd__fail(&p, "seconds", "only recalibrate takes it", NULL, 0, 0);
-    if (p.failed) {
-        cmd->op = VG_CMD_NONE;
-        return VG_ERR_FORMAT;
-    }
-    return VG_OK;
+    return p.failed ? VG_ERR_FORMAT : VG_OK;
+}
+
+vg_status_t vg_cmd_parse(const char *payload, size_t len, vg_cmd_t *cmd, char *err, size_t errlen)
+{
+    if (!cmd)
+        return VG_ERR_ARG;
+    vg_status_t st = cmd__parse(payload, len, cmd, err, errlen);
+    if (st != VG_OK)
+        cmd->op = VG_CMD_NONE; /* nothing of a refused command is acted on */
+    return st;
 }
