@@ -434,6 +434,18 @@ static void app__window_peak(vg_app_t *a, const vg_result_t *r)
     }
 }
 
+/* Waveforms: sag depth and swell height (half-cycle RMS over nominal RMS), THD and peak in
+ * per unit, from the last completed cycle (as `vigil detect --events`). */
+static void app__cycle_magnitudes(vg_app_t *a)
+{
+    const float *q = vg_detector_cycle(&a->det);
+    const float nominal_rms = 0.70710678f; /* per-unit peak 1: RMS 1/sqrt 2 */
+    a->sag = fminf(a->sag, q[VG_PQ_HRMS_MIN] / nominal_rms);
+    a->swell = fmaxf(a->swell, q[VG_PQ_HRMS_MAX] / nominal_rms);
+    a->thd_max = fmaxf(a->thd_max, q[VG_PQ_THD]);
+    a->vpeak = fmaxf(a->vpeak, q[VG_PQ_PEAK]);
+}
+
 static void app__open(vg_app_t *a, double t, const vg_result_t *r)
 {
     const vg_model_t *m = a->cfg.model;
@@ -449,6 +461,8 @@ static void app__open(vg_app_t *a, double t, const vg_result_t *r)
     a->swell = 0.0f;
     a->thd_max = 0.0f;
     a->vpeak = 0.0f;
+    if (m->wave.present)
+        app__cycle_magnitudes(a); /* the opening message measures the last cycle */
     a->xpeak_ch = -1;
     a->xpeak_dev = 0.0f;
     /* The window that opened the event still holds the readings that made it anomalous (a
@@ -674,14 +688,8 @@ void vg_app_sample(vg_app_t *a, double t, const float *x)
     if (a->open && !m->wave.present)
         for (unsigned c = 0; c < m->n_channels; c++)
             app__peak_reading(a, c, x[c]);
-    if (a->open && r.cycle) {
-        const float *q = vg_detector_cycle(&a->det);
-        const float nominal_rms = 0.70710678f; /* per-unit peak 1: RMS 1/sqrt 2 */
-        a->sag = fminf(a->sag, q[VG_PQ_HRMS_MIN] / nominal_rms);
-        a->swell = fmaxf(a->swell, q[VG_PQ_HRMS_MAX] / nominal_rms);
-        a->thd_max = fmaxf(a->thd_max, q[VG_PQ_THD]);
-        a->vpeak = fmaxf(a->vpeak, q[VG_PQ_PEAK]);
-    }
+    if (a->open && r.cycle)
+        app__cycle_magnitudes(a);
     if (r.event == VG_EVENT_OPEN)
         app__open(a, t, &r);
     else if (r.event == VG_EVENT_CLOSE && a->open)
