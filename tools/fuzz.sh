@@ -9,13 +9,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build-fuzz
 mkdir -p "$out"
 srcs=("$root"/core/src/*.c "$root"/host/vigil/csv.c "$root"/host/vigil/dataset.c
-      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c)
+      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c
+      "$root"/firmware/app/*.c)
 status=0
 for target in "$root"/tests/fuzz/fuzz_*.c; do
   name=$(basename "${target%.c}")
   p=${name#fuzz_}
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
-    -D_POSIX_C_SOURCE=200809L -I"$root/core/include" -I"$root/host/vigil" \
+    -D_POSIX_C_SOURCE=200809L -I"$root/core/include" -I"$root/host/vigil" -I"$root/firmware/app" \
     "$target" "${srcs[@]}" -lm -o "$out/$name"
   rm -rf "$out/corpus-$p" && mkdir -p "$out/corpus-$p"
   log=$out/$name.log

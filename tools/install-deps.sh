@@ -7,7 +7,9 @@ pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev lib
       # microcontroller images under QEMU (docs/mcu.md) and x86-64 instruction counts
       qemu-system-arm gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc valgrind
       # TFLite's runtime in a headless browser (docs/tflite.md)
-      chromium)
+      chromium
+      # the fleet: broker, device and collector (docs/fleet.md)
+      mosquitto mosquitto-clients libmosquitto-dev openssl jq)
 # Node.js and npm: the machine's own if present, else Debian's.
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()

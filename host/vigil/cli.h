@@ -48,4 +48,6 @@ int vgh_cmd_export(int argc, char **argv);
 int vgh_cmd_info(int argc, char **argv);
 int vgh_cmd_features(int argc, char **argv);
 int vgh_cmd_quantize(int argc, char **argv);
+/* firmware/ports/posix/cmd_device.c: the simulated device */
+int vgh_cmd_device(int argc, char **argv);
 #endif

@@ -18,6 +18,7 @@ static const struct {
     {"export", vgh_cmd_export, "write a model as a C header for firmware"},
     {"info", vgh_cmd_info, "describe a model and the memory a device needs for it"},
     {"features", vgh_cmd_features, "write the feature matrix a model sees"},
+    {"device", vgh_cmd_device, "run a simulated device that publishes to an MQTT broker"},
 };
 
 static void usage(FILE *f)
