@@ -49,7 +49,7 @@ bench: build
 	@bench/run.sh $(BUILD)
 
 format:
-	clang-format -i core/src/*.c core/include/vigil/*.h host/vigil/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i core/src/*.c core/include/vigil/*.h host/vigil/*.[ch] host/collector/*.[ch] host/loadgen/*.c tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -47,4 +47,5 @@ int vgh_cmd_eval(int argc, char **argv);
 int vgh_cmd_export(int argc, char **argv);
 int vgh_cmd_info(int argc, char **argv);
 int vgh_cmd_features(int argc, char **argv);
+int vgh_cmd_collector(int argc, char **argv); /* host/collector/cmd_collector.c */
 #endif

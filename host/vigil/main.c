@@ -17,6 +17,7 @@ static const struct {
     {"export", vgh_cmd_export, "write a model as a C header for firmware"},
     {"info", vgh_cmd_info, "describe a model and the memory a device needs for it"},
     {"features", vgh_cmd_features, "write the feature matrix a model sees"},
+    {"collector", vgh_cmd_collector, "store the fleet's MQTT messages; HTTP API and live updates"},
 };
 
 static void usage(FILE *f)
