@@ -82,7 +82,7 @@ collector() {
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_pid=$pid"
-  if wait_until 10 grep -q 'connected to' "$TMP/$name.log"; then
+  if wait_until 10 grep -qs 'connected to' "$TMP/$name.log"; then
     local port
     port=$(grep -o 'http on [0-9.]*:[0-9]*' "$TMP/$name.log" | grep -o '[0-9]*$' || true)
     eval "${name}_port=${port:-0}"
@@ -105,7 +105,7 @@ metric() {
 }
 
 # ---- PostgreSQL: a private cluster on a free port, run as an unprivileged user ----
-pg_as() { if [ -n "$PG_USER_RUN" ]; then runuser -u "$PG_USER_RUN" -- "$@"; else "$@"; fi; }
+pg_as() { if [ -n "$PG_USER_RUN" ]; then (cd / && runuser -u "$PG_USER_RUN" -- "$@"); else "$@"; fi; }
 
 pg_bin() {
   local d
