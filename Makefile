@@ -49,8 +49,8 @@ bench: build
 	@bench/run.sh $(BUILD)
 
 format:
-	clang-format -i core/src/*.c core/include/vigil/*.h host/vigil/*.[ch] host/tools/*.c tests/unit/*.[ch] tests/fuzz/*.c \
-	  firmware/app/*.[ch] firmware/ports/*/*.c tests/mcu/*.c tools/qemu-icount/*.c
+	clang-format -i core/src/*.c core/include/vigil/*.h host/vigil/*.[ch] host/tools/*.c host/collector/*.[ch] host/loadgen/*.c \
+	  tests/unit/*.[ch] tests/fuzz/*.c firmware/app/*.[ch] firmware/ports/*/*.c tests/mcu/*.c tools/qemu-icount/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -37,6 +37,7 @@ fi
 mkdir -p "$build/bench"
 "$here/pq.sh" "$build" # power quality (bench/README.md)
 "$here/mcu/run.sh" "$build" # instructions, flash and RAM on Cortex-M4F / RV32 vs TFLM (docs/mcu.md)
+"$here/fleet/run.sh" "$build" # the collector against Mosquitto (docs/collector.md)
 # then the temperature pairs
 exec "$py" "$here/sklearn_compare.py" --vigil "$vigil" --workdir "$build/bench" \
   --json "$build/bench/sklearn_compare.json"

@@ -14,7 +14,7 @@ foreach(src ${UNIT_TESTS})
   set_target_properties(${name} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_include_directories(${name} PRIVATE ${T}/unit ${T}/golden)
   target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
-  target_link_libraries(${name} PRIVATE vigil_host vigil_posix ${CMOCKA_LIB})
+  target_link_libraries(${name} PRIVATE vigil_host vigil_posix vigil_collector ${CMOCKA_LIB})
   add_test(NAME unit.${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(unit.${name} PROPERTIES ENVIRONMENT "VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endforeach()
@@ -33,7 +33,7 @@ foreach(src ${FUZZ_TARGETS})
   add_executable(replay_${corpus} ${src} ${T}/fuzz/replay_main.c)
   set_target_properties(replay_${corpus} PROPERTIES C_STANDARD 11 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_compile_options(replay_${corpus} PRIVATE -Wall -Wextra -Werror)
-  target_link_libraries(replay_${corpus} PRIVATE vigil_host vigil_app)
+  target_link_libraries(replay_${corpus} PRIVATE vigil_host vigil_app vigil_collector)
   add_test(NAME fuzz_replay.${corpus} COMMAND replay_${corpus} ${T}/fuzz/corpus/${corpus})
 endforeach()
 
@@ -45,7 +45,7 @@ foreach(src ${SCRIPT_TESTS})
   get_filename_component(kind ${dir} NAME)
   add_test(NAME ${kind}.${name} COMMAND bash ${src})
   set_tests_properties(${kind}.${name} PROPERTIES
-    ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_LOADGEN=$<TARGET_FILE:vigil-loadgen>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
     TIMEOUT 900)
 endforeach()
 

@@ -187,6 +187,10 @@ cmd_start() {
     echo "acl_file $dir/acl"
     echo "persistence true"
     echo "persistence_location $dir/data/"
+    # A collector that is down keeps a persistent session; Mosquitto's default queue of 1000
+    # messages per absent client would drop what arrives beyond it (docs/collector.md).
+    echo "max_queued_messages 1000000"
+    echo "max_queued_bytes 0"
     echo "log_dest file $dir/mosquitto.log"
     echo "log_type error"
     echo "log_type warning"

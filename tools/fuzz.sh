@@ -10,14 +10,18 @@ out=$root/build-fuzz
 mkdir -p "$out"
 srcs=("$root"/core/src/*.c "$root"/host/vigil/csv.c "$root"/host/vigil/dataset.c
       "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c
-      "$root"/firmware/app/*.c)
+      "$root"/host/collector/vgc_payload.c)
+# the device application, without the bare-metal replay loop (it needs generated headers)
+for f in "$root"/firmware/app/*.c; do
+  [ "$(basename "$f")" = vg_replay.c ] || srcs+=("$f")
+done
 status=0
 for target in "$root"/tests/fuzz/fuzz_*.c; do
   name=$(basename "${target%.c}")
   p=${name#fuzz_}
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
     -D_POSIX_C_SOURCE=200809L -I"$root/core/include" -I"$root/host/vigil" -I"$root/firmware/app" \
-    "$target" "${srcs[@]}" -lm -o "$out/$name"
+    -I"$root/host/collector" "$target" "${srcs[@]}" -lcjson -lm -o "$out/$name"
   rm -rf "$out/corpus-$p" && mkdir -p "$out/corpus-$p"
   log=$out/$name.log
   if "$out/$name" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/$name-" \

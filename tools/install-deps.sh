@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
+# The fleet collector and its tests: MQTT, SQLite, PostgreSQL, HTTP, JSON, curl.
+fleet_pkgs=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+            libmicrohttpd-dev libcjson-dev curl)
+
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
       gcc-arm-none-eabi libnewlib-arm-none-eabi
       # microcontroller images under QEMU (docs/mcu.md) and x86-64 instruction counts
@@ -13,7 +17,7 @@ pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev lib
 # Node.js and npm: the machine's own if present, else Debian's.
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]}" "${fleet_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -50,4 +50,5 @@ int vgh_cmd_features(int argc, char **argv);
 int vgh_cmd_quantize(int argc, char **argv);
 /* firmware/ports/posix/cmd_device.c: the simulated device */
 int vgh_cmd_device(int argc, char **argv);
+int vgh_cmd_collector(int argc, char **argv); /* host/collector/cmd_collector.c */
 #endif

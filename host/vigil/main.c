@@ -19,6 +19,7 @@ static const struct {
     {"info", vgh_cmd_info, "describe a model and the memory a device needs for it"},
     {"features", vgh_cmd_features, "write the feature matrix a model sees"},
     {"device", vgh_cmd_device, "run a simulated device that publishes to an MQTT broker"},
+    {"collector", vgh_cmd_collector, "store the fleet's MQTT messages; HTTP API and live updates"},
 };
 
 static void usage(FILE *f)
