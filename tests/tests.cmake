@@ -24,6 +24,13 @@ if(TARGET test_dense_dsp)
   target_include_directories(test_dense_dsp PRIVATE ${T}/unit/acle)
 endif()
 
+# The ESP-IDF port's portable logic (docs/esp-idf.md), tested on the host.
+if(TARGET test_esp_util)
+  set(ESPIDF_VIGIL ${CMAKE_SOURCE_DIR}/firmware/ports/esp-idf/components/vigil)
+  target_sources(test_esp_util PRIVATE ${ESPIDF_VIGIL}/vge_util.c)
+  target_include_directories(test_esp_util PRIVATE ${ESPIDF_VIGIL})
+endif()
+
 # Fuzz targets: each tests/fuzz/fuzz_<p>.c is linked with a replay main() that runs every
 # file of tests/fuzz/corpus/<p>/ through it (libFuzzer builds live in `make fuzz`).
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${T}/fuzz/fuzz_*.c)
