@@ -58,6 +58,11 @@ endforeach()
 
 include(${T}/mcu/mcu.cmake)
 
+# The ESP-IDF port (docs/esp-idf.md): its component for the ESP32-C3's ISA, and the
+# consistency of the project (partitions, Kconfig, CMake, the API check list).
+add_test(NAME cross.espidf_rv32 COMMAND bash ${CMAKE_SOURCE_DIR}/tests/esp-idf/cross_rv32.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross-espidf)
+add_test(NAME espidf.port_check COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/esp-idf/check_port.py ${CMAKE_SOURCE_DIR})
+
 add_test(NAME cross.core_cortex_m COMMAND ${CMAKE_SOURCE_DIR}/tools/cross-core.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross)
 
 # STYLE.md section 12: .clang-format is enforced.

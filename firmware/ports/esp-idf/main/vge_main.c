@@ -276,7 +276,7 @@ static vg_status_t dev__model(void)
 {
 #if CONFIG_VIGIL_MODEL_EMBEDDED
     return vg_model_parse(&dev.model, vigil_model, vigil_model_len);
-#else
+#elif CONFIG_VIGIL_MODEL_PARTITION
     const esp_partition_t *p =
         esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, "model");
     if (!p)
@@ -304,6 +304,8 @@ static vg_status_t dev__model(void)
         ptr = copy;
     }
     return vg_model_parse(&dev.model, ptr, total);
+#else
+#error "choose the model's source (VIGIL_MODEL_SOURCE)"
 #endif
 }
 
