@@ -291,6 +291,26 @@ def main():
     if idf and idf.group(1).strip() not in doc:
         fail("docs/esp-idf.md does not state the ESP-IDF requirement %s" % idf.group(1).strip())
 
+    # ---- main/'s use of Vigil's own API: declared functions, fields of vg_model_t ----
+    before = len(FAILS)
+    headers = [os.path.join(src, "core/include/vigil", f) for f in os.listdir(os.path.join(src, "core/include/vigil"))]
+    headers += [os.path.join(src, "firmware/app", f) for f in os.listdir(os.path.join(src, "firmware/app")) if f.endswith(".h")]
+    headers += [os.path.join(comp, "vge_util.h"), os.path.join(main_dir, "vge_net.h")]
+    declared = set()
+    for h in headers:
+        declared |= set(re.findall(r"\b(vge?_\w+)\s*\(", read(h)))
+    model_h = read(os.path.join(src, "core/include/vigil/vg_model.h"))
+    for f, text in c_text.items():
+        body = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        for fn in sorted(set(re.findall(r"\b(vge?_[a-z0-9_]+)\s*\(", body)) - declared):
+            if not re.search(r"^static [^;]*\b%s\(" % fn, body, re.M):
+                fail("%s calls %s, declared in no header of the core, the app or the port" % (os.path.basename(f), fn))
+        for field in sorted(set(re.findall(r"\bm->(\w+)", body))):
+            if not re.search(r"\b%s\b" % field, model_h):
+                fail("%s reads m->%s, which vg_model_t does not have" % (os.path.basename(f), field))
+    if len(FAILS) == before:
+        print("ok - main/ calls only declared Vigil functions and existing vg_model_t fields")
+
     # ---- every ESP-IDF / FreeRTOS call is in docs/esp-idf.md's check list ----
     calls = set()
     for f, text in c_text.items():

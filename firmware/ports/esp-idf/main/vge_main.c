@@ -81,6 +81,7 @@ static struct {
     const char *names[VGE_MAX_ADC];
 } dev;
 
+static void dev__halt(const char *why) __attribute__((noreturn));
 static void dev__halt(const char *why)
 {
     ESP_LOGE(TAG, "%s; the device stops here (fix the setting and flash again)", why);
@@ -529,8 +530,9 @@ void app_main(void)
         ESP_LOGE(TAG, "cannot start the application: %s", vg_status_str(st));
         dev__halt(st == VG_ERR_ARG ? "bad VIGIL_DEVICE_ID or boot counter" : "bad model");
     }
-    ESP_LOGI(TAG, "boot %u, model %08x at %.6g Hz, %u queued", (unsigned)vg_app_boot(&dev.app),
-             (unsigned)m->crc, dev.rate, (unsigned)vg_app_queued(&dev.app));
+    ESP_LOGI(TAG, "boot %u, model of %u bytes at %.6g Hz, %u queued",
+             (unsigned)vg_app_boot(&dev.app), (unsigned)m->size, dev.rate,
+             (unsigned)vg_app_queued(&dev.app));
     dev.sampq = xQueueCreate(64, sizeof(vge_ev_t));
     dev.netq = xQueueCreate(16, sizeof(vge_ev_t));
     dev.cmdq = xQueueCreate(2, sizeof(vge_cmd_t));
