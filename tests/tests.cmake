@@ -24,6 +24,13 @@ if(TARGET test_dense_dsp)
   target_include_directories(test_dense_dsp PRIVATE ${T}/unit/acle)
 endif()
 
+# The ESP-IDF port's portable logic (docs/esp-idf.md), tested on the host.
+if(TARGET test_esp_util)
+  set(ESPIDF_VIGIL ${CMAKE_SOURCE_DIR}/firmware/ports/esp-idf/components/vigil)
+  target_sources(test_esp_util PRIVATE ${ESPIDF_VIGIL}/vge_util.c)
+  target_include_directories(test_esp_util PRIVATE ${ESPIDF_VIGIL})
+endif()
+
 # Fuzz targets: each tests/fuzz/fuzz_<p>.c is linked with a replay main() that runs every
 # file of tests/fuzz/corpus/<p>/ through it (libFuzzer builds live in `make fuzz`).
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${T}/fuzz/fuzz_*.c)
@@ -50,6 +57,11 @@ foreach(src ${SCRIPT_TESTS})
 endforeach()
 
 include(${T}/mcu/mcu.cmake)
+
+# The ESP-IDF port (docs/esp-idf.md): its component for the ESP32-C3's ISA, and the
+# consistency of the project (partitions, Kconfig, CMake, the API check list).
+add_test(NAME cross.espidf_rv32 COMMAND bash ${CMAKE_SOURCE_DIR}/tests/esp-idf/cross_rv32.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross-espidf)
+add_test(NAME espidf.port_check COMMAND python3 ${CMAKE_SOURCE_DIR}/tests/esp-idf/check_port.py ${CMAKE_SOURCE_DIR})
 
 add_test(NAME cross.core_cortex_m COMMAND ${CMAKE_SOURCE_DIR}/tools/cross-core.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/cross)
 
