@@ -43,6 +43,13 @@
 #define VG_DISABLE_SPECIALIZATION 0
 #endif
 
+/** Keeps a rarely taken helper out of line (code size), where the compiler supports it. */
+#if defined(__GNUC__)
+#define VG_NOINLINE __attribute__((noinline))
+#else
+#define VG_NOINLINE
+#endif
+
 #if VG_MAX_FEATURES > VG_MAX_UNITS * 4
 #error "VG_MAX_FEATURES is unreasonably large compared with VG_MAX_UNITS"
 #endif
