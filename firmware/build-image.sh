@@ -5,21 +5,22 @@
 #
 #   build-image.sh --target cortex-m|rv32|host --vigil VIGIL --model M.vgm --stream S.h
 #                  -o OUT.elf [--print 0|1|2] [--bench 0|1|2] [--opt -O2] [--stack BYTES]
-#                  [--define NAME=VALUE]...
+#                  [--define NAME=VALUE]... [--strip-meta]
 #   build-image.sh --target cortex-m|rv32 --src "A.c B.c" -o OUT.elf
 #
 # The second form links other application sources (defining vg_app_main) with a port
 # instead of the replay application, the core and a model (the tests' known-answer images).
 # --print 0 is the minimal image (no console code); --bench selects the instruction-count
 # markers (vg_replay.c). --define passes a build-time switch (core/include/vigil/vg_opts.h,
-# e.g. VG_DISABLE_SPECIALIZATION=1 or VG_ENABLE_WAVEFORM=0) to every file of the image. The model header and its arena size come from `vigil export` and
+# e.g. VG_DISABLE_SPECIALIZATION=1 or VG_ENABLE_WAVEFORM=0) to every file of the image.
+# --strip-meta embeds the artifact without its META section (`vigil export --strip-meta`). The model header and its arena size come from `vigil export` and
 # `vigil info --json`; both go next to OUT. Compilers: arm-none-eabi-gcc (newlib's libm and
 # string functions), riscv64-unknown-elf-gcc with picolibc, the host's cc.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 target="" vigil="" model="" stream="" out="" src="" print=1 bench=0 opt=-O2 stack=4096
-defines=()
+defines=() strip=()
 while [ $# -gt 0 ]; do
   case $1 in
     --target) target=$2; shift 2 ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --stack) stack=$2; shift 2 ;;
     --src) src=$2; shift 2 ;;
     --define) defines+=("-D$2"); shift 2 ;;
+    --strip-meta) strip=(--strip-meta); shift ;;
     *) echo "build-image.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +52,7 @@ if [ -n "$src" ]; then
   arena=0
 else
   model=$(abs "$model") stream=$(abs "$stream")
-  "$vigil" export -m "$model" --c-header "$gen/vg_app_model.h" --name vg_app_model
+  "$vigil" export -m "$model" --c-header "$gen/vg_app_model.h" --name vg_app_model ${strip[@]+"${strip[@]}"}
   cp "$stream" "$gen/vg_app_stream.h"
   arena=$("$vigil" info -m "$model" --json | sed -n 's/.*"arena":\([0-9]*\).*/\1/p')
   [ -n "$arena" ] || { echo "build-image.sh: no arena size from vigil info" >&2; exit 1; }
