@@ -126,36 +126,25 @@ for m in $MODELS; do
 done
 echo '],"sizes":[' >>"$json"
 
-# ---- minimal images: no console, one inference loop over a 64-sample stream, exit code ----
-printf '\n== Minimal Cortex-M4F image per model (-Os, newlib-nano libm; TFLM minimal program text: %s B) ==\n' $TFLM_TEXT
-printf '%-14s %9s %9s %9s %9s %10s | %9s %9s %8s | %11s\n' model "flash" "code" "artifact" "stream" "text/TFLM" "RAM" "static" "stack" "vigil info"
+# ---- minimal images (tests/mcu/lib.sh measure_minimal): the model's kind alone (vg_opts.h
+# switches; waveform models keep every part), -Os, no console, the artifact without META ----
+printf '\n== Minimal Cortex-M4F image per model (-Os, one model kind; TFLM minimal program text: %s B) ==\n' $TFLM_TEXT
+printf '%-16s %9s %9s %9s %10s | %9s %9s %8s | %s\n' model "flash" "code" "artifact" "flash/TFLM" "RAM" "static" "stack" "vigil info: artifact, static RAM"
 sep=""
 for m in $MODELS; do
-  "$build/vigil-stream-header" -m $m.vgm -i "$(stream_of $m)" -o $m.small.h --rows 64
-  elf="$work/$m-min.elf"
-  "$img" --target cortex-m --vigil "$vigil" --model $m.vgm --stream $m.small.h -o "$elf" --print 0 --opt -Os
-  run_arm "$elf" /dev/null || { echo "bench/mcu: minimal image of $m exited $?" >&2; exit 1; }
-  # the stack's high-water mark from the same image with printing on (-Os as well)
-  "$img" --target cortex-m --vigil "$vigil" --model $m.vgm --stream $m.stream.h -o "$work/$m-os.elf" --opt -Os
-  run_arm "$work/$m-os.elf" "$work/$m-os.out"
-  stack=$(awk '$1 == "end" { print $4 }' "$work/$m-os.out")
-  read -r text data < <(arm-none-eabi-size "$elf" | awk 'NR == 2 { print $1, $2 }')
-  # .bss alone: the reserved stack is a NOLOAD section that size(1) counts as bss too
-  bss=$(arm-none-eabi-size -A "$elf" | awk '$1 == ".bss" { print $2 }')
-  stream_b=$(printf '%d' "0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "vg_app_stream" { print $2 }')")
-  art=$($vigil info -m $m.vgm --json | sed -n 's/.*"flash_bytes":\([0-9]*\).*/\1/p')
-  info_ram=$($vigil info -m $m.vgm --json | sed -n 's/.*"ram_bytes":\([0-9]*\).*/\1/p')
-  flash=$((text + data - stream_b))
-  code=$((flash - art))
-  static=$((data + bss))
-  ram=$((static + stack))
-  printf '%-14s %9s %9s %9s %9s %10s | %9s %9s %8s | %5s flash %5s RAM\n' $m $flash $code $art $stream_b \
-    "$(awk -v a=$flash -v b=$TFLM_TEXT 'BEGIN { printf "%.3f", a / b }')" $ram $static $stack $art $info_ram
-  printf '%s{"model":"%s","flash":%s,"code":%s,"artifact":%s,"ram":%s,"static":%s,"stack":%s,"info_flash":%s,"info_ram":%s}' \
-    "$sep" $m $flash $code $art $ram $static $stack $art $info_ram >>"$json"
+  read -r flash code art _ ram static stack < <(measure_minimal "$vigil" "$build" $m.vgm "$(stream_of $m)" "$work/$m")
+  info=$($vigil info -m $m.vgm --json)
+  p_art=$(echo "$info" | sed -n 's/.*"min_artifact":\([0-9]*\).*/\1/p')
+  p_ram=$(echo "$info" | sed -n 's/.*"min_ram":\([0-9]*\).*/\1/p')
+  [ -n "$p_art" ] || { p_art=$(echo "$info" | sed -n 's/.*"flash_bytes":\([0-9]*\).*/\1/p'); p_ram=$(echo "$info" | sed -n 's/.*"ram_bytes":\([0-9]*\).*/\1/p'); }
+  printf '%-16s %9s %9s %9s %10s | %9s %9s %8s | %s, %s\n' $m $flash $code $art \
+    "$(awk -v a=$flash -v b=$TFLM_TEXT 'BEGIN { printf "%.3f", a / b }')" $ram $static $stack $p_art $p_ram
+  printf '%s{"model":"%s","flash":%s,"code":%s,"artifact":%s,"ram":%s,"static":%s,"stack":%s,"info_artifact":%s,"info_static":%s}' \
+    "$sep" $m $flash $code $art $ram $static $stack $p_art $p_ram >>"$json"
   sep=","
 done
 echo ']}' >>"$json"
 echo "flash = text + data of the minimal image without the test stream; code = flash - artifact;"
-echo "RAM = .data + .bss (model view, detector, arena) + the stack's high-water mark."
+echo "RAM = .data + .bss (model view, detector, arena) + the stack's high-water mark (painted stack,"
+echo "measured on the same configuration over the whole stream before any output code runs)."
 echo "wrote $json"

@@ -224,9 +224,9 @@ static void test_mbqm_acc(void **state)
         }
     }
     seed(20261202);
-    print_message("seed 20261202\n");
     for (int k = 0; k < 400000; k++) {
-        const int32_t x = (int32_t)(rnd() % (2u * (uint32_t)VG_ACC_S8_MAX + 1u)) - VG_ACC_S8_MAX;
+        const int32_t x =
+            (int32_t)((int64_t)(rnd() % (2u * (uint32_t)VG_ACC_S8_MAX + 1u)) - VG_ACC_S8_MAX);
         const int32_t small = (int32_t)(rnd() % 200001u) - 100000;
         const int32_t m = (int32_t)(rnd() & 0x7FFFFFFFu);
         const int shift = (int)(rnd() % 62u) - 31;
