@@ -44,11 +44,15 @@ $vigil train -q -i normal.csv -o temperature.vgm --kind autoencoder --epochs 30
 $vigil simulate power -o ptrain.csv --mode stream --minutes 2 --events-per-hour 900 --seed 3
 $vigil train -q -i ptrain.csv -o pq.vgm --kind forest --trees 20 --depth 10
 $vigil simulate power -o ptest.csv --mode stream --minutes 0.1 --events-per-hour 1800 --seed 4
-# Float models now. INT8_MODELS: int8 artifacts (from `vigil quantize` once it exists) are
-# added here by name, each with its stream, and get the same rows; TFLM's int8 figures are
-# above.
+# int8: the same networks quantized by `vigil quantize` (calibrated on the training data);
+# NAME_s8 is NAME's int8 artifact. Their ratios are to TFLM's int8 Invoke.
+for m in ae_1_8_1 ae_1_16_16_1; do
+  $vigil quantize -q -m $m.vgm -o ${m}_s8.vgm --calibrate normal.csv
+done
 FLOAT_MODELS="ae_1_8_1 ae_1_16_16_1 temperature pq"
-INT8_MODELS="${INT8_MODELS:-}"
+INT8_MODELS="${INT8_MODELS:-ae_1_8_1_s8 ae_1_16_16_1_s8}"
+# MCU_MODELS="a b" limits a run to those models (e.g. while working on one kernel).
+MODELS="${MCU_MODELS:-$FLOAT_MODELS $INT8_MODELS}"
 stream_of() { case $1 in pq*) echo ptest.csv ;; *) echo test.csv ;; esac; }
 
 # counted NAME TARGET BENCH: instructions over all marked spans, and the span count.
@@ -76,9 +80,11 @@ counted() {
 json="$build/bench/mcu.json"
 echo "{\"tflm\":{\"m4_float\":$TFLM_M4_FLOAT,\"x86_float\":$TFLM_X86_FLOAT,\"m4_int8\":[$TFLM_M4_INT8_LO,$TFLM_M4_INT8_HI],\"text\":$TFLM_TEXT},\"models\":[" >"$json"
 sep=""
-printf '\n== Instructions per inference (exact counts; -O2; TFLM hello_world float: %s on M4, %s on x86-64) ==\n' $TFLM_M4_FLOAT $TFLM_X86_FLOAT
-printf '%-14s %-22s %12s %12s %12s %10s %10s\n' model "what" "Cortex-M4F" "RV32IMC" "x86-64" "M4/TFLM" "x86/TFLM"
-for m in $FLOAT_MODELS $INT8_MODELS; do
+printf '\n== Instructions per inference (exact counts; -O2; TFLM hello_world float: %s on M4, %s on x86-64; int8: %s-%s on M4, %s on x86-64) ==\n' \
+  $TFLM_M4_FLOAT $TFLM_X86_FLOAT $TFLM_M4_INT8_LO $TFLM_M4_INT8_HI $TFLM_X86_INT8
+echo "(ratios of int8 models are to TFLM's int8 Invoke, the M4 one to its lower figure, $TFLM_M4_INT8_LO)"
+printf '%-16s %-22s %12s %12s %12s %10s %10s\n' model "what" "Cortex-M4F" "RV32IMC" "x86-64" "M4/TFLM" "x86/TFLM"
+for m in $MODELS; do
   "$build/vigil-stream-header" -m $m.vgm -i "$(stream_of $m)" -o $m.stream.h
   case $m in
     pq*) kinds="1" ;;        # the pipeline per sample (and per window)
@@ -92,6 +98,8 @@ for m in $FLOAT_MODELS $INT8_MODELS; do
     windows=$(awk '$1 == "end" { print $3 }' "$work/$m-host-b1.elf.out" 2>/dev/null || true)
     per() { awk -v t=$1 -v n=$2 'BEGIN { printf "%.0f", n ? t / n : 0 }'; }
     ratio() { awk -v a=$1 -v b=$2 'BEGIN { printf "%.2f", a / b }'; }
+    tm4=$TFLM_M4_FLOAT tx86=$TFLM_X86_FLOAT
+    case $m in *_s8) tm4=$TFLM_M4_INT8_LO tx86=$TFLM_X86_INT8 ;; esac
     if [ $bench = 2 ]; then
       what="model (vg_model_score)"
       a=$(per $am $an) r=$(per $rm $rn) x=$(per $xm $xn)
@@ -101,7 +109,7 @@ for m in $FLOAT_MODELS $INT8_MODELS; do
       what="pipeline per window"
       a=$(per $am $wn) r=$(per $rm $wn) x=$(per $xm $wn)
       if [ $m = pq ]; then
-        printf '%-14s %-22s %12s %12s %12s\n' $m "pipeline per sample" "$(per $am $an)" "$(per $rm $rn)" "$(per $xm $xn)"
+        printf '%-16s %-22s %12s %12s %12s\n' $m "pipeline per sample" "$(per $am $an)" "$(per $rm $rn)" "$(per $xm $xn)"
         printf '%s{"model":"%s","counted":"pipeline per sample","m4":%s,"rv32":%s,"x86_64":%s,"m4_spans":%s}' \
           "$sep" $m "$(per $am $an)" "$(per $rm $rn)" "$(per $xm $xn)" $an >>"$json"
         sep=","
@@ -110,7 +118,7 @@ for m in $FLOAT_MODELS $INT8_MODELS; do
       what="pipeline per sample"
       a=$(per $am $an) r=$(per $rm $rn) x=$(per $xm $xn)
     fi
-    printf '%-14s %-22s %12s %12s %12s %10s %10s\n' $m "$what" $a $r $x "$(ratio $a $TFLM_M4_FLOAT)" "$(ratio $x $TFLM_X86_FLOAT)"
+    printf '%-16s %-22s %12s %12s %12s %10s %10s\n' $m "$what" $a $r $x "$(ratio $a $tm4)" "$(ratio $x $tx86)"
     printf '%s{"model":"%s","counted":"%s","m4":%s,"rv32":%s,"x86_64":%s,"m4_spans":%s,"m4_min":%s,"m4_max":%s}' \
       "$sep" $m "$what" $a $r $x $an $amin $amax >>"$json"
     sep=","
@@ -118,36 +126,25 @@ for m in $FLOAT_MODELS $INT8_MODELS; do
 done
 echo '],"sizes":[' >>"$json"
 
-# ---- minimal images: no console, one inference loop over a 64-sample stream, exit code ----
-printf '\n== Minimal Cortex-M4F image per model (-Os, newlib-nano libm; TFLM minimal program text: %s B) ==\n' $TFLM_TEXT
-printf '%-14s %9s %9s %9s %9s %10s | %9s %9s %8s | %11s\n' model "flash" "code" "artifact" "stream" "text/TFLM" "RAM" "static" "stack" "vigil info"
+# ---- minimal images (tests/mcu/lib.sh measure_minimal): the model's kind alone (vg_opts.h
+# switches; waveform models keep every part), -Os, no console, the artifact without META ----
+printf '\n== Minimal Cortex-M4F image per model (-Os, one model kind; TFLM minimal program text: %s B) ==\n' $TFLM_TEXT
+printf '%-16s %9s %9s %9s %10s | %9s %9s %8s | %s\n' model "flash" "code" "artifact" "flash/TFLM" "RAM" "static" "stack" "vigil info: artifact, static RAM"
 sep=""
-for m in $FLOAT_MODELS $INT8_MODELS; do
-  "$build/vigil-stream-header" -m $m.vgm -i "$(stream_of $m)" -o $m.small.h --rows 64
-  elf="$work/$m-min.elf"
-  "$img" --target cortex-m --vigil "$vigil" --model $m.vgm --stream $m.small.h -o "$elf" --print 0 --opt -Os
-  run_arm "$elf" /dev/null || { echo "bench/mcu: minimal image of $m exited $?" >&2; exit 1; }
-  # the stack's high-water mark from the same image with printing on (-Os as well)
-  "$img" --target cortex-m --vigil "$vigil" --model $m.vgm --stream $m.stream.h -o "$work/$m-os.elf" --opt -Os
-  run_arm "$work/$m-os.elf" "$work/$m-os.out"
-  stack=$(awk '$1 == "end" { print $4 }' "$work/$m-os.out")
-  read -r text data < <(arm-none-eabi-size "$elf" | awk 'NR == 2 { print $1, $2 }')
-  # .bss alone: the reserved stack is a NOLOAD section that size(1) counts as bss too
-  bss=$(arm-none-eabi-size -A "$elf" | awk '$1 == ".bss" { print $2 }')
-  stream_b=$(printf '%d' "0x$(arm-none-eabi-nm -S "$elf" | awk '$4 == "vg_app_stream" { print $2 }')")
-  art=$($vigil info -m $m.vgm --json | sed -n 's/.*"flash_bytes":\([0-9]*\).*/\1/p')
-  info_ram=$($vigil info -m $m.vgm --json | sed -n 's/.*"ram_bytes":\([0-9]*\).*/\1/p')
-  flash=$((text + data - stream_b))
-  code=$((flash - art))
-  static=$((data + bss))
-  ram=$((static + stack))
-  printf '%-14s %9s %9s %9s %9s %10s | %9s %9s %8s | %5s flash %5s RAM\n' $m $flash $code $art $stream_b \
-    "$(awk -v a=$flash -v b=$TFLM_TEXT 'BEGIN { printf "%.3f", a / b }')" $ram $static $stack $art $info_ram
-  printf '%s{"model":"%s","flash":%s,"code":%s,"artifact":%s,"ram":%s,"static":%s,"stack":%s,"info_flash":%s,"info_ram":%s}' \
-    "$sep" $m $flash $code $art $ram $static $stack $art $info_ram >>"$json"
+for m in $MODELS; do
+  read -r flash code art _ ram static stack < <(measure_minimal "$vigil" "$build" $m.vgm "$(stream_of $m)" "$work/$m")
+  info=$($vigil info -m $m.vgm --json)
+  p_art=$(echo "$info" | sed -n 's/.*"min_artifact":\([0-9]*\).*/\1/p')
+  p_ram=$(echo "$info" | sed -n 's/.*"min_ram":\([0-9]*\).*/\1/p')
+  [ -n "$p_art" ] || { p_art=$(echo "$info" | sed -n 's/.*"flash_bytes":\([0-9]*\).*/\1/p'); p_ram=$(echo "$info" | sed -n 's/.*"ram_bytes":\([0-9]*\).*/\1/p'); }
+  printf '%-16s %9s %9s %9s %10s | %9s %9s %8s | %s, %s\n' $m $flash $code $art \
+    "$(awk -v a=$flash -v b=$TFLM_TEXT 'BEGIN { printf "%.3f", a / b }')" $ram $static $stack $p_art $p_ram
+  printf '%s{"model":"%s","flash":%s,"code":%s,"artifact":%s,"ram":%s,"static":%s,"stack":%s,"info_artifact":%s,"info_static":%s}' \
+    "$sep" $m $flash $code $art $ram $static $stack $p_art $p_ram >>"$json"
   sep=","
 done
 echo ']}' >>"$json"
 echo "flash = text + data of the minimal image without the test stream; code = flash - artifact;"
-echo "RAM = .data + .bss (model view, detector, arena) + the stack's high-water mark."
+echo "RAM = .data + .bss (model view, detector, arena) + the stack's high-water mark (painted stack,"
+echo "measured on the same configuration over the whole stream before any output code runs)."
 echo "wrote $json"

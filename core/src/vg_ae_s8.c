@@ -3,6 +3,9 @@
  * docs/model-format.md; arithmetic: docs/quantization.md. */
 #include "vigil/vg_ae_s8.h"
 
+/* Compiled only in a build that runs this model kind (vg_opts.h). */
+#if VG_ENABLE_AE_S8
+
 #include <math.h>
 
 #include "vigil/vg_dense.h"
@@ -198,3 +201,6 @@ float vg_ae_s8_score(const vg_model_t *m, const float *x, float *contrib, float 
     }
     return nan ? NAN : sqrtf(sum);
 }
+#else
+typedef int vg_ae_s8_disabled_t; /* ISO C wants a translation unit to declare something */
+#endif

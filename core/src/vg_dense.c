@@ -14,9 +14,11 @@ float vg_act_f32(float x, unsigned act)
 {
     switch (act) {
     case VG_ACT_RELU: return x > 0.0f ? x : 0.0f;
+#if VG_ENABLE_F32_SIGMOID_TANH
     case VG_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case VG_ACT_TANH: return tanhf(x);
-    default: return x;
+#endif
+    default: return x; /* linear; a build without sigmoid and tanh never parses them */
     }
 }
 
@@ -32,68 +34,147 @@ void vg_dense_f32(const float *w, const float *b, const float *in, float *out, u
     }
 }
 
-/* Requantize one accumulator. The product is clamped to +-256 before the zero point is
- * added (that cannot change the clamped int8 result, and keeps the sum from overflowing). */
-static int8_t dense__requant(int32_t acc, int32_t mult, int shift, const vg_dense_s8_q_t *q)
+/* Requantize one accumulator: |acc| <= VG_ACC_S8_MAX (64 inputs at most, checked when the
+ * artifact is parsed), so the short exact form of vg_fixmath.h applies to right shifts of 1
+ * to 30. The other shifts (multipliers of 1/2 and more, or below 2^-31) take the general
+ * form out of line; its product is clamped to +-256 before the zero point is added (that
+ * cannot change the clamped int8 result, and keeps the sum from overflowing after a
+ * saturating left shift). */
+#if VG_MAX_UNITS > 64
+#error "vg_dense_s8() needs n_in <= 64 for its accumulator bound (VG_ACC_S8_MAX)"
+#endif
+static VG_NOINLINE int32_t dense__requant_general(int32_t acc, int32_t mult, int shift)
 {
-    int32_t v = vg_multiply_by_quantized_multiplier(acc, mult, shift);
-    v = vg_clamp32(v, -256, 256) + q->out_zp;
-    return (int8_t)vg_clamp32(v, q->act_min, q->act_max);
+    return vg_clamp32(vg_multiply_by_quantized_multiplier(acc, mult, shift), -256, 256);
+}
+
+static inline int8_t dense__requant(int32_t acc, int32_t mult, int shift, int32_t zp, int32_t lo,
+                                    int32_t hi)
+{
+    const int32_t v = shift < 0 && shift >= -30 ? vg_mbqm_acc_right(acc, mult, -shift)
+                                                : dense__requant_general(acc, mult, shift);
+    return (int8_t)vg_clamp32(v + zp, lo, hi);
 }
 
 #if VG_DENSE_S8_DSP
 /*
  * Cortex-M DSP extension. The inputs, offset by -in_zp, are widened once to int16 in the
- * order x0 x2 x1 x3 per group of four, so that one 32-bit load of four weights split by
- * SXTB16 into (w0, w2) and (w1, w3) meets its partners in two 32-bit loads of the inputs:
- * two SMLAD per four weights. Every product and partial sum is an exact integer below 2^31
- * in magnitude, so the order of summation cannot change the result: bit-identical to the
- * portable loop.
+ * order x0 x2 x1 x3 per group of four: SXTAB16 adds the sign-extended bytes 0 and 2 (then,
+ * of the word shifted right by 8, bytes 1 and 3) to the packed -in_zp in one instruction.
+ * One 32-bit load of four weights split by SXTB16 into (w0, w2) and (w1, w3) then meets its
+ * partners in two 32-bit loads of the widened inputs: two SMLAD per four weights. Two output
+ * channels share each load of the inputs. Every product and partial sum is an exact integer
+ * below 2^31 in magnitude, so the order of summation cannot change the result: bit-identical
+ * to the portable loop.
  */
+static inline int32_t dense__ld32(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4); /* one LDR; rows are 4-aligned when n_in is a multiple of 4 */
+    return v;
+}
+
+/* Bytes 1 and 3 of @p x sign-extended into the two halfwords: SXTB16 of x rotated by 8,
+ * which the instruction does itself (GCC's intrinsic takes no rotation). */
+static inline int32_t dense__sxtb16_ror8(int32_t x)
+{
+#if defined(__arm__)
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+#else
+    return __sxtb16((int32_t)((uint32_t)x >> 8)); /* the host test's stand-in */
+#endif
+}
+
+static inline int32_t dense__mac4(int32_t acc, int32_t wq, int32_t x02, int32_t x13)
+{
+    acc = __smlad(__sxtb16(wq), x02, acc);
+    return __smlad(dense__sxtb16_ror8(wq), x13, acc);
+}
+
 void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, const int8_t *shift,
                  const int8_t *in, int8_t *out, uint16_t n_in, uint16_t n_out,
                  const vg_dense_s8_q_t *q, int16_t *scratch)
 {
-    const uint16_t n4 = (uint16_t)(n_in & ~3u);
-    for (uint16_t i = 0; i < n4; i += 4) {
-        scratch[i] = (int16_t)(in[i] - q->in_zp);
-        scratch[i + 1] = (int16_t)(in[i + 2] - q->in_zp);
-        scratch[i + 2] = (int16_t)(in[i + 1] - q->in_zp);
-        scratch[i + 3] = (int16_t)(in[i + 3] - q->in_zp);
+    const uint32_t ni = n_in, n4 = ni & ~3u;
+    /* -in_zp in both halfwords (-127..128 fits int16; SXTAB16's lanes do not carry) */
+    const int32_t nzp = (int32_t)(((uint32_t)-q->in_zp & 0xFFFFu) * 0x00010001u);
+    for (uint32_t i = 0; i < n4; i += 4) {
+        const int32_t v = dense__ld32(in + i);
+        const int32_t x02 = __sxtab16(nzp, v);
+        const int32_t x13 = __sxtab16(nzp, (int32_t)((uint32_t)v >> 8));
+        memcpy(scratch + i, &x02, 4);
+        memcpy(scratch + i + 2, &x13, 4);
     }
-    for (uint16_t i = n4; i < n_in; i++)
+    for (uint32_t i = n4; i < ni; i++)
         scratch[i] = (int16_t)(in[i] - q->in_zp);
-    for (uint16_t o = 0; o < n_out; o++) {
-        const int8_t *row = w + (size_t)o * n_in;
-        int32_t acc = bias[o];
-        for (uint16_t i = 0; i < n4; i += 4) {
-            uint32_t wq;
-            int32_t x02, x13;
-            memcpy(&wq, row + i, 4);
-            memcpy(&x02, scratch + i, 4);
-            memcpy(&x13, scratch + i + 2, 4);
-            const int32_t w02 = __sxtb16((int32_t)wq);
-            const int32_t w13 = __sxtb16((int32_t)((wq >> 8) | (wq << 24)));
-            acc = __smlad(w02, x02, acc);
-            acc = __smlad(w13, x13, acc);
+    const int32_t zp = q->out_zp, lo = q->act_min, hi = q->act_max;
+    if (n4 == 0) {
+        /* Fewer than 4 inputs (a first layer on 1-3 features): no SMLAD to share, one
+         * channel at a time keeps every value in a register. */
+        for (uint32_t o = 0; o < n_out; o++, w += ni) {
+            int32_t a0 = bias[o];
+            for (uint32_t i = 0; i < ni; i++)
+                a0 += (int32_t)w[i] * scratch[i];
+            out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
         }
-        for (uint16_t i = n4; i < n_in; i++)
-            acc += (int32_t)row[i] * scratch[i];
-        out[o] = dense__requant(acc, mult[o], shift[o], q);
+        return;
+    }
+    uint32_t o = 0;
+    for (; o + 2u <= n_out; o += 2) {
+        const int8_t *r0 = w + (size_t)o * ni, *r1 = r0 + ni;
+        int32_t a0 = bias[o], a1 = bias[o + 1];
+        for (uint32_t i = 0; i < n4; i += 4) {
+            const int32_t x02 = dense__ld32(scratch + i), x13 = dense__ld32(scratch + i + 2);
+            a0 = dense__mac4(a0, dense__ld32(r0 + i), x02, x13);
+            a1 = dense__mac4(a1, dense__ld32(r1 + i), x02, x13);
+        }
+        for (uint32_t i = n4; i < ni; i++) {
+            a0 += (int32_t)r0[i] * scratch[i];
+            a1 += (int32_t)r1[i] * scratch[i];
+        }
+        out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
+        out[o + 1] = dense__requant(a1, mult[o + 1], shift[o + 1], zp, lo, hi);
+    }
+    if (o < n_out) {
+        const int8_t *r0 = w + (size_t)o * ni;
+        int32_t a0 = bias[o];
+        for (uint32_t i = 0; i < n4; i += 4)
+            a0 = dense__mac4(a0, dense__ld32(r0 + i), dense__ld32(scratch + i),
+                             dense__ld32(scratch + i + 2));
+        for (uint32_t i = n4; i < ni; i++)
+            a0 += (int32_t)r0[i] * scratch[i];
+        out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
     }
 }
 #else
+/* Portable C: two output channels per pass share each input load. */
 void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, const int8_t *shift,
                  const int8_t *in, int8_t *out, uint16_t n_in, uint16_t n_out,
                  const vg_dense_s8_q_t *q, int16_t *scratch)
 {
     (void)scratch;
-    for (uint16_t o = 0; o < n_out; o++) {
-        const int8_t *row = w + (size_t)o * n_in;
-        int32_t acc = bias[o];
-        for (uint16_t i = 0; i < n_in; i++)
-            acc += (int32_t)row[i] * ((int32_t)in[i] - q->in_zp);
-        out[o] = dense__requant(acc, mult[o], shift[o], q);
+    const uint32_t ni = n_in;
+    const int32_t in_zp = q->in_zp, zp = q->out_zp, lo = q->act_min, hi = q->act_max;
+    uint32_t o = 0;
+    for (; o + 2u <= n_out; o += 2) {
+        const int8_t *r0 = w + (size_t)o * ni, *r1 = r0 + ni;
+        int32_t a0 = bias[o], a1 = bias[o + 1];
+        for (uint32_t i = 0; i < ni; i++) {
+            const int32_t x = (int32_t)in[i] - in_zp;
+            a0 += (int32_t)r0[i] * x;
+            a1 += (int32_t)r1[i] * x;
+        }
+        out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
+        out[o + 1] = dense__requant(a1, mult[o + 1], shift[o + 1], zp, lo, hi);
+    }
+    if (o < n_out) {
+        const int8_t *r0 = w + (size_t)o * ni;
+        int32_t a0 = bias[o];
+        for (uint32_t i = 0; i < ni; i++)
+            a0 += (int32_t)r0[i] * ((int32_t)in[i] - in_zp);
+        out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
     }
 }
 #endif

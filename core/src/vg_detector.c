@@ -8,19 +8,36 @@
 /* Running variance floor, in normalised units (training variance = 1). */
 #define VG_ZSCORE_MIN_VAR 0.01f
 
+/* A kind a build leaves out (vg_opts.h) is never parsed, so this test is constant there. */
+#if VG_ENABLE_ZSCORE
+#define DET_RUNNING(m) ((m)->kind == VG_KIND_ZSCORE && (m)->u.zscore.alpha > 0.0f)
+#else
+#define DET_RUNNING(m) 0
+#endif
+
+/* The arrays after the raw features in the arena (vg_detector_t). */
+#define DET_NF(d)      ((size_t)(d)->m->n_features)
+#define DET_XN(d)      ((d)->feat + DET_NF(d))
+#define DET_CONTRIB(d) ((d)->feat + 2u * DET_NF(d))
+#define DET_RECON(d)   ((d)->feat + 3u * DET_NF(d))
+#define DET_RUN(d)     (DET_RUNNING((d)->m) ? (d)->feat + 4u * DET_NF(d) : (float *)0)
+#define DET_SCRATCH(d) ((d)->feat + det__floats((d)->m))
+
 static size_t det__floats(const vg_model_t *m)
 {
     size_t nf = m->n_features;
-    size_t run = (m->kind == VG_KIND_ZSCORE && m->u.zscore.alpha > 0.0f) ? 2u * nf : 0u;
+    size_t run = DET_RUNNING(m) ? 2u * nf : 0u;
     return 4u * nf + run;
 }
 
 static size_t det__frontend_size(const vg_model_t *m)
 {
+#if VG_ENABLE_WAVEFORM
     if (m->wave.present) {
         vg_pq_cfg_t c = vg_pq_cfg_from_model(m);
         return vg_pq_arena_size(&c) + VG_PQ_COUNT * sizeof(float);
     }
+#endif
     vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
                              m->hop,         m->n_features, m->feats};
     return vg_frontend_arena_size(&cfg);
@@ -40,26 +57,23 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
     if (arena_len < vg_detector_arena_size(m))
         return VG_ERR_SIZE;
     size_t fe = det__frontend_size(m);
+#if VG_ENABLE_WAVEFORM
     d->cycle = 0;
     if (m->wave.present) {
         vg_pq_cfg_t c = vg_pq_cfg_from_model(m);
         size_t pq = vg_pq_arena_size(&c);
         VG_TRY(vg_pq_init(&d->fe.pq, &c, arena, pq));
         d->cycle = (float *)(void *)((uint8_t *)arena + pq);
-    } else {
+    } else
+#endif
+    {
         vg_frontend_cfg_t cfg = {m->sample_rate, m->n_channels, m->window,
                                  m->hop,         m->n_features, m->feats};
         VG_TRY(vg_frontend_init(&d->fe.win, &cfg, arena, fe));
     }
     float *p = (float *)(void *)((uint8_t *)arena + fe);
-    size_t nf = m->n_features;
     d->m = m;
     d->feat = p;
-    d->xn = p + nf;
-    d->contrib = p + 2u * nf;
-    d->recon = p + 3u * nf;
-    d->run = (m->kind == VG_KIND_ZSCORE && m->u.zscore.alpha > 0.0f) ? p + 4u * nf : 0;
-    d->scratch = p + det__floats(m);
     d->threshold = m->threshold;
     vg_detector_reset(d);
     return VG_OK;
@@ -68,44 +82,52 @@ vg_status_t vg_detector_init(vg_detector_t *d, const vg_model_t *m, void *arena,
 void vg_detector_reset(vg_detector_t *d)
 {
     const vg_model_t *m = d->m;
+#if VG_ENABLE_WAVEFORM
     if (m->wave.present) {
         vg_pq_reset(&d->fe.pq);
         for (unsigned k = 0; k < VG_PQ_COUNT; k++)
             d->cycle[k] = 0.0f;
-    } else {
+    } else
+#endif
+    {
         vg_frontend_reset(&d->fe.win);
     }
     vg_decision_init(&d->dec, m->open_after, m->close_after);
-    for (uint16_t i = 0; i < m->n_features; i++) {
-        d->feat[i] = 0.0f;
-        d->xn[i] = 0.0f;
-        d->contrib[i] = 0.0f;
-        d->recon[i] = 0.0f;
-        if (d->run) {
-            /* Features are normalised by the training statistics: start at mean 0, var 1. */
-            d->run[2 * i] = 0.0f;
-            d->run[2 * i + 1] = 1.0f;
-        }
+    float *run = DET_RUN(d);
+    for (size_t i = 0; i < 4u * DET_NF(d); i++)
+        d->feat[i] = 0.0f; /* raw and normalised features, contributions, reconstruction */
+    for (uint16_t i = 0; VG_ENABLE_ZSCORE && run && i < m->n_features; i++) {
+        /* Features are normalised by the training statistics: start at mean 0, var 1. */
+        run[2 * i] = 0.0f;
+        run[2 * i + 1] = 1.0f;
     }
-    vg_result_t z = {0};
-    d->last = z;
+    /* field by field: a zero-initialised struct would pull in the C library's memset */
+    d->last.raw = 0.0f;
+    d->last.score = 0.0f;
+    d->last.window = d->last.ready = d->last.over = d->last.anomaly = 0;
+    d->last.event = d->last.dropout = d->last.n_missing = d->last.top_feature = 0;
+    d->last.cycle = d->last.reserved = 0;
+    d->last.cls = 0;
 }
 
 /* Running baseline (approach 1 of the source document): z-scores against an EWMA of the
  * normal windows. Only windows under the threshold update it, so an anomaly cannot teach
  * the baseline that it is normal. */
+#if VG_ENABLE_ZSCORE
 static void det__zscore_running(vg_detector_t *d, float *raw)
 {
     const vg_model_t *m = d->m;
+    float *run = DET_RUN(d), *recon = DET_RECON(d), *contrib = DET_CONTRIB(d);
+    const float *xn = DET_XN(d);
     float r = 0.0f;
     for (uint16_t i = 0; i < m->n_features; i++) {
         /* On a steady signal the running variance decays toward 0 and any change would look
          * infinite; the floor keeps the running sd at least 0.1 of the training sd. */
-        float var = d->run[2 * i + 1];
-        float z = fabsf(d->xn[i] - d->run[2 * i]) /
-                  sqrtf(var > VG_ZSCORE_MIN_VAR ? var : VG_ZSCORE_MIN_VAR);
-        d->contrib[i] = z;
-        d->recon[i] = d->run[2 * i];
+        float var = run[2 * i + 1];
+        float z =
+            fabsf(xn[i] - run[2 * i]) / sqrtf(var > VG_ZSCORE_MIN_VAR ? var : VG_ZSCORE_MIN_VAR);
+        contrib[i] = z;
+        recon[i] = run[2 * i];
         if (z > r)
             r = z;
     }
@@ -113,14 +135,17 @@ static void det__zscore_running(vg_detector_t *d, float *raw)
     if (r <= d->threshold) {
         float a = m->u.zscore.alpha;
         for (uint16_t i = 0; i < m->n_features; i++) {
-            float diff = d->xn[i] - d->run[2 * i];
+            float diff = xn[i] - run[2 * i];
             float inc = a * diff;
-            d->run[2 * i] += inc;
-            d->run[2 * i + 1] = (1.0f - a) * (d->run[2 * i + 1] + diff * inc);
+            run[2 * i] += inc;
+            run[2 * i + 1] = (1.0f - a) * (run[2 * i + 1] + diff * inc);
         }
     }
 }
 
+#endif
+
+#if VG_ENABLE_FOREST
 /* One walk of the forest gives both the class and the score. The window is anomalous when
  * most trees vote for some disturbance; then the class is the most-voted disturbance even
  * where "normal" has the plurality, so an anomaly never reports the normal class. */
@@ -128,7 +153,7 @@ static uint16_t det__forest(vg_detector_t *d, float *raw)
 {
     const vg_model_t *m = d->m;
     uint16_t votes[VG_MAX_CLASSES];
-    uint16_t cls = vg_forest_predict(m, d->xn, votes, raw);
+    uint16_t cls = vg_forest_predict(m, DET_XN(d), votes, raw);
     const uint16_t normal = m->u.forest.normal_class;
     if (cls == normal && !(*raw <= d->threshold)) {
         uint16_t best = 0;
@@ -140,57 +165,78 @@ static uint16_t det__forest(vg_detector_t *d, float *raw)
     }
     return cls;
 }
+#endif
+
+/* A completed window: score it and step the decision. Kept out of line so that its frame and
+ * the frontend's are never on the stack together (a device's stack is its deepest path). */
+static VG_NOINLINE void det__window(vg_detector_t *d, uint16_t missing_pm)
+{
+    const vg_model_t *m = d->m;
+    vg_result_t *out = &d->last;
+    float raw;
+    out->ready = 1;
+    out->dropout = missing_pm > m->max_missing_pm;
+    if (out->dropout) {
+        raw = INFINITY;
+    } else {
+        vg_normalise(m->norm, d->feat, DET_XN(d), m->n_features);
+        int scored = 0;
+#if VG_ENABLE_ZSCORE
+        if (DET_RUNNING(m)) {
+            det__zscore_running(d, &raw);
+            scored = 1;
+        }
+#endif
+#if VG_ENABLE_FOREST
+        if (!scored && m->kind == VG_KIND_FOREST) {
+            out->cls = det__forest(d, &raw);
+            scored = 1;
+        }
+#endif
+        if (!scored)
+            vg_model_score(m, DET_XN(d), &raw, DET_CONTRIB(d), DET_RECON(d), DET_SCRATCH(d));
+    }
+    out->raw = raw;
+    out->score = vg_score_unit(raw, d->threshold);
+    /* NaN (a feature overflowed in the model) counts as over: faults raise alarms. */
+    out->over = out->dropout || !(raw <= d->threshold);
+    out->event = (uint8_t)vg_decision_step(&d->dec, out->over);
+    out->anomaly = d->dec.open;
+    if (!out->dropout) {
+        uint16_t top = 0;
+        for (uint16_t i = 1; i < m->n_features; i++)
+            if (DET_CONTRIB(d)[i] > DET_CONTRIB(d)[top])
+                top = i;
+        out->top_feature = (uint8_t)top;
+    }
+}
 
 void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
 {
-    const vg_model_t *m = d->m;
     uint8_t done = 0;
     uint16_t missing_pm = 0;
-    vg_result_t out = d->last;
+    /* The result is built in place in d->last (no copy on the stack), then handed out. */
+    vg_result_t *out = &d->last;
+#if VG_ENABLE_WAVEFORM
+    const vg_model_t *m = d->m;
     if (m->wave.present) {
         uint8_t cycle = 0;
         unsigned miss = 0;
         for (uint16_t c = 0; c < m->n_channels; c++)
             miss += !(fabsf(x[c]) <= VG_SAMPLE_ABS_MAX);
         vg_pq_push(&d->fe.pq, x, d->feat, &done, &missing_pm, d->cycle, &cycle);
-        out.n_missing = (uint8_t)miss;
-        out.cycle = cycle;
-    } else {
-        out.n_missing = (uint8_t)vg_frontend_push(&d->fe.win, x, d->feat, &done, &missing_pm);
+        out->n_missing = (uint8_t)miss;
+        out->cycle = cycle;
+    } else
+#endif
+    {
+        out->n_missing = (uint8_t)vg_frontend_push(&d->fe.win, x, d->feat, &done, &missing_pm);
     }
-    out.window = done;
-    out.event = VG_EVENT_NONE;
-    if (done) {
-        float raw;
-        out.ready = 1;
-        out.dropout = missing_pm > m->max_missing_pm;
-        if (out.dropout) {
-            raw = INFINITY;
-        } else {
-            vg_normalise(m->norm, d->feat, d->xn, m->n_features);
-            if (d->run)
-                det__zscore_running(d, &raw);
-            else if (m->kind == VG_KIND_FOREST)
-                out.cls = det__forest(d, &raw);
-            else
-                vg_model_score(m, d->xn, &raw, d->contrib, d->recon, d->scratch);
-        }
-        out.raw = raw;
-        out.score = vg_score_unit(raw, d->threshold);
-        /* NaN (a feature overflowed in the model) counts as over: faults raise alarms. */
-        out.over = out.dropout || !(raw <= d->threshold);
-        out.event = (uint8_t)vg_decision_step(&d->dec, out.over);
-        out.anomaly = d->dec.open;
-        if (!out.dropout) {
-            uint16_t top = 0;
-            for (uint16_t i = 1; i < m->n_features; i++)
-                if (d->contrib[i] > d->contrib[top])
-                    top = i;
-            out.top_feature = (uint8_t)top;
-        }
-    }
-    d->last = out;
-    *r = out;
+    out->window = done;
+    out->event = VG_EVENT_NONE;
+    if (done)
+        det__window(d, missing_pm);
+    *r = *out;
 }
 
 vg_status_t vg_detector_set_threshold(vg_detector_t *d, float threshold)
@@ -208,20 +254,25 @@ const float *vg_detector_features(const vg_detector_t *d)
 
 const float *vg_detector_normalised(const vg_detector_t *d)
 {
-    return d->xn;
+    return DET_XN(d);
 }
 
 const float *vg_detector_contrib(const vg_detector_t *d)
 {
-    return d->contrib;
+    return DET_CONTRIB(d);
 }
 
 const float *vg_detector_recon(const vg_detector_t *d)
 {
-    return d->recon;
+    return DET_RECON(d);
 }
 
 const float *vg_detector_cycle(const vg_detector_t *d)
 {
+#if VG_ENABLE_WAVEFORM
     return d->cycle;
+#else
+    (void)d;
+    return 0;
+#endif
 }

@@ -3,6 +3,9 @@
  * Layout: vg_forest.h and docs/model-format.md. */
 #include "vigil/vg_forest.h"
 
+/* Compiled only in a build that runs this model kind (vg_opts.h). */
+#if VG_ENABLE_FOREST
+
 #include <math.h>
 
 #if VG_MAX_TREES > 65535 || VG_MAX_CLASSES > 65535 || VG_MAX_CLASSES < 2
@@ -118,3 +121,6 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
         *p_anomaly = (float)(nt - v[m->u.forest.normal_class]) / (float)nt;
     return best;
 }
+#else
+typedef int vg_forest_disabled_t; /* ISO C wants a translation unit to declare something */
+#endif

@@ -91,7 +91,7 @@ unsigned vg_frontend_push(vg_frontend_t *f, const float *x, float *feats, uint8_
         mf[pos] = missing;
         f->n_miss[c] = (uint16_t)(f->n_miss[c] + missing);
     }
-    f->head = pos + 1u == w ? 0u : pos + 1u;
+    f->head = (uint16_t)(pos + 1u == w ? 0u : pos + 1u);
     if (!full)
         f->filled++;
     f->since++;

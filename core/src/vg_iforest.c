@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "vigil/vg_iforest.h"
 
+/* Compiled only in a build that runs this model kind (vg_opts.h). */
+#if VG_ENABLE_IFOREST
+
 #include <math.h>
 
 float vg_iforest_c(float n)
@@ -31,3 +34,6 @@ float vg_iforest_score(const vg_model_t *m, const float *x)
     float mean = sum / (float)nt;
     return exp2f(-mean / m->u.iforest.c_norm);
 }
+#else
+typedef int vg_iforest_disabled_t; /* ISO C wants a translation unit to declare something */
+#endif

@@ -2,6 +2,7 @@
 #include "vigil/vg_model.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "vigil/vg_ae_s8.h"
 #include "vigil/vg_crc32.h"
@@ -11,26 +12,29 @@
 #include "vigil/vg_iforest.h"
 #include "vigil/vg_pq.h"
 
-/* Header fields are read byte by byte (no alignment or endianness assumption); weight
- * arrays are used in place, which is why the buffer must be 4-aligned and the target LE. */
+/* Every field the parser reads is naturally aligned (the buffer is 4-aligned, sections start
+ * at multiples of 4, and each field at a multiple of its size), and the core needs a
+ * little-endian target (vg_opts.h): a fixed-size memcpy is one aligned load, where reading
+ * byte by byte cost a shift and an or per byte in code size. */
 static uint16_t rd16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] | (p[1] << 8));
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
 static uint32_t rd32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
 static float rdf32(const uint8_t *p)
 {
-    union {
-        uint32_t u;
-        float f;
-    } v;
-    v.u = rd32(p);
-    return v.f;
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
 static int finite_pos(float x)
@@ -67,6 +71,7 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
     if (m->n_channels == 0 || m->window == 0 || m->hop == 0 || m->hop > m->window ||
         m->n_features == 0 || m->norm_kind > VG_NORM_MINMAX || m->max_missing_pm > 1000u)
         return VG_ERR_FORMAT;
+#if VG_ENABLE_WAVEFORM
     if (m->wave.present) {
         /* What vg_pq_init() needs, checked here so a parsed model always runs. */
         float frame = m->sample_rate / m->wave.f_nominal + 0.5f;
@@ -75,6 +80,7 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
         if (frame >= (float)VG_PQ_MAX_CYCLE + 1.0f || m->window > VG_PQ_MAX_WINDOW)
             return VG_ERR_UNSUPPORTED;
     }
+#endif
     if (m->n_channels > VG_MAX_CHANNELS || m->window > VG_MAX_WINDOW ||
         m->n_features > VG_MAX_FEATURES)
         return VG_ERR_UNSUPPORTED;
@@ -84,7 +90,7 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
     m->norm = (const float *)(const void *)(s.p + VG_PIPE_FIXED_SIZE + 4u * m->n_features);
     for (uint16_t k = 0; k < m->n_features; k++) {
         const vg_feat_desc_t *f = &m->feats[k];
-        if (m->wave.present) {
+        if (VG_ENABLE_WAVEFORM && m->wave.present) {
             /* {quantity, aggregate}; current quantities need the current channel */
             if (f->channel >= VG_WAVE_QTY_COUNT || f->feature >= VG_WAVE_AGG_COUNT ||
                 (f->channel >= VG_WAVE_QTY_FIRST_CURRENT &&
@@ -99,6 +105,7 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
     return VG_OK;
 }
 
+#if VG_ENABLE_WAVEFORM
 static vg_status_t parse_wave(vg_model_t *m, section_t s)
 {
     if (s.size < VG_WAVE_FIXED_SIZE)
@@ -123,6 +130,7 @@ static vg_status_t parse_wave(vg_model_t *m, section_t s)
     m->wave.present = 1;
     return VG_OK;
 }
+#endif
 
 static vg_status_t parse_deci(vg_model_t *m, section_t s)
 {
@@ -136,6 +144,7 @@ static vg_status_t parse_deci(vg_model_t *m, section_t s)
     return VG_OK;
 }
 
+#if VG_ENABLE_AE_F32
 static vg_status_t parse_ae(vg_model_t *m, const uint8_t *p, uint32_t size)
 {
     if (size < 4)
@@ -155,6 +164,8 @@ static vg_status_t parse_ae(vg_model_t *m, const uint8_t *p, uint32_t size)
         uint16_t ni = ld[l].n_in, no = ld[l].n_out;
         if (ni != prev || no == 0 || ld[l].act > VG_ACT_TANH)
             return VG_ERR_FORMAT;
+        if (!VG_ENABLE_F32_SIGMOID_TANH && ld[l].act > VG_ACT_RELU)
+            return VG_ERR_UNSUPPORTED;
         if (no > VG_MAX_UNITS || ni > VG_MAX_UNITS)
             return VG_ERR_UNSUPPORTED;
         if (no > max_units)
@@ -174,7 +185,9 @@ static vg_status_t parse_ae(vg_model_t *m, const uint8_t *p, uint32_t size)
         return VG_ERR_FORMAT;
     return VG_OK;
 }
+#endif
 
+#if VG_ENABLE_IFOREST
 static vg_status_t check_tree(const vg_itree_node_t *t, uint32_t n, uint16_t n_features)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -224,6 +237,7 @@ static vg_status_t parse_iforest(vg_model_t *m, const uint8_t *p, uint32_t size)
     m->u.iforest.nodes = nodes;
     return VG_OK;
 }
+#endif
 
 static vg_status_t parse_modl(vg_model_t *m, section_t s)
 {
@@ -232,7 +246,9 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
     m->kind = rd16(s.p);
     const uint8_t *p = s.p + VG_MODL_FIXED_SIZE;
     uint32_t size = s.size - VG_MODL_FIXED_SIZE;
+    /* A kind this build leaves out (vg_opts.h) is unsupported, like an unknown one. */
     switch (m->kind) {
+#if VG_ENABLE_ZSCORE
     case VG_KIND_ZSCORE:
         if (size != 4)
             return VG_ERR_FORMAT;
@@ -240,11 +256,23 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
         if (!(m->u.zscore.alpha >= 0.0f && m->u.zscore.alpha <= 1.0f))
             return VG_ERR_FORMAT;
         return VG_OK;
+#endif
+#if VG_ENABLE_AE_F32
     case VG_KIND_AUTOENCODER: return parse_ae(m, p, size);
+#endif
+#if VG_ENABLE_IFOREST
     case VG_KIND_IFOREST: return parse_iforest(m, p, size);
+#endif
+#if VG_ENABLE_FOREST
     case VG_KIND_FOREST: return vg_forest_parse(m, p, size);
+#endif
+#if VG_ENABLE_AE_S8
     case VG_KIND_AE_S8: return vg_ae_s8_parse(m, p, size);
-    default: return VG_ERR_UNSUPPORTED;
+#endif
+    default:
+        (void)p;
+        (void)size;
+        return VG_ERR_UNSUPPORTED;
     }
 }
 
@@ -300,19 +328,25 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     if (!pipe.p || !deci.p || !modl.p)
         return VG_ERR_FORMAT;
 
-    vg_model_t t;
-    t.buf = b;
-    t.size = total;
-    t.version_minor = rd16(b + 6);
-    t.wave.present = 0;
+    /* Parsed straight into *m: a copy on the stack would be the deepest frame of a small
+     * device's start-up. On failure *m holds a partial view and must not be used. */
+    vg_model_t *t = m;
+    t->buf = b;
+    t->size = total;
+    t->version_minor = rd16(b + 6);
+    t->wave.present = 0;
+#if VG_ENABLE_WAVEFORM
     if (wave.p)
-        VG_TRY(parse_wave(&t, wave));
-    VG_TRY(parse_pipe(&t, pipe));
-    VG_TRY(parse_deci(&t, deci));
-    VG_TRY(parse_modl(&t, modl));
-    t.meta = meta.p ? (const char *)meta.p : 0;
-    t.meta_len = meta.size;
-    *m = t;
+        VG_TRY(parse_wave(t, wave));
+#else
+    if (wave.p)
+        return VG_ERR_UNSUPPORTED; /* a waveform pipeline, and this build has no frontend for it */
+#endif
+    VG_TRY(parse_pipe(t, pipe));
+    VG_TRY(parse_deci(t, deci));
+    VG_TRY(parse_modl(t, modl));
+    t->meta = meta.p ? (const char *)meta.p : 0;
+    t->meta_len = meta.size;
     return VG_OK;
 }
 
@@ -320,6 +354,7 @@ uint32_t vg_model_param_count(const vg_model_t *m)
 {
     switch (m->kind) {
     case VG_KIND_ZSCORE: return 2u * m->n_features;
+#if VG_ENABLE_AE_F32
     case VG_KIND_AUTOENCODER: {
         uint32_t n = 0;
         for (uint16_t l = 0; l < m->u.ae.n_layers; l++)
@@ -327,6 +362,8 @@ uint32_t vg_model_param_count(const vg_model_t *m)
                  m->u.ae.layers[l].n_out;
         return n;
     }
+#endif
+#if VG_ENABLE_AE_S8
     case VG_KIND_AE_S8: {
         uint32_t n = 0;
         for (uint16_t l = 0; l < m->u.ae8.n_layers; l++)
@@ -334,19 +371,32 @@ uint32_t vg_model_param_count(const vg_model_t *m)
                  m->u.ae8.layers[l].n_out;
         return n;
     }
+#endif
+#if VG_ENABLE_IFOREST
     case VG_KIND_IFOREST: return m->u.iforest.n_nodes;
+#endif
+#if VG_ENABLE_FOREST
     case VG_KIND_FOREST: return m->u.forest.n_nodes;
+#endif
     default: return 0;
     }
 }
 
 size_t vg_model_scratch_size(const vg_model_t *m)
 {
+#if VG_ENABLE_AE_S8
     if (m->kind == VG_KIND_AE_S8)
         return vg_ae_s8_scratch_size(m);
-    return m->kind == VG_KIND_AUTOENCODER ? 2u * m->u.ae.max_units * sizeof(float) : 0u;
+#endif
+#if VG_ENABLE_AE_F32
+    if (m->kind == VG_KIND_AUTOENCODER)
+        return 2u * m->u.ae.max_units * sizeof(float);
+#endif
+    (void)m;
+    return 0u;
 }
 
+#if VG_ENABLE_AE_F32
 static float score_ae(const vg_model_t *m, const float *x, float *contrib, float *recon,
                       float *scratch)
 {
@@ -379,24 +429,36 @@ static float score_ae(const vg_model_t *m, const float *x, float *contrib, float
     }
     return sqrtf(sum);
 }
+#endif
 
 void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *contrib, float *recon,
                     float *scratch)
 {
+    /* Kinds this build leaves out (vg_opts.h) are never parsed: their branches are dead. */
     float r = 0.0f;
+#if VG_ENABLE_AE_F32
     if (m->kind == VG_KIND_AUTOENCODER) {
         *raw = score_ae(m, x, contrib, recon, scratch);
         return;
     }
+#endif
+#if VG_ENABLE_AE_S8
     if (m->kind == VG_KIND_AE_S8) {
         *raw = vg_ae_s8_score(m, x, contrib, recon, scratch);
         return;
     }
+#endif
+    (void)scratch;
+#if VG_ENABLE_IFOREST
     if (m->kind == VG_KIND_IFOREST)
         r = vg_iforest_score(m, x);
+#endif
+#if VG_ENABLE_FOREST
     if (m->kind == VG_KIND_FOREST)
         (void)vg_forest_predict(m, x, NULL, &r);
-    for (uint16_t i = 0; i < m->n_features; i++) {
+#endif
+    for (uint16_t i = 0;
+         (VG_ENABLE_ZSCORE || VG_ENABLE_IFOREST || VG_ENABLE_FOREST) && i < m->n_features; i++) {
         /* zscore: the score is the largest |z|; iforest: |z| shows which feature moved. */
         float a = fabsf(x[i]);
         if (m->kind == VG_KIND_ZSCORE && a > r)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "vigil/vg_pq.h"
 
+/* A build without waveform pipelines (VG_ENABLE_WAVEFORM 0, vg_opts.h) compiles none of this. */
+#if VG_ENABLE_WAVEFORM
+
 #include <math.h>
 
 #include "vigil/vg_fft.h"
@@ -657,3 +660,6 @@ vg_pq_cfg_t vg_pq_cfg_from_model(const vg_model_t *m)
     c.n_sos = m->wave.n_sos;
     return c;
 }
+#else
+typedef int vg_pq_disabled_t; /* ISO C wants a translation unit to declare something */
+#endif

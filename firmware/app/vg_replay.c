@@ -17,7 +17,9 @@
  *
  * Build-time switches (all 0/1 or small integers, STYLE.md section 6):
  *   VG_APP_ARENA_BYTES  detector arena, from `vigil info --json` (required)
- *   VG_APP_PRINT        1: the lines above; 0: the minimal image, no output code at all
+ *   VG_APP_PRINT        1: the lines above; 0: the minimal image, no output code at all;
+ *                       2: the minimal image's loop, then the 'end' line alone (its stack
+ *                       high-water mark is taken before any output code runs)
  *   VG_APP_BENCH        0: no markers; 1: each vg_detector_push() between the bench
  *                       markers; 2: each window's model inference, vg_model_score() on the
  *                       window's normalised features (what TFLM's Invoke does), between them
@@ -46,6 +48,9 @@
 #endif
 #if VG_APP_BENCH < 0 || VG_APP_BENCH > 2
 #error "VG_APP_BENCH is 0, 1 or 2"
+#endif
+#if VG_APP_PRINT < 0 || VG_APP_PRINT > 2
+#error "VG_APP_PRINT is 0, 1 or 2"
 #endif
 
 /* A minimal image has no console and no printing code; its one output is the exit code. */
@@ -83,7 +88,10 @@ void __attribute__((noinline, noipa)) vg_bench_model(float *raw)
 #endif
 
 #if VG_APP_PRINT
-static void app__line(const char *tag, const uint32_t *v, const uint8_t *hex, size_t n)
+/* Never inlined: its line buffer must not enlarge vg_app_main's frame (the stack figure of
+ * VG_APP_PRINT 2 is the minimal image's). */
+static void __attribute__((noinline))
+app__line(const char *tag, const uint32_t *v, const uint8_t *hex, size_t n)
 {
     char line[96];
     size_t k = strlen(tag);
@@ -96,12 +104,14 @@ static void app__line(const char *tag, const uint32_t *v, const uint8_t *hex, si
     vg_port_write(line, k);
 }
 
+#if VG_APP_PRINT == 1
 static uint32_t app__bits(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     return u;
 }
+#endif
 #endif
 
 int vg_app_main(void)
@@ -141,7 +151,7 @@ int vg_app_main(void)
             vg_bench_end();
         }
 #endif
-#if VG_APP_PRINT
+#if VG_APP_PRINT == 1
         const uint32_t v[] = {row,   app__bits(r.raw), app__bits(r.score), r.anomaly,
                               r.cls, r.dropout};
         static const uint8_t hex[] = {0, 1, 1, 0, 0, 0};
@@ -149,7 +159,8 @@ int vg_app_main(void)
 #endif
     }
 #if VG_APP_PRINT
-    const uint32_t v[] = {VG_APP_STREAM_ROWS, windows, (uint32_t)vg_port_stack_used()};
+    const uint32_t stack = (uint32_t)vg_port_stack_used();
+    const uint32_t v[] = {VG_APP_STREAM_ROWS, windows, stack};
     static const uint8_t dec[] = {0, 0, 0};
     app__line("end", v, dec, 3);
 #else

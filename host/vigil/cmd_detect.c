@@ -30,6 +30,9 @@ static const char usage_text[] =
     "                      a device each row is written as soon as it is decided\n"
     "  -o, --output FILE   output CSV (default: standard output)\n"
     "      --threshold T   override the model's raw threshold\n"
+    "      --exact         print score and raw with 9 significant digits (%.9g): enough to\n"
+    "                      give back every bit of the float32 the core computed (used to\n"
+    "                      check device images bit for bit, docs/mcu.md)\n"
     "      --events FILE   waveform streams: also write one row per detected event:\n"
     "                      start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu (sag and\n"
     "                      swell: lowest/highest half-cycle RMS over nominal RMS; peak: largest\n"
@@ -60,20 +63,19 @@ static int check_rate(const double *t, size_t n, float model_rate, const char *i
 
 int vgh_cmd_detect(int argc, char **argv)
 {
-    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
-                                       {"input", required_argument, 0, 'i'},
-                                       {"output", required_argument, 0, 'o'},
-                                       {"threshold", required_argument, 0, 't'},
-                                       {"events", required_argument, 0, 'e'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'}, {"threshold", required_argument, 0, 't'},
+        {"events", required_argument, 0, 'e'}, {"exact", no_argument, 0, 'x'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = NULL, *in = NULL, *out = NULL, *events = NULL;
     double thr = 0;
-    int c;
+    int c, exact = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
+        case 'x': exact = 1; break;
         case 'i': in = optarg; break;
         case 'o': out = optarg; break;
         case 'e': events = optarg; break;
@@ -100,6 +102,10 @@ int vgh_cmd_detect(int argc, char **argv)
             return vgh_usage(CMD, "--threshold does not apply to waveform models (a window is "
                                   "anomalous when most trees vote for a disturbance)");
         return vgh_cmd_detect_pq(model, in, out, events);
+    }
+    if (exact && mf.m.wave.present) {
+        vgh_model_free(&mf);
+        return vgh_usage(CMD, "--exact applies to slow-sensor models");
     }
     if (events) {
         vgh_model_free(&mf);
@@ -164,6 +170,8 @@ int vgh_cmd_detect(int argc, char **argv)
         vg_detector_push(&d, row.x, &r);
         if (!r.ready)
             fprintf(fo, "%.3f,0.000000,0,\n", row.t);
+        else if (exact)
+            fprintf(fo, "%.3f,%.9g,%d,%.9g\n", row.t, (double)r.score, r.anomaly, (double)r.raw);
         else
             fprintf(fo, "%.3f,%.6f,%d,%.6g\n", row.t, (double)r.score, r.anomaly, (double)r.raw);
         if (live)

@@ -17,7 +17,11 @@ static const char info_usage[] =
     "Kind, channels, features, window, normalisation, model shape, threshold and hysteresis,\n"
     "parameter count, and the exact memory a device needs: flash = the artifact's bytes (it\n"
     "runs in place), RAM = the parsed model view + the detector struct (measured for\n"
-    "Cortex-M by the build) + the detector arena (vg_detector_arena_size()).\n"
+    "Cortex-M by the build) + the detector arena (vg_detector_arena_size()). For slow-sensor\n"
+    "models also the minimal image's: a build with this model kind alone and no waveform\n"
+    "frontend (docs/mcu.md), RAM = its smaller model view and detector + the arena, flash =\n"
+    "the artifact without META (`vigil export --strip-meta`); the image adds the code of the\n"
+    "runtime and the stack.\n"
     "\n"
     "  -m, --model MODEL\n"
     "      --json        machine-readable output\n"
@@ -34,6 +38,18 @@ static const char *act_name(unsigned a)
 {
     static const char *const n[] = {"linear", "relu", "sigmoid", "tanh"};
     return a < 4 ? n[a] : "?";
+}
+
+/* sizeof(vg_model_t) on the device in a build with this kind alone (tools/device-sizes.sh) */
+static unsigned min_model_view(unsigned kind)
+{
+    switch (kind) {
+    case VG_KIND_ZSCORE: return VG_DEVICE_SIZEOF_MODEL_MIN_ZSCORE;
+    case VG_KIND_AUTOENCODER: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_F32;
+    case VG_KIND_IFOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_IFOREST;
+    case VG_KIND_FOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_FOREST;
+    default: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_S8;
+    }
 }
 
 int vgh_cmd_info(int argc, char **argv)
@@ -62,6 +78,10 @@ int vgh_cmd_info(int argc, char **argv)
     const vg_model_t *m = &mf.m;
     size_t arena = vg_detector_arena_size(m);
     size_t ram = VG_DEVICE_SIZEOF_MODEL + VG_DEVICE_SIZEOF_DETECTOR + arena;
+    size_t ram_min = min_model_view(m->kind) + VG_DEVICE_SIZEOF_DETECTOR_MIN + arena;
+    /* what `vigil export --strip-meta` writes: one table entry and the padded META less */
+    uint32_t flash_min =
+        m->meta ? m->size - VG_MODEL_SECTION_ENTRY_SIZE - ((m->meta_len + 3u) & ~3u) : m->size;
     char rule[256] = "";
     vgh_meta_get(m, "threshold_rule", rule, sizeof rule);
     if (json) {
@@ -85,11 +105,16 @@ int vgh_cmd_info(int argc, char **argv)
         printf("],\"dtype\":\"%s\",\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
                "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
-               "\"arena\":%zu},\"ram_target\":\"%s\"}\n",
+               "\"arena\":%zu},\"ram_target\":\"%s\"",
                m->kind == VG_KIND_AE_S8 ? "int8" : "float32", norm_name(m->norm_kind),
                (double)m->threshold, m->open_after, m->close_after, m->max_missing_pm / 1000.0,
                vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
                VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+        if (!m->wave.present)
+            printf(",\"min_artifact\":%u,\"min_ram\":%zu,\"min_model_view\":%u,"
+                   "\"min_detector\":%u",
+                   flash_min, ram_min, min_model_view(m->kind), VG_DEVICE_SIZEOF_DETECTOR_MIN);
+        printf("}\n");
         vgh_model_free(&mf);
         return VGH_EXIT_OK;
     }
@@ -156,12 +181,17 @@ int vgh_cmd_info(int argc, char **argv)
     printf("flash:        %u bytes (the artifact, used in place)\n", m->size);
     printf("RAM:          %zu bytes = model view %u + detector %u + arena %zu (%s)\n", ram,
            VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+    if (!m->wave.present)
+        printf("minimal:      flash %u bytes (the artifact without META) + the runtime's code; RAM "
+               "%zu bytes = model view %u + detector %u + arena %zu + the stack (a build with "
+               "this kind alone, docs/mcu.md)\n",
+               flash_min, ram_min, min_model_view(m->kind), VG_DEVICE_SIZEOF_DETECTOR_MIN, arena);
     vgh_model_free(&mf);
     return VGH_EXIT_OK;
 }
 
 static const char export_usage[] =
-    "Usage: vigil export -m MODEL --c-header FILE.h [--name SYMBOL]\n"
+    "Usage: vigil export -m MODEL --c-header FILE.h [--name SYMBOL] [--strip-meta]\n"
     "       vigil export -m MODEL --tflite FILE.tflite\n"
     "\n"
     "--c-header writes the artifact as a C array (8-byte aligned, as vg_model_parse() needs)\n"
@@ -175,6 +205,9 @@ static const char export_usage[] =
     "  -m, --model MODEL\n"
     "      --c-header FILE   header to write\n"
     "      --name SYMBOL     C identifier (default vigil_model_data)\n"
+    "      --strip-meta      leave out the META section (the host's description: training file,\n"
+    "                        metrics, channel names), which devices never read; the other\n"
+    "                        sections are the same bytes, the CRC is recomputed\n"
     "      --tflite FILE     .tflite file to write\n"
     "  -h, --help\n"
     "\n"
@@ -209,14 +242,68 @@ static int export_tflite(const char *model, const char *path, const char *header
     return VGH_EXIT_OK;
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* --strip-meta: the artifact without META. The other sections keep their bytes and their
+ * order; the section table and offsets are rebuilt, the CRC recomputed, and the result is
+ * parsed again by the core, so what is exported is a valid artifact of the same model. */
+static int strip_meta(vgh_model_file_t *mf, char *err, size_t errlen)
+{
+    const uint8_t *b = mf->buf;
+    const uint32_t ns = vgh_le32(b + 16);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < ns; i++)
+        kept +=
+            vgh_le32(b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i) != VG_SECT_META;
+    uint8_t *out = calloc(1, mf->m.size);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(out, b, VG_MODEL_HEADER_SIZE);
+    uint32_t off = VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * kept, k = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        const uint32_t tag = vgh_le32(e), o = vgh_le32(e + 4), size = vgh_le32(e + 8);
+        if (tag == VG_SECT_META)
+            continue;
+        uint8_t *ne = out + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * k++;
+        put32(ne, tag);
+        put32(ne + 4, off);
+        put32(ne + 8, size);
+        memcpy(out + off, b + o, size);
+        off += (size + 3u) & ~3u;
+    }
+    put32(out + 8, off);
+    put32(out + 16, kept);
+    put32(out + VG_MODEL_CRC_OFFSET, vg_model_crc(out, off));
+    memcpy(mf->buf, out, off);
+    free(out);
+    vg_status_t st = vg_model_parse(&mf->m, mf->buf, off);
+    if (st != VG_OK) {
+        snprintf(err, errlen, "the artifact without META does not parse: %s", vg_status_str(st));
+        return -1;
+    }
+    return 0;
+}
+
 int vgh_cmd_export(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"model", required_argument, 0, 'm'}, {"c-header", required_argument, 0, 'c'},
-        {"name", required_argument, 0, 'n'},  {"tflite", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"c-header", required_argument, 0, 'c'},
+                                       {"name", required_argument, 0, 'n'},
+                                       {"tflite", required_argument, 0, 't'},
+                                       {"strip-meta", no_argument, 0, 's'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *model = NULL, *header = NULL, *tfl = NULL, *name = "vigil_model_data";
-    int c;
+    int c, strip = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
         switch (c) {
@@ -224,12 +311,15 @@ int vgh_cmd_export(int argc, char **argv)
         case 'c': header = optarg; break;
         case 'n': name = optarg; break;
         case 't': tfl = optarg; break;
+        case 's': strip = 1; break;
         case 'h': fputs(export_usage, stdout); return VGH_EXIT_OK;
         default: return vgh_usage("export", "unknown option");
         }
     }
     if (!model || (!header && !tfl) || optind < argc)
         return vgh_usage("export", "need -m MODEL and --c-header FILE.h or --tflite FILE");
+    if (tfl && strip)
+        return vgh_usage("export", "--strip-meta applies to --c-header");
     if (tfl)
         return export_tflite(model, tfl, header);
     int ident = isalpha((unsigned char)name[0]) || name[0] == '_';
@@ -241,6 +331,10 @@ int vgh_cmd_export(int argc, char **argv)
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
+    if (strip && strip_meta(&mf, err, sizeof err) != 0) {
+        vgh_model_free(&mf);
+        return vgh_fail("export", VGH_EXIT_INPUT, "%s: %s", model, err);
+    }
     /* at most ", " or ",\n    " plus "0xNN" per byte: 10 characters */
     size_t cap = (size_t)mf.m.size * 10 + 4096, used = 0;
     char *text = malloc(cap);

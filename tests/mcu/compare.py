@@ -3,7 +3,7 @@
 """Compare a replay image's window lines (firmware/app/vg_replay.c) with `vigil detect`.
 
 compare.py --detect DETECT.csv --image IMAGE.out [--ref HOST_IMAGE.out] --threshold T
-           [--label NAME]
+           [--label NAME] [--exact]
 
 Every row of `vigil detect` is rebuilt from the image's windows (a detector's outputs change
 only when a window completes) and checked:
@@ -14,6 +14,11 @@ only when a window completes) and checked:
     prints.
 With --ref (the same application built for the host), the image's scores are also compared
 at full precision with the same tolerance, and the largest difference is reported in ulps.
+
+--exact (int8 models: integer arithmetic, then only correctly rounded float operations):
+DETECT.csv comes from `vigil detect --exact` (9 significant digits, which give back the
+float32), and every window's raw and unit score must have exactly the bits `vigil detect`
+computed, and every window line must equal the host build's.
 """
 import argparse
 import csv
@@ -60,6 +65,11 @@ def events(flags):
     return ev
 
 
+def bits_of(text):
+    """The float32 bits of a number `vigil detect --exact` printed (%.9g round-trips)."""
+    return struct.unpack("<I", struct.pack("<f", float(text)))[0]
+
+
 def ulp_diff(a, b):
     def key(u):
         return u if u < 0x80000000 else 0x80000000 - u
@@ -73,6 +83,7 @@ def main():
     ap.add_argument("--ref")
     ap.add_argument("--threshold", type=float, required=True)
     ap.add_argument("--label", default="image")
+    ap.add_argument("--exact", action="store_true")
     a = ap.parse_args()
     thr = a.threshold
     wins, end = read_image(a.image)
@@ -89,6 +100,7 @@ def main():
     k, cur = 0, None
     flags_img, flags_host = [], []
     worst_printed = 0.0
+    exact_rows = 0
     for i, r in enumerate(rows):
         while k < len(wins) and wins[k][0] <= i:
             cur = wins[k]
@@ -98,6 +110,16 @@ def main():
         flags_host.append(int(r[2]))
         if anomaly != int(r[2]):
             bad.append(f"row {i}: anomaly {anomaly} on the image, {r[2]} from vigil detect")
+        if a.exact and not wave:
+            if cur:
+                if bits_of(r[1]) != cur[2] or r[3] == "" or bits_of(r[3]) != cur[1]:
+                    bad.append(f"row {i}: raw/score bits {cur[1]:08x}/{cur[2]:08x} on the image, "
+                               f"{r[3]}/{r[1]} from vigil detect --exact")
+                else:
+                    exact_rows += 1
+            elif r[3] != "":
+                bad.append(f"row {i}: no window yet on the image, raw {r[3]} from vigil detect")
+            continue
         score = f32("%08x" % cur[2]) if cur else 0.0
         digits = 0.5e-4 if wave else 0.5e-6
         if not close(score, float(r[1]), 1.0, digits):
@@ -122,6 +144,9 @@ def main():
           f"stack {end[2]} B")
     if ev_img != ev_host:
         bad.append("event boundaries differ")
+    if a.exact:
+        print(f"{a.label}: raw and unit score bit-identical to vigil detect --exact on "
+              f"{exact_rows} rows with a window")
     if a.ref:
         ref, _ = read_image(a.ref)
         if len(ref) != len(wins):
@@ -130,6 +155,9 @@ def main():
         for w, h in zip(wins, ref):
             if w == h:
                 exact += 1
+                continue
+            if a.exact:
+                bad.append(f"window at row {w[0]}: {w} on the image, {h} on the host build")
                 continue
             if w[0] != h[0] or w[3:] != h[3:]:
                 bad.append(f"window at row {w[0]}: decision {w[3:]} on the image, {h[3:]} on the host build")
@@ -148,7 +176,10 @@ def main():
     if bad:
         print(f"FAIL - {a.label}: {len(bad)} differences from the host")
         return 1
-    print(f"ok - {a.label}: decisions equal vigil detect's; scores within tolerance")
+    if a.exact:
+        print(f"ok - {a.label}: decisions and scores bit-exact equal to vigil detect's")
+    else:
+        print(f"ok - {a.label}: decisions equal vigil detect's; scores within tolerance")
     return 0
 
 

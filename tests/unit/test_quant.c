@@ -191,6 +191,49 @@ static void test_mbqm(void **state)
     }
 }
 
+/* The short form the dense kernel uses (vg_mbqm_acc, vg_fixmath.h) against the int64
+ * reference over the whole accumulator range: every shift, extreme and tie accumulators. */
+static void check_mbqm_acc(int32_t x, int32_t m, int shift)
+{
+    const int32_t got = vg_mbqm_acc(x, m, shift), want = ref_mbqm(x, m, shift);
+    if (got != want) {
+        print_error("acc %d m %d shift %d: got %d want %d\n", x, m, shift, got, want);
+        fail();
+    }
+}
+
+static void test_mbqm_acc(void **state)
+{
+    (void)state;
+    static const int32_t ms[] = {0, 1, 1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250};
+    for (int shift = VG_SHIFT_MIN; shift <= VG_SHIFT_MAX; shift++) {
+        for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) {
+            const int32_t edges[] = {
+                0, 1, -1, 2, -2, VG_ACC_S8_MAX, -VG_ACC_S8_MAX, 1 << 30, -(1 << 30), 12345, -12345};
+            for (size_t k = 0; k < sizeof edges / sizeof edges[0]; k++)
+                check_mbqm_acc(edges[k], ms[j], shift);
+            /* with m = 2^30 the high multiply halves x exactly, so x = (2t + 1) 2^e, and its
+             * neighbours, are ties of the final division by 2^e */
+            if (shift < 0 && shift > -30) {
+                for (int32_t t = -3; t <= 3; t++) {
+                    const int32_t tie = (int32_t)((2 * t + 1) * ((int64_t)1 << -shift));
+                    for (int32_t d = -1; d <= 1; d++)
+                        check_mbqm_acc(tie + d, ms[j], shift);
+                }
+            }
+        }
+    }
+    seed(20261202);
+    for (int k = 0; k < 400000; k++) {
+        const int32_t x =
+            (int32_t)((int64_t)(rnd() % (2u * (uint32_t)VG_ACC_S8_MAX + 1u)) - VG_ACC_S8_MAX);
+        const int32_t small = (int32_t)(rnd() % 200001u) - 100000;
+        const int32_t m = (int32_t)(rnd() & 0x7FFFFFFFu);
+        const int shift = (int)(rnd() % 62u) - 31;
+        check_mbqm_acc(k & 1 ? x : small, m, shift);
+    }
+}
+
 static void test_rdbpot_random(void **state)
 {
     (void)state;
@@ -618,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_srdhm_edges),
         cmocka_unit_test(test_rdbpot_edges),
         cmocka_unit_test(test_mbqm),
+        cmocka_unit_test(test_mbqm_acc),
         cmocka_unit_test(test_rdbpot_random),
         cmocka_unit_test(test_quantize_value),
         cmocka_unit_test(test_dense_s8),

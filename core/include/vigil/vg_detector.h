@@ -39,19 +39,26 @@ typedef struct {
 
 typedef struct {
     const vg_model_t *m;
+#if VG_ENABLE_WAVEFORM
     union {
         vg_frontend_t win; /* slow sensors: windows of samples */
         vg_pq_t pq;        /* WAVE pipelines: windows of cycles */
     } fe;
+#else
+    struct {
+        vg_frontend_t win; /* a build without waveforms reserves no room for their state */
+    } fe;
+#endif
     vg_decision_t dec;
     float threshold;
-    float *feat;    /* n_features raw features of the latest window */
-    float *xn;      /* n_features normalised */
-    float *contrib; /* n_features */
-    float *recon;   /* n_features */
-    float *run;     /* zscore baseline: n_features {mean, var} pairs when alpha > 0 */
-    float *scratch; /* vg_model_scratch_size() */
-    float *cycle;   /* WAVE pipelines: VG_PQ_COUNT quantities of the last cycle */
+    /* One pointer into the arena (RAM is scarce on the smallest parts): the raw features
+     * (n_features), then the normalised ones, the contributions and the reconstruction
+     * (n_features each), the z-score baseline's running {mean, var} pairs when alpha > 0,
+     * then the model's scratch (vg_model_scratch_size()). */
+    float *feat;
+#if VG_ENABLE_WAVEFORM
+    float *cycle; /* WAVE pipelines: VG_PQ_COUNT quantities of the last cycle */
+#endif
     vg_result_t last;
 } vg_detector_t;
 
@@ -85,6 +92,7 @@ const float *vg_detector_features(const vg_detector_t *d);
 const float *vg_detector_normalised(const vg_detector_t *d);
 const float *vg_detector_contrib(const vg_detector_t *d);
 const float *vg_detector_recon(const vg_detector_t *d);
-/** @brief WAVE pipelines: the last completed cycle's VG_PQ_COUNT quantities (NULL otherwise). */
+/** @brief WAVE pipelines: the last completed cycle's VG_PQ_COUNT quantities (NULL otherwise,
+ *         and always in a build without VG_ENABLE_WAVEFORM). */
 const float *vg_detector_cycle(const vg_detector_t *d);
 #endif

@@ -40,9 +40,9 @@ typedef struct {
     float *hold;      /* n_channels */
     uint8_t *miss;    /* n_channels x window */
     uint16_t *n_miss; /* n_channels, missing samples currently in the ring */
-    uint32_t head;    /* ring index of the next write == oldest sample once full */
-    uint32_t filled;  /* samples in the ring, <= window */
-    uint32_t since;   /* samples since the last completed window */
+    uint16_t head;    /* ring index of the next write == oldest sample once full */
+    uint16_t filled;  /* samples in the ring, <= window (<= VG_MAX_WINDOW, 16-bit) */
+    uint16_t since;   /* samples since the last completed window, <= hop */
     uint8_t started;  /* a window has completed since reset */
 } vg_frontend_t;
 

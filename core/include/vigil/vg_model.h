@@ -153,15 +153,21 @@ typedef struct {
     /* MODL */
     uint16_t kind;
     union {
+        /* Only the kinds this build runs (vg_opts.h): the view is RAM on a device. */
+#if VG_ENABLE_ZSCORE
         struct {
             float alpha; /**< EWMA rate of the running baseline; 0 keeps training stats */
         } zscore;
+#endif
+#if VG_ENABLE_AE_F32
         struct {
             uint16_t n_layers;
             uint16_t max_units; /**< widest layer, for scratch sizing */
             const vg_layer_desc_t *layers;
             const float *params; /**< all layers' W then b, in layer order */
         } ae;
+#endif
+#if VG_ENABLE_AE_S8
         struct {
             uint16_t n_layers;
             uint16_t max_units; /**< widest layer (inputs included), for scratch sizing */
@@ -170,6 +176,8 @@ typedef struct {
             const vg_layer_s8_t *layers;
             const uint8_t *data; /**< first layer's arrays (see vg_ae_s8_arrays()) */
         } ae8;
+#endif
+#if VG_ENABLE_IFOREST
         struct {
             uint16_t n_trees;
             uint32_t n_nodes;
@@ -177,6 +185,8 @@ typedef struct {
             const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
             const vg_itree_node_t *nodes;
         } iforest;
+#endif
+#if VG_ENABLE_FOREST
         struct {
             uint16_t n_trees;
             uint16_t n_classes;    /**< labels 0..n_classes-1 */
@@ -185,14 +195,17 @@ typedef struct {
             const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
             const vg_tree_node_t *nodes;
         } forest;
+#endif
     } u;
     /* WAVE (optional): present for power-quality waveform pipelines. Then PIPE's window and
      * hop count cycles and each feature is {u8 quantity, u8 aggregate} (vg_pq.h). */
     struct {
-        uint8_t present;
+        uint8_t present; /**< always 0 in a build without VG_ENABLE_WAVEFORM */
+#if VG_ENABLE_WAVEFORM
         uint16_t max_harmonic, n_sos;
         float f_nominal, scale, scale_i;
         const float *sos; /**< n_sos x {b0, b1, b2, a1, a2}: the fundamental band-pass */
+#endif
     } wave;
     /* META (optional; UTF-8 "key=value\n" lines, not NUL-terminated) */
     const char *meta;
@@ -211,7 +224,8 @@ uint32_t vg_model_crc(const uint8_t *b, uint32_t total);
  * chaining, and every tree node's child index and feature index. After VG_OK, inference
  * from @p m never reads outside the buffer.
  *
- * @param[out] m   parsed view (pointers into @p buf; keep @p buf alive and unchanged)
+ * @param[out] m   parsed view (pointers into @p buf; keep @p buf alive and unchanged); after
+ *                 an error its contents are unspecified
  * @param[in]  buf artifact bytes, 4-byte aligned
  * @param[in]  len bytes available in @p buf (may exceed the artifact's total size)
  * @retval VG_OK, VG_ERR_ARG, VG_ERR_ALIGN, VG_ERR_FORMAT, VG_ERR_VERSION, VG_ERR_CRC,

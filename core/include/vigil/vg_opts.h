@@ -36,11 +36,79 @@
 #define VG_MAX_TREES 1024
 #endif
 
+/**
+ * @name What a build can run (STYLE.md section 6: 0/1 flags, default 1)
+ * A device that runs one kind of model compiles the others out: the parser then answers
+ * VG_ERR_UNSUPPORTED for an artifact that needs a disabled part, and the code and the state
+ * of the disabled parts take neither flash nor RAM. docs/mcu.md measures the minimal images.
+ * @{
+ */
+/** MODL kind 1: the z-score baseline. */
+#ifndef VG_ENABLE_ZSCORE
+#define VG_ENABLE_ZSCORE 1
+#endif
+/** MODL kind 2: the float32 autoencoder. */
+#ifndef VG_ENABLE_AE_F32
+#define VG_ENABLE_AE_F32 1
+#endif
+/** Sigmoid and tanh layers of float32 autoencoders (they need the C library's expf and
+ *  tanhf); with 0, ReLU and linear layers only. int8 networks use tables, not these. */
+#ifndef VG_ENABLE_F32_SIGMOID_TANH
+#define VG_ENABLE_F32_SIGMOID_TANH 1
+#endif
+/** MODL kind 3: the isolation forest. */
+#ifndef VG_ENABLE_IFOREST
+#define VG_ENABLE_IFOREST 1
+#endif
+/** MODL kind 4: the random forest classifier. */
+#ifndef VG_ENABLE_FOREST
+#define VG_ENABLE_FOREST 1
+#endif
+/** MODL kind 5: the int8 autoencoder. */
+#ifndef VG_ENABLE_AE_S8
+#define VG_ENABLE_AE_S8 1
+#endif
+/** Waveform pipelines (WAVE section): the power-quality frontend, its filters and FFT. With
+ *  0 the detector holds only the slow-sensor frontend's state. */
+#ifndef VG_ENABLE_WAVEFORM
+#define VG_ENABLE_WAVEFORM 1
+#endif
+/** @} */
+
 /** 1 forces the portable C path of every kernel that has an ISA-specific variant (the
  *  Cortex-M DSP-extension int8 dense layer), so tests can compare both; 0 (default) lets a
  *  target with the extension use it. Both give bit-identical results. */
 #ifndef VG_DISABLE_SPECIALIZATION
 #define VG_DISABLE_SPECIALIZATION 0
+#endif
+
+/** Keeps a rarely taken helper out of line (code size), where the compiler supports it. */
+#if defined(__GNUC__)
+#define VG_NOINLINE __attribute__((noinline))
+#else
+#define VG_NOINLINE
+#endif
+
+#if (VG_ENABLE_ZSCORE != 0 && VG_ENABLE_ZSCORE != 1) ||                                            \
+    (VG_ENABLE_AE_F32 != 0 && VG_ENABLE_AE_F32 != 1) ||                                            \
+    (VG_ENABLE_F32_SIGMOID_TANH != 0 && VG_ENABLE_F32_SIGMOID_TANH != 1) ||                        \
+    (VG_ENABLE_IFOREST != 0 && VG_ENABLE_IFOREST != 1) ||                                          \
+    (VG_ENABLE_FOREST != 0 && VG_ENABLE_FOREST != 1) ||                                            \
+    (VG_ENABLE_AE_S8 != 0 && VG_ENABLE_AE_S8 != 1) ||                                              \
+    (VG_ENABLE_WAVEFORM != 0 && VG_ENABLE_WAVEFORM != 1) ||                                        \
+    (VG_DISABLE_SPECIALIZATION != 0 && VG_DISABLE_SPECIALIZATION != 1)
+#error "the VG_ENABLE_* and VG_DISABLE_SPECIALIZATION switches are 0 or 1"
+#endif
+#if !VG_ENABLE_ZSCORE && !VG_ENABLE_AE_F32 && !VG_ENABLE_IFOREST && !VG_ENABLE_FOREST &&           \
+    !VG_ENABLE_AE_S8
+#error "enable at least one model kind (VG_ENABLE_ZSCORE, _AE_F32, _IFOREST, _FOREST, _AE_S8)"
+#endif
+#if VG_ENABLE_F32_SIGMOID_TANH && !VG_ENABLE_AE_F32
+#error "VG_ENABLE_F32_SIGMOID_TANH needs VG_ENABLE_AE_F32 (set it to 0 too)"
+#endif
+#if VG_ENABLE_WAVEFORM && !VG_ENABLE_FOREST && !VG_ENABLE_IFOREST
+#error                                                                                             \
+    "waveform pipelines are scored by forests: VG_ENABLE_WAVEFORM needs VG_ENABLE_FOREST or VG_ENABLE_IFOREST"
 #endif
 
 #if VG_MAX_FEATURES > VG_MAX_UNITS * 4

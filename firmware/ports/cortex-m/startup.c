@@ -59,19 +59,29 @@ void vg_fault_handler(void)
     vg_port_exit(VG_FAULT_EXIT_BASE + (int)(ipsr & 0x1FFu));
 }
 
-/* 16 system exceptions and 32 interrupts (none is enabled: any that fires is a fault). */
-#define VG_N_VECTORS 48
+/* 16 system exceptions and VG_PORT_N_IRQ interrupts (none is enabled: any that fires is a
+ * fault). 32 covers the an386's peripherals; a program that enables no interrupt at all (the
+ * minimal images, docs/mcu.md) can drop their 128 bytes with VG_PORT_N_IRQ=0. */
+#ifndef VG_PORT_N_IRQ
+#define VG_PORT_N_IRQ 32
+#endif
+#if VG_PORT_N_IRQ != 0 && VG_PORT_N_IRQ != 32
+#error "VG_PORT_N_IRQ is 0 or 32"
+#endif
 typedef void (*vg_vector_t)(void);
 #define VG_F2  vg_fault_handler, vg_fault_handler
 #define VG_F4  VG_F2, VG_F2
 #define VG_F16 VG_F4, VG_F4, VG_F4, VG_F4
-__attribute__((section(".vectors"), used)) static const vg_vector_t vg_vectors[VG_N_VECTORS] = {
+__attribute__((section(".vectors"),
+               used)) static const vg_vector_t vg_vectors[16 + VG_PORT_N_IRQ] = {
     (vg_vector_t)(uintptr_t)vg_stack_top,
     vg_reset_handler,
     VG_F2,
     VG_F4,
     VG_F4,
     VG_F4,
+#if VG_PORT_N_IRQ
     VG_F16,
     VG_F16,
+#endif
 };
