@@ -4,14 +4,27 @@
 set -eu
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
       gcc-arm-none-eabi libnewlib-arm-none-eabi)
+# The dashboard and its end-to-end test: a broker and its clients, and headless Chromium.
+pkgs+=(mosquitto mosquitto-clients chromium)
+# Node.js and npm (the dashboard's build, the browser tests): the machine's own if present.
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# npm packages, exactly as locked: the dashboard's (esbuild, uPlot, Playwright for its test).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/web"; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "npm ci in ${dir#"$root"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
