@@ -9,14 +9,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build-fuzz
 mkdir -p "$out"
 srcs=("$root"/core/src/*.c "$root"/host/vigil/csv.c "$root"/host/vigil/dataset.c
-      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c)
+      "$root"/host/vigil/artifact.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c
+      "$root"/host/collector/vgc_payload.c)
 status=0
 for target in "$root"/tests/fuzz/fuzz_*.c; do
   name=$(basename "${target%.c}")
   p=${name#fuzz_}
   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
     -D_POSIX_C_SOURCE=200809L -I"$root/core/include" -I"$root/host/vigil" \
-    "$target" "${srcs[@]}" -lm -o "$out/$name"
+    -I"$root/host/collector" "$target" "${srcs[@]}" -lcjson -lm -o "$out/$name"
   rm -rf "$out/corpus-$p" && mkdir -p "$out/corpus-$p"
   log=$out/$name.log
   if "$out/$name" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/$name-" \

@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian packages the build, tests and demo need, skipping those already there.
 set -eu
+# The fleet collector and its tests: MQTT, SQLite, PostgreSQL, HTTP, JSON, curl.
+fleet_pkgs=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+            libmicrohttpd-dev libcjson-dev curl)
+
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
       gcc-arm-none-eabi libnewlib-arm-none-eabi)
 # The dashboard and its end-to-end test: a broker and its clients, and headless Chromium.
@@ -9,7 +13,7 @@ pkgs+=(mosquitto mosquitto-clients chromium)
 # Node.js and npm (the dashboard's build, the browser tests): the machine's own if present.
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]}" "${fleet_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
