@@ -8,8 +8,8 @@ fleet_pkgs=(mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 
 
 pkgs=(build-essential cmake pkg-config clang clang-format libclang-rt-14-dev libcmocka-dev gnuplot-nox python3
       gcc-arm-none-eabi libnewlib-arm-none-eabi)
-# The dashboard and its end-to-end test: a broker and its clients, and headless Chromium.
-pkgs+=(mosquitto mosquitto-clients chromium)
+# The dashboard's end-to-end test drives headless Chromium.
+pkgs+=(chromium)
 # Node.js and npm (the dashboard's build, the browser tests): the machine's own if present.
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()

@@ -10,54 +10,25 @@
 . "$(dirname "$0")/lib.sh"
 : "${VIGIL_BUILD_DIR:?set VIGIL_BUILD_DIR}"
 : "${VIGIL_LOADGEN:?set VIGIL_LOADGEN}"
+. "$(dirname "$0")/fleet/lib.sh"
 HERE="$VIGIL_SOURCE_DIR/tests/e2e"
 WEB="$VIGIL_BUILD_DIR/web"
 SHOT="$VIGIL_BUILD_DIR/artifacts/dashboard.png"
 
-for p in mosquitto mosquitto_pub mosquitto_sub node; do
+for p in mosquitto mosquitto_pub mosquitto_sub node curl; do
   command -v "$p" >/dev/null || { echo "FAIL - $p not found (tools/install-deps.sh installs it)"; exit 1; }
 done
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "FAIL - no chromium (tools/install-deps.sh installs it)"; exit 1; }
 [ -f "$WEB/index.html" ] || { echo "FAIL - $WEB/index.html missing: the build makes it (web/, tools/build-web.sh)"; exit 1; }
 [ -f "$VIGIL_SOURCE_DIR/web/node_modules/playwright-core/index.mjs" ] ||
   { echo "FAIL - web/node_modules missing: run tools/install-deps.sh (npm ci in web/)"; exit 1; }
-
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]+"${PIDS[@]}"}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
 cd "$TMP"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
-    port_open "$p" || { echo "$p"; return 0; }
-  done
-  return 1
-}
-wait_until() { # wait_until SECONDS command...: poll every 0.1 s
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -lt "$end" ] || return 1
-    sleep 0.1
-  done
-}
 http() { # http PATH: prints "STATUS BODY"
-  $PY - "http://127.0.0.1:$HTTP_PORT$1" <<'EOF'
-import sys, urllib.request, urllib.error
-try:
-    with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
-        print(r.status, r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())
-EOF
+  local body code
+  body=$(curl -s -w '\n%{http_code}' "http://127.0.0.1:$HTTP_PORT$1")
+  code=${body##*$'\n'}
+  echo "$code ${body%$'\n'*}"
 }
 json_get() { $PY -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
 rows() { $PY -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" fleet.sqlite "$1"; }
@@ -71,23 +42,16 @@ mkdir -p recs
 "$VIGIL" detect -m recs/dev-a.vgm -i recs/dev-a.csv -o detect.csv
 ok "recording and model for dev-a"
 
-# ---- broker and collector ----
+# ---- broker (passwords and per-device ACLs: tools/broker.sh) and collector ----
 BROKER_PORT=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$BROKER_PORT" >mosquitto.conf
-mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
-PIDS+=($!)
-wait_until 5 port_open "$BROKER_PORT" && ok "mosquitto on 127.0.0.1:$BROKER_PORT" ||
-  { bad "mosquitto did not start: $(cat mosquitto.log)"; finish; exit 1; }
-
-"$VIGIL" collector --broker "127.0.0.1:$BROKER_PORT" --db "$TMP/fleet.sqlite" --http 127.0.0.1:0 \
-  --web "$WEB" --recordings "$TMP/recs" 2>collector.log &
-COLLECTOR=$!
-PIDS+=("$COLLECTOR")
-wait_until 10 grep -q 'http on' collector.log || { bad "collector did not start: $(cat collector.log)"; finish; exit 1; }
-HTTP_PORT=$(sed -n 's/.*http on 127.0.0.1:\([0-9]*\).*/\1/p' collector.log)
-mqtt_up() { http /metrics | grep -q '^vigil_collector_mqtt_connected 1'; }
-wait_until 10 mqtt_up && ok "collector on 127.0.0.1:$HTTP_PORT, connected to the broker" ||
-  bad "collector not connected: $(cat collector.log)"
+devs=(--device dev-a:pw --device dev-c:pw --device pq-01:pw)
+for i in 1 2 3; do devs+=(--device "lg-000$i:pw"); done
+broker_start "$BROKER_PORT" "${devs[@]}" && ok "mosquitto on 127.0.0.1:$BROKER_PORT" ||
+  { bad "mosquitto did not start"; finish; exit 1; }
+collector c --db "$TMP/fleet.sqlite" --http 127.0.0.1:0 --web "$WEB" --recordings "$TMP/recs" ||
+  { bad "collector did not start"; finish; exit 1; }
+HTTP_PORT=$c_port
+ok "collector on 127.0.0.1:$HTTP_PORT, connected to the broker"
 
 # ---- the replay endpoint itself ----
 base=$(http "/api/replay?device=dev-a")
@@ -113,19 +77,32 @@ for q in "threshold=0" "threshold=-1" "threshold=nan" "threshold=inf" "threshold
 done
 r=$(http "/api/replay?threshold=1"); case "$r" in "400 "*'"device: '*) ok "no device -> 400 naming device" ;; *) bad "no device -> $r" ;; esac
 r=$(http "/api/replay?device=nobody"); case "$r" in "404 "*'no recording'*) ok "device without a recording -> 404" ;; *) bad "nobody -> $r" ;; esac
+cut -d, -f1,2 recs/dev-a.csv >recs/nolabel.csv
+cp recs/dev-a.vgm recs/nolabel.vgm
+r=$(http "/api/replay?device=nolabel"); case "$r" in "422 "*"no 'label' column"*) ok "recording without labels -> 422" ;; *) bad "nolabel -> $r" ;; esac
+"$VIGIL" simulate temperature -o recs/slow.csv --minutes 30 --rate 1 --anomalies spike --events 1 2>/dev/null
+cp recs/dev-a.vgm recs/slow.vgm
+r=$(http "/api/replay?device=slow"); case "$r" in "422 "*"sampled at 1 Hz"*) ok "recording at another rate -> 422" ;; *) bad "slow -> $r" ;; esac
+r=$(http "/api/replay?device=dev-a&points=50")
+thin=$(echo "${r#* }" | json_get "len(d['windows']['raw']) == 50 and d['windows']['thinned'] and max(d['windows']['raw']) == max(p['peak'] for p in d['raised'])")
+[ "$thin" = True ] && ok "points=50: 50 window scores, the highest kept" || bad "points=50: ${r:0:200}"
 
 # ---- devices ----
-pubm() { mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 "$@"; }
+pubm() { # pubm DEVICE mosquitto_pub-options...: publish as that device, QoS 1
+  local d=$1
+  shift
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u "$d" -P pw -q 1 "$@"
+}
 now() { date +%s%3N; }
 BOOT=3
-pubm -r -t vigil/dev-a/status -m "{\"v\":1,\"boot\":$BOOT,\"seq\":1,\"ts\":$(now),\"state\":\"online\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"zscore\",\"crc\":\"$CRC\",\"rate_hz\":2,\"threshold\":$THR},\"uptime_s\":3600,\"queued\":0,\"dropped\":0}"
-pubm -r -t vigil/dev-c/status -m "{\"v\":1,\"boot\":5,\"seq\":88,\"ts\":$(($(now) - 600000)),\"state\":\"offline\",\"reason\":\"lost\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"autoencoder\",\"crc\":\"9f3a01c2\",\"rate_hz\":2,\"threshold\":0.0123},\"uptime_s\":0,\"queued\":2,\"dropped\":0}"
-pubm -r -t vigil/pq-01/status -m "{\"v\":1,\"boot\":2,\"seq\":1,\"ts\":$(now),\"state\":\"online\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"forest\",\"crc\":\"1b2c3d4e\",\"rate_hz\":6400,\"threshold\":0.5},\"uptime_s\":120,\"queued\":0,\"dropped\":0}"
+pubm dev-a -r -t vigil/dev-a/status -m "{\"v\":1,\"boot\":$BOOT,\"seq\":1,\"ts\":$(now),\"state\":\"online\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"zscore\",\"crc\":\"$CRC\",\"rate_hz\":2,\"threshold\":$THR},\"uptime_s\":3600,\"queued\":0,\"dropped\":0}"
+pubm dev-c -r -t vigil/dev-c/status -m "{\"v\":1,\"boot\":5,\"seq\":88,\"ts\":$(($(now) - 600000)),\"state\":\"offline\",\"reason\":\"lost\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"autoencoder\",\"crc\":\"9f3a01c2\",\"rate_hz\":2,\"threshold\":0.0123},\"uptime_s\":0,\"queued\":2,\"dropped\":0}"
+pubm pq-01 -r -t vigil/pq-01/status -m "{\"v\":1,\"boot\":2,\"seq\":1,\"ts\":$(now),\"state\":\"online\",\"fw\":\"0.1.0\",\"model\":{\"kind\":\"forest\",\"crc\":\"1b2c3d4e\",\"rate_hz\":6400,\"threshold\":0.5},\"uptime_s\":120,\"queued\":0,\"dropped\":0}"
 t=$(($(now) - 90000))
 pq_event() { # pq_event SEQ TS EVENT PHASE CLASS NAME MAGNITUDE
   local tend=null
   [ "$4" = close ] && tend=41.2
-  pubm -t vigil/pq-01/event -m "{\"v\":1,\"boot\":2,\"seq\":$1,\"ts\":$2,\"event\":$3,\"phase\":\"$4\",\"t_start\":40.1,\"t_end\":$tend,\"score\":0.91,\"raw\":0.91,\"thr\":0.5,\"kind\":\"forest\",\"class\":$5,\"class_name\":\"$6\",\"magnitude\":$7,\"features\":{}}"
+  pubm pq-01 -t vigil/pq-01/event -m "{\"v\":1,\"boot\":2,\"seq\":$1,\"ts\":$2,\"event\":$3,\"phase\":\"$4\",\"t_start\":40.1,\"t_end\":$tend,\"score\":0.91,\"raw\":0.91,\"thr\":0.5,\"kind\":\"forest\",\"class\":$5,\"class_name\":\"$6\",\"magnitude\":$7,\"features\":{}}"
 }
 pq_event 2 "$t" 1 open 2 sag '{"sag_pu":0.62}'
 pq_event 3 $((t + 1100)) 1 close 2 sag '{"sag_pu":0.58}'
@@ -135,22 +112,23 @@ pq_event 4 $((t + 45000)) 2 open 3 swell '{"swell_pu":1.21}'
 START=4000 HIST=1800
 SEQ=$($PY "$HERE/dashboard_device.py" history recs/dev-a.csv detect.csv --start $START --rows $HIST \
   --boot $BOOT --thr "$THR" --out .)
-mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 0 -t vigil/dev-a/telemetry -l <telemetry.lines
-pubm -t vigil/dev-a/event -l <events.lines
+pubm dev-a -q 0 -t vigil/dev-a/telemetry -l <telemetry.lines
+pubm dev-a -t vigil/dev-a/event -l <events.lines
 n_ev=$(wc -l <events.lines)
 tele_in() { [ "$(rows "SELECT count(*) FROM telemetry WHERE device='dev-a'")" -ge $((HIST - 20)) ]; }
 wait_until 15 tele_in && ok "history stored: $(rows "SELECT count(*) FROM telemetry WHERE device='dev-a'") telemetry rows, $n_ev events" ||
   bad "history not stored: $(rows "SELECT count(*) FROM telemetry") rows"
 $PY "$HERE/dashboard_device.py" live recs/dev-a.csv detect.csv --start $((START + HIST)) --seq "$SEQ" \
-  --boot $BOOT --thr "$THR" | mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 0 -t vigil/dev-a/telemetry -l &
-PIDS+=($!)
-"$VIGIL_LOADGEN" --port "$BROKER_PORT" --devices 3 --prefix lg- --count 100000 --rate 2 --kind mix \
-  --event-every 40 -q >loadgen.log 2>&1 &
+  --boot $BOOT --thr "$THR" 2>live.log |
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u dev-a -P pw -q 0 -t vigil/dev-a/telemetry -l >>live.log 2>&1 &
+PIDS+=($!) # mosquitto_pub; the generator ends on the broken pipe
+"$VIGIL_LOADGEN" --port "$BROKER_PORT" --password pw --devices 3 --prefix lg- --count 100000 --rate 2 \
+  --kind mix --event-every 40 -q >loadgen.log 2>&1 &
 PIDS+=($!)
 sleep 1
 
 # ---- the page ----
-out=$(DASH_URL="http://127.0.0.1:$HTTP_PORT" BROKER_PORT=$BROKER_PORT DEVICE=dev-a BOOT=$BOOT \
+out=$(DASH_URL="http://127.0.0.1:$HTTP_PORT" BROKER_PORT=$BROKER_PORT DEVICE=dev-a MQTT_PASS=pw BOOT=$BOOT \
   EVENT_SEQ=1000000 CANDIDATE=$CANDIDATE SCREENSHOT="$SHOT" \
   timeout 70 node "$HERE/dashboard_check.mjs" 2>&1) || true
 echo "$out" | grep -v '^RESULT '
@@ -165,8 +143,6 @@ result=$(echo "$out" | sed -n 's/^RESULT //p')
 [ "$(rows "SELECT count(*) FROM acks WHERE device='dev-a' AND ok=1")" -ge 1 ] && ok "the ack is stored" || bad "no ack stored"
 sent=$(http /metrics | sed -n 's/^vigil_collector_commands_sent_total //p')
 [ "${sent:-0}" -ge 1 ] && ok "collector counted $sent command(s) sent" || bad "commands_sent_total = ${sent:-?}"
-kill -TERM "$COLLECTOR"
-rc=0
-wait "$COLLECTOR" || rc=$?
-[ $rc = 0 ] && ok "collector stopped cleanly" || bad "collector exit $rc: $(tail -3 collector.log)"
+stop_pid "$c_pid"
+[ "$rc" = 0 ] && ok "collector stopped cleanly" || bad "collector exit $rc: $(tail -3 c.log)"
 finish

@@ -6,7 +6,8 @@
 //
 // Environment: DASH_URL (the collector's base URL), BROKER_PORT, DEVICE (the device with a
 // recording), BOOT (its boot), EVENT_SEQ (first seq for the injected events), CANDIDATE (the
-// threshold to try and send), SCREENSHOT (PNG to write), VIGIL_SOURCE_DIR.
+// threshold to try and send), SCREENSHOT (PNG to write), VIGIL_SOURCE_DIR, and MQTT_PASS (the
+// device's broker password; its user name is DEVICE).
 // Exit status: 0 every check passed, 1 a check failed, 2 bad environment.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,7 @@ let seq = Number(env('EVENT_SEQ'));
 const CANDIDATE = Number(env('CANDIDATE'));
 const SHOT = env('SCREENSHOT');
 const SRC = env('VIGIL_SOURCE_DIR');
+const AUTH = ['-u', DEVICE, '-P', env('MQTT_PASS')];
 const LATENCY_LIMIT_MS = 2000;
 const INJECTED = 6; // events injected for the latency figure (3 open/close pairs)
 
@@ -59,7 +61,7 @@ function run(cmd, args, timeoutMs = 20000) {
 }
 
 const pub = (topic, obj, qos = 1) =>
-  run('mosquitto_pub', ['-h', '127.0.0.1', '-p', PORT, '-q', String(qos), '-i', `${DEVICE}-test-pub`, '-t', topic, '-m', JSON.stringify(obj)]);
+  run('mosquitto_pub', ['-h', '127.0.0.1', '-p', PORT, ...AUTH, '-q', String(qos), '-t', topic, '-m', JSON.stringify(obj)]);
 
 function eventMsg(n, phase, tStart) {
   return {
@@ -164,7 +166,7 @@ try {
   check(replayPts > 100, `replay chart has ${replayPts} window scores`);
 
   // 5. Sending it: a cmd on the broker, the device's ack shown.
-  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', PORT, '-q', '1', '-C', '1', '-W', '15', '-t', `vigil/${DEVICE}/cmd`]);
+  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', PORT, ...AUTH, '-q', '1', '-C', '1', '-W', '15', '-t', `vigil/${DEVICE}/cmd`]);
   let cmdText = '';
   sub.stdout.on('data', (d) => (cmdText += d));
   const subDone = new Promise((res) => sub.on('close', res));
