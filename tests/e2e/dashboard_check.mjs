@@ -198,6 +198,13 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: SHOT, fullPage: true });
   ok(`screenshot ${SHOT}`);
+  // The same page on a narrow screen (one column).
+  await page.setViewportSize({ width: 760, height: 1000 });
+  await page.waitForTimeout(400);
+  const narrow = SHOT.replace(/\.png$/, '-narrow.png');
+  await page.screenshot({ path: narrow, fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `narrow screenshot ${narrow}, no horizontal overflow`, `${overflow} px wider than the window`);
 } catch (e) {
   bad(`browser run: ${e.message.split('\n')[0]}`);
 } finally {
