@@ -35,5 +35,6 @@ fi
 
 mkdir -p "$build/bench"
 "$here/pq.sh" "$build" # power quality (bench/README.md); then the temperature pairs
+"$here/fleet/run.sh" "$build" # the collector against Mosquitto (docs/collector.md)
 exec "$py" "$here/sklearn_compare.py" --vigil "$vigil" --workdir "$build/bench" \
   --json "$build/bench/sklearn_compare.json"

@@ -139,11 +139,13 @@ static int store_loop(vgc_app_t *a, vgc_store_t *st, pthread_t mqtt, int *mqtt_j
                     break;
                 continue;
             }
-            while (n < a->batch && a->commit_ms > 0) {
+            /* Let the transaction gather rows until the first has waited commit_ms (the
+             * queue does not signal each row), unless the batch is already full. */
+            if (n < a->batch && a->commit_ms > 0) {
                 long left = (long)(rows[0]->received_ms + a->commit_ms - vgc_now_ms());
-                if (left <= 0)
-                    break;
-                n += vgc_queue_pop(&a->q, rows + n, a->batch - n, left);
+                if (left > 0)
+                    vgc_sleep_ms(left);
+                n += vgc_queue_pop(&a->q, rows + n, a->batch - n, 0);
             }
         }
         if (atomic_load(&a->stop) && *mqtt_joined && st == NULL)

@@ -101,8 +101,10 @@ int vgc_queue_push(vgc_queue_t *q, vgc_row_t *r, atomic_int *stop)
         pthread_cond_timedwait(&q->nonfull, &q->mu, &t);
     }
     q->rows[(q->head + q->n) % q->cap] = r;
-    q->n++;
-    pthread_cond_signal(&q->nonempty);
+    /* Wake the store thread only when it may be waiting for a first row: a wake-up per
+     * message would cost two context switches per message under load. */
+    if (q->n++ == 0)
+        pthread_cond_signal(&q->nonempty);
     pthread_mutex_unlock(&q->mu);
     return 0;
 }

@@ -288,6 +288,74 @@ static size_t utf8_bad(const unsigned char *p, size_t len)
     return len;
 }
 
+/* 1 when @p p (already accepted by cJSON, valid UTF-8) is strict RFC 8259 JSON on one line:
+ * numbers in JSON's grammar (cJSON also takes "+1", "01", "1."), no raw control characters
+ * in strings, known escapes only, no line breaks (the text becomes an SSE data line). Such
+ * text is stored as received; anything else is re-serialised by cJSON, which costs about
+ * four times the parse. */
+static int strict_json(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"') {
+            for (i++; i < n && p[i] != '"'; i++) {
+                if ((unsigned char)p[i] < 0x20)
+                    return 0;
+                if (p[i] == '\\') {
+                    if (++i >= n || p[i] == '\0' || strchr("\"\\/bfnrtu", p[i]) == NULL)
+                        return 0;
+                    if (p[i] == 'u')
+                        for (int k = 0; k < 4; k++)
+                            if (++i >= n || p[i] == '\0' || !strchr("0123456789abcdefABCDEF", p[i]))
+                                return 0;
+                }
+            }
+            if (i >= n)
+                return 0;
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            if (c == '-' && ++i >= n)
+                return 0;
+            if (p[i] == '0') {
+                if (++i < n && p[i] >= '0' && p[i] <= '9')
+                    return 0; /* leading zero */
+            } else if (p[i] >= '1' && p[i] <= '9') {
+                while (i < n && p[i] >= '0' && p[i] <= '9')
+                    i++;
+            } else {
+                return 0;
+            }
+            if (i < n && p[i] == '.') {
+                size_t d = ++i;
+                while (i < n && p[i] >= '0' && p[i] <= '9')
+                    i++;
+                if (i == d)
+                    return 0;
+            }
+            if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+                if (++i < n && (p[i] == '+' || p[i] == '-'))
+                    i++;
+                size_t d = i;
+                while (i < n && p[i] >= '0' && p[i] <= '9')
+                    i++;
+                if (i == d)
+                    return 0;
+            }
+        } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',' ||
+                   c == ' ' || c == '\t') {
+            i++;
+        } else if (n - i >= 4 && (memcmp(p + i, "true", 4) == 0 || memcmp(p + i, "null", 4) == 0)) {
+            i += 4;
+        } else if (n - i >= 5 && memcmp(p + i, "false", 5) == 0) {
+            i += 5;
+        } else {
+            return 0; /* line breaks and anything cJSON tolerates beyond JSON */
+        }
+    }
+    return 1;
+}
+
 /* Parse exactly [data, data + len) as one JSON object; trailing white space is allowed. */
 static cJSON *parse_object(const void *data, size_t len, char *err, size_t errlen)
 {
@@ -376,8 +444,16 @@ int vgc_payload_parse(vgc_kind_t kind, const void *data, size_t len, vgc_msg_t *
     case VGC_KIND_ACK: rc = parse_ack(o, out, err, errlen); break;
     default: break;
     }
-    if (rc == 0 && json != NULL) {
+    if (rc == 0 && json != NULL && strict_json(data, len)) {
+        *json = cJSON_malloc(len + 1);
+        if (*json != NULL) {
+            memcpy(*json, data, len);
+            (*json)[len] = '\0';
+        }
+    } else if (rc == 0 && json != NULL) {
         *json = cJSON_PrintUnformatted(o);
+    }
+    if (rc == 0 && json != NULL) {
         if (*json == NULL) {
             vgh_errf(err, errlen, "payload: out of memory");
             rc = -1;

@@ -6,8 +6,8 @@
  *        else its value mod 4), the rest is the payload. Each input is also read as a topic
  *        name and as a command body for POST /api/devices/<id>/cmd. Checks: no crash or
  *        out-of-bounds read (the payload is copied to an exactly sized buffer), a refusal
- *        always says why, an accepted payload re-serialises to JSON that parses again with
- *        the same identity.
+ *        always says why, an accepted payload's stored text is strict one-line JSON that
+ *        parses again with the same identity.
  *
  * Fuzz: tools/fuzz.sh (clang, libFuzzer, ASan, UBSan). Replay (CTest):
  *   replay_payload tests/fuzz/corpus/payload
@@ -44,6 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vgc_payload_parse(kind, p, len, &m, &json, err, sizeof err) == 0) {
         if (json == NULL)
             abort();
+        for (const char *q = json; *q; q++)
+            if (*q == '\n' || *q == '\r')
+                abort(); /* one SSE data line, strict JSON */
         vgc_msg_t again;
         char err2[256];
         memset(&again, 0, sizeof again);
