@@ -107,6 +107,20 @@ pq_event() { # pq_event SEQ TS EVENT PHASE CLASS NAME MAGNITUDE
 pq_event 2 "$t" 1 open 2 sag '{"sag_pu":0.62}'
 pq_event 3 $((t + 1100)) 1 close 2 sag '{"sag_pu":0.58}'
 pq_event 4 $((t + 45000)) 2 open 3 swell '{"swell_pu":1.21}'
+# pq-01's last minute of telemetry: three channels of very different scales.
+$PY - "$(now)" >pq.lines <<'EOF'
+import json, math, sys
+now = int(sys.argv[1])
+for i in range(120):
+    sag = 40 <= i < 43
+    print(json.dumps({"v": 1, "boot": 2, "seq": 10 + i, "ts": now - (119 - i) * 500, "t": 60 + i / 2,
+                      "values": {"rms": round((0.6 if sag else 1.0) * 230 + math.sin(i / 5), 2),
+                                 "freq": round(50 + 0.01 * math.sin(i / 9), 4),
+                                 "thd": round(0.03 + 0.005 * math.sin(i / 7), 4)},
+                      "score": 0.9 if sag else 0.05, "raw": 0.9 if sag else 0.05, "thr": 0.5,
+                      "anomaly": sag}, separators=(",", ":")))
+EOF
+pubm pq-01 -q 0 -t vigil/pq-01/telemetry -l <pq.lines
 
 # dev-a: ten minutes of history (with the recording's spike), then live at 2 rows a second.
 START=4000 HIST=1800

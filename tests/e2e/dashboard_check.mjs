@@ -127,8 +127,12 @@ try {
     if (i === 0) {
       const first = await page.getAttribute('#events tbody tr:first-child', 'data-key');
       check(first === key, 'the newest event is the first row of the log', `first row is ${first}`);
+      // The fleet table is redrawn at most every 250 ms.
+      const opened = await page
+        .waitForSelector(`#fleet tr[data-device="${DEVICE}"]:not([data-open="0"])`, { timeout: 2000 })
+        .then(() => true, () => false);
       const open = await page.getAttribute(`#fleet tr[data-device="${DEVICE}"]`, 'data-open');
-      check(Number(open) >= 1, `the fleet shows ${open} open anomal${open === '1' ? 'y' : 'ies'} for ${DEVICE}`);
+      check(opened, `the fleet shows ${open} open anomal${open === '1' ? 'y' : 'ies'} for ${DEVICE}`);
     }
     await page.waitForTimeout(150);
   }
@@ -198,6 +202,24 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: SHOT, fullPage: true });
   ok(`screenshot ${SHOT}`);
+  // Another device: a power-quality meter, three channels on their own scales, no recording.
+  await page.click('#fleet tr[data-device="pq-01"]');
+  const pqShown = await page
+    .waitForFunction(() => document.querySelector('#dev-name').textContent === 'pq-01' &&
+      Number(document.querySelector('#chart-signal').dataset.points) >= 100, null, { timeout: 5000 })
+    .then(() => true, () => false);
+  await page.waitForSelector('#tune-msg.error', { timeout: 5000 }).catch(() => null);
+  const pqMsg = (await page.textContent('#tune-msg')).trim();
+  const legend = (await page.textContent('#dev-legend')).replace(/\s+/g, ' ');
+  check(pqShown && /rms/.test(legend) && /freq/.test(legend) && /thd/.test(legend),
+    `selecting pq-01 shows its channels (${legend.trim()})`);
+  check(/No recording to tune with/.test(pqMsg), `tuning says why it cannot replay pq-01: ${pqMsg}`);
+  const pqShot = SHOT.replace(/\.png$/, '-pq.png');
+  await page.screenshot({ path: pqShot, fullPage: true });
+  ok(`screenshot ${pqShot}`);
+  await page.click(`#fleet tr[data-device="${DEVICE}"]`);
+  await page.waitForFunction((d) => document.querySelector('#dev-name').textContent === d, DEVICE, { timeout: 5000 });
+
   // The same page on a narrow screen (one column).
   await page.setViewportSize({ width: 760, height: 1000 });
   await page.waitForTimeout(400);

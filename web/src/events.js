@@ -28,6 +28,10 @@ export class EventLog {
     this.onSelect = onSelect;
   }
 
+  has(device, m) {
+    return this.keys.has(`${device}/${m.boot}/${m.seq}`);
+  }
+
   /** @p m is an event message of @p device; @p live when it just arrived. */
   add(device, m, live) {
     const key = `${device}/${m.boot}/${m.seq}`;

@@ -82,13 +82,14 @@ export class Fleet {
     this.onSelect(id);
   }
 
+  /** Something changed: render soon, at most twice a second (a big fleet sends a lot). */
   changed() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => {
       this.pending = false;
       this.render();
-    });
+    }, 250);
   }
 
   render() {

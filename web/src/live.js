@@ -81,10 +81,17 @@ export class LiveCharts {
       200,
       {
         cursor: { sync },
-        scales: { x: { time: true } },
         plugins: [bands],
-        series: [{}, ...this.ch.map((c, i) => ({ label: c, stroke: COLORS.signal[i], width: 1.6, spanGaps: false }))],
-        axes: [timeAxis(), axis({ label: this.ch.length === 1 ? this.ch[0] : 'reading', size: 56 })],
+        // One y scale per channel (rms, freq and thd differ by orders of magnitude): the first
+        // channel's axis on the left, the second's on the right, the others in the legend.
+        scales: { x: { time: true }, ...Object.fromEntries(this.ch.map((c, i) => [`ch${i}`, {}])) },
+        series: [{}, ...this.ch.map((c, i) => ({ label: c, scale: `ch${i}`, stroke: COLORS.signal[i], width: 1.6 }))],
+        axes: [
+          timeAxis(),
+          ...this.ch.slice(0, 2).map((c, i) =>
+            axis({ scale: `ch${i}`, label: c, size: 56, side: i ? 1 : 3, stroke: this.ch.length > 1 ? COLORS.signal[i] : '#57606a', grid: { show: i === 0, stroke: '#eaeef2', width: 1 } }),
+          ),
+        ],
       },
       [this.xs, ...this.vals],
     );

@@ -13,6 +13,7 @@ import { Tuning } from './tuning.js';
 const live = new LiveCharts();
 const tuning = new Tuning();
 let telemetryBuffer = null; // stream messages of the selected device while its history loads
+let loading = null; // the showTelemetry() call that owns telemetryBuffer
 
 async function select(device) {
   if (fleet.selected !== device) {
@@ -20,6 +21,16 @@ async function select(device) {
     return;
   }
   history.replaceState(null, '', `#device=${encodeURIComponent(device)}`);
+  await showTelemetry(device);
+  if (fleet.selected !== device) return; // another device was chosen meanwhile
+  const d = fleet.devices.get(device);
+  tuning.setDevice(device, d ? d.threshold : null);
+}
+
+/** The charts of @p device: its stored history, then what the stream brought meanwhile. */
+async function showTelemetry(device) {
+  const me = {};
+  loading = me;
   telemetryBuffer = [];
   let rows = [];
   try {
@@ -27,18 +38,22 @@ async function select(device) {
   } catch (e) {
     console.error(`telemetry history: ${e.message}`);
   }
-  if (fleet.selected !== device) return;
+  if (loading !== me) return; // a later call owns the buffer now
+  loading = null;
   live.setDevice(device, rows);
   for (const [d, m] of telemetryBuffer) live.push(d, m);
   telemetryBuffer = null;
-  const d = fleet.devices.get(device);
-  tuning.setDevice(device, d ? d.threshold : null);
 }
 
 const fleet = new Fleet((id) => select(id));
 const events = new EventLog((id) => fleet.select(id));
 
+let connected = false;
 function setLive(state) {
+  // After a reconnect, read what was stored meanwhile (the views drop what they have).
+  if (state === 'live' && connected === null) resync();
+  if (state === 'live') connected = true;
+  else if (connected) connected = null;
   const el = $('live');
   el.dataset.state = state;
   $('live-text').textContent = state === 'live' ? 'live' : state === 'closed' ? 'disconnected' : 'reconnecting…';
@@ -65,23 +80,35 @@ stream(
   setLive,
 );
 
-async function start() {
+/** Read the devices and the newest events; @returns false when the collector is unreachable. */
+async function load() {
   let devices = [];
   let evs = [];
   try {
     [devices, evs] = await Promise.all([get('devices'), get('events', { limit: 1000 })]);
   } catch (e) {
     $('summary').textContent = `Cannot reach the collector: ${e.message}`;
-    return;
+    return false;
   }
   for (const r of devices) fleet.loadRow(r);
   // Oldest first, so an open followed by its close leaves the event closed.
   for (const r of evs.slice().reverse()) {
+    if (events.has(r.device, r.msg)) continue;
     fleet.event(r.device, r.msg);
     events.add(r.device, r.msg, false);
   }
   events.empty();
   fleet.render();
+  return true;
+}
+
+async function resync() {
+  if (!(await load())) return;
+  if (fleet.selected) await showTelemetry(fleet.selected);
+}
+
+async function start() {
+  if (!(await load())) return;
   const want = new URLSearchParams(location.hash.slice(1)).get('device');
   const ids = [...fleet.devices.keys()].sort();
   const first = (want && fleet.devices.has(want) && want) || ids.find((id) => fleet.devices.get(id).state === 'online') || ids[0];

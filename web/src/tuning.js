@@ -70,6 +70,9 @@ export class Tuning {
     $('tune-rec').textContent = '';
     $('tune-ack').textContent = '';
     $('tune-ack').dataset.state = 'none';
+    this.input.value = '';
+    this.slider.value = '500';
+    this.sendBtn.textContent = 'Send to device';
     this.render();
     this.enable(false);
     if (!device) return;
@@ -130,6 +133,7 @@ export class Tuning {
     const r = this.cur || this.base;
     const b = this.cur ? this.base : null;
     const res = $('tune-results');
+    $('tune-body').hidden = !r;
     res.dataset.state = r ? (this.cur ? 'candidate' : 'current') : 'empty';
     res.dataset.threshold = r ? String(r.threshold) : '';
     const tile = (id, v, bv, fmt, better) => {
