@@ -28,9 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# npm packages of the browser tests (TFLite's runtime, Playwright), exactly as locked.
-web="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-if [ ! -f "$web/node_modules/.package-lock.json" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
-  echo "npm ci in tests/browser"
-  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages, exactly as locked: the dashboard's (esbuild, uPlot, Playwright for its test)
+# and the browser tests' (TFLite's runtime).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/web" "$root/tests/browser"; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "npm ci in ${dir#"$root"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "vgc_app.h"
+#include "vgc_replay.h"
 
 #define CMD "collector"
 
@@ -42,6 +43,8 @@ static const char usage_text[] =
     "HTTP:\n"
     "      --http ADDR:PORT     default 127.0.0.1:8080; \"off\" for none; port 0 picks one\n"
     "      --web DIR            serve the dashboard's files from DIR\n"
+    "      --recordings DIR     labelled recordings DIR/<id>.csv and models DIR/<id>.vgm\n"
+    "                           for the dashboard's threshold tuning (/api/replay)\n"
     "      --token T            required by /api and /metrics (or env VIGIL_TOKEN);\n"
     "                           mandatory when ADDR is not a loopback address\n"
     "  -q, --quiet              only errors on stderr\n"
@@ -209,6 +212,7 @@ int vgh_cmd_collector(int argc, char **argv)
                                        {"queue", required_argument, 0, 'Q'},
                                        {"http", required_argument, 0, 'H'},
                                        {"web", required_argument, 0, 'w'},
+                                       {"recordings", required_argument, 0, 'R'},
                                        {"token", required_argument, 0, 't'},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
@@ -268,6 +272,7 @@ int vgh_cmd_collector(int argc, char **argv)
             break;
         case 'H': http = optarg; break;
         case 'w': a->web_dir = optarg; break;
+        case 'R': a->recordings_dir = optarg; break;
         case 't': a->token = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
@@ -294,6 +299,8 @@ int vgh_cmd_collector(int argc, char **argv)
     }
     if (a->web_dir && a->http_addr == NULL)
         return vgh_usage(CMD, "--web needs --http");
+    if (a->recordings_dir && vgc_replay_dir_ok(a->recordings_dir) != 0)
+        return vgh_usage(CMD, "option --recordings: '%s' is not a directory", a->recordings_dir);
 
     char err[512];
     vgc_store_t *st = NULL;

@@ -70,6 +70,7 @@ typedef struct {
     const char *http_addr; /**< NULL: no HTTP */
     int http_port;
     const char *web_dir, *token;
+    const char *recordings_dir; /**< --recordings: DIR/<id>.csv + .vgm for /api/replay */
     int quiet;
     /* state */
     atomic_int stop;      /**< set by the signal handler */

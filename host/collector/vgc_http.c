@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vgc_app.h"
+#include "vgc_replay.h"
 
 #define HTTP_BODY_MAX  8192
 #define HTTP_LIMIT_MAX 10000u
@@ -379,6 +380,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return api_list(h, c, VGC_KIND_ACK);
     if (strcmp(url, "/api/stream") == 0)
         return api_stream(h, c);
+    if (strcmp(url, "/api/replay") == 0)
+        return vgc_replay_serve(h->a, c);
     if (strcmp(url, "/metrics") == 0) {
         vgc_buf_t b = {0};
         vgc_metrics_render(&h->a->met, h->a->queue_cap, &b);
@@ -452,5 +455,6 @@ void vgc_http_stop(void *hp)
         return;
     vgc_hub_close(&h->a->hub);
     MHD_stop_daemon(h->d);
+    vgc_replay_cleanup();
     free(h);
 }

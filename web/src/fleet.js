@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// The fleet: one row per device with its state (from the retained status), open anomalies
+// (events opened and not yet closed in the device's current boot), last seen and model.
+import { $, ago, h, num } from './format.js';
+
+export class Fleet {
+  constructor(onSelect) {
+    this.devices = new Map();
+    this.selected = null;
+    this.onSelect = onSelect;
+    this.body = $('fleet').tBodies[0];
+    this.pending = false;
+    setInterval(() => this.render(), 1000); // "last seen" keeps counting
+  }
+
+  device(id) {
+    let d = this.devices.get(id);
+    if (!d) {
+      d = { id, state: null, reason: null, boot: null, model: null, threshold: null, lastSeen: 0, open: new Map() };
+      this.devices.set(id, d);
+    }
+    return d;
+  }
+
+  /** A row of GET /api/devices. */
+  loadRow(r) {
+    const d = this.device(r.device);
+    d.state = r.state;
+    d.reason = r.reason;
+    d.boot = r.boot;
+    d.model = r.model_kind;
+    d.threshold = r.threshold;
+    d.fw = r.fw;
+    d.lastSeen = Math.max(d.lastSeen, r.status_ms || 0, r.last_telemetry_ts || 0);
+  }
+
+  /** A status message (live). */
+  status(id, m, now = Date.now()) {
+    const d = this.device(id);
+    d.state = m.state;
+    d.reason = m.reason || null;
+    if (m.boot !== undefined && m.boot !== d.boot) {
+      // A new boot: events left open by the previous one will never close.
+      for (const [k, e] of d.open) if (e.boot !== m.boot) d.open.delete(k);
+      d.boot = m.boot;
+    }
+    if (m.model) {
+      d.model = m.model.kind;
+      d.threshold = m.model.threshold;
+    }
+    d.fw = m.fw;
+    d.lastSeen = now;
+    this.changed();
+  }
+
+  /** Anything else the device sent: it is alive. */
+  seen(id, ts) {
+    const d = this.device(id);
+    d.lastSeen = Math.max(d.lastSeen, ts || Date.now());
+    this.changed();
+  }
+
+  /** An event message, in arrival order: open adds, close removes. */
+  event(id, m) {
+    const d = this.device(id);
+    const key = `${m.boot}:${m.event}`;
+    if (m.phase === 'open') d.open.set(key, m);
+    else d.open.delete(key);
+    this.changed();
+  }
+
+  openCount(d) {
+    let n = 0;
+    for (const e of d.open.values()) if (d.boot === null || e.boot === d.boot) n++;
+    return n;
+  }
+
+  select(id) {
+    if (this.selected === id) return;
+    this.selected = id;
+    this.render();
+    this.onSelect(id);
+  }
+
+  /** Something changed: render soon, at most twice a second (a big fleet sends a lot). */
+  changed() {
+    if (this.pending) return;
+    this.pending = true;
+    setTimeout(() => {
+      this.pending = false;
+      this.render();
+    }, 250);
+  }
+
+  render() {
+    const now = Date.now();
+    const list = [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
+    const rows = list.map((d) => {
+      const open = this.openCount(d);
+      const state = d.state === 'online' ? 'online' : d.state === 'offline' ? 'offline' : 'unknown';
+      const label = state === 'offline' && d.reason ? `offline · ${d.reason}` : state;
+      return h(
+        'tr',
+        {
+          class: d.id === this.selected ? 'sel' : null,
+          dataset: { device: d.id, state, open: String(open) },
+          tabindex: '0',
+          onclick: () => this.select(d.id),
+          onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && this.select(d.id),
+        },
+        h('td', { class: 'dev' }, d.id),
+        h('td', {}, h('span', { class: `pill ${state}` }, label)),
+        h('td', { class: 'num' }, open ? h('span', { class: 'badge alert' }, String(open)) : h('span', { class: 'muted' }, '0')),
+        h('td', { class: now - d.lastSeen > 60000 && state === 'online' ? 'stale' : null }, ago(d.lastSeen, now)),
+        h('td', {}, d.model || '–'),
+        h('td', { class: 'num' }, num(d.threshold)),
+      );
+    });
+    this.body.replaceChildren(...rows);
+    $('fleet-empty').hidden = list.length > 0;
+    const online = list.filter((d) => d.state === 'online').length;
+    const open = list.reduce((s, d) => s + this.openCount(d), 0);
+    $('summary').replaceChildren(
+      h('span', {}, h('b', {}, String(list.length)), ' devices'),
+      h('span', { class: 'ok' }, h('b', {}, String(online)), ' online'),
+      h('span', { class: 'off' }, h('b', {}, String(list.length - online)), ' offline'),
+      h('span', { class: open ? 'alert' : '' }, h('b', {}, String(open)), ' open anomal', open === 1 ? 'y' : 'ies'),
+    );
+  }
+}
