@@ -31,6 +31,16 @@ if [ ! -f models/temp.vgm ] || [ ! -f models/temp8.vgm ]; then
   say "quantizing it to int8"
   $vigil quantize -q -m models/temp.vgm -o models/temp8.vgm --calibrate models/normal.csv
 fi
+if [ ! -f recordings/temp-1.csv ]; then
+  say "a labelled day of temperature for the dashboard's threshold tuning"
+  mkdir -p recordings
+  $vigil simulate temperature -o recordings/temp-1.csv --minutes 1440 --rate 2 --seed 202 \
+    --anomalies all
+  cp recordings/temp-1.csv recordings/temp-2.csv
+fi
+# the recording is replayed with the model the device runs
+cp models/temp.vgm recordings/temp-1.vgm
+cp models/temp8.vgm recordings/temp-2.vgm
 if [ ! -f models/grid.vgm ]; then
   say "training the power-quality forest on a 30-minute 30 dB stream (about a minute)"
   $vigil simulate power --mode stream --minutes 30 --snr 30 --events-per-hour 1500 --seed 5 \
@@ -62,7 +72,7 @@ trap stop_all INT TERM EXIT
 web=()
 [ -f "$build/web/index.html" ] && web=(--web "$build/web")
 VIGIL_MQTT_PASSWORD=$p_col $vigil collector --broker "127.0.0.1:$port" --user collector \
-  --db "$out/fleet.sqlite" --http "$http" "${web[@]}" -q >logs/collector.log 2>&1 &
+  --db "$out/fleet.sqlite" --http "$http" --recordings "$out/recordings" "${web[@]}" -q >logs/collector.log 2>&1 &
 pids+=($!)
 
 # ---- devices ----

@@ -51,6 +51,7 @@ static const char *app__kind_name(unsigned kind)
     case VG_KIND_AUTOENCODER: return "autoencoder";
     case VG_KIND_IFOREST: return "iforest";
     case VG_KIND_FOREST: return "forest";
+    case VG_KIND_AE_S8: return "autoencoder-int8";
     default: return "unknown";
     }
 }

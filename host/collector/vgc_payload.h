@@ -34,7 +34,7 @@ typedef struct {
     int online;      /**< 1 online, 0 offline */
     char reason[16]; /**< offline reason ("lost", "stop") or "" */
     char fw[32];
-    char model_kind[16];
+    char model_kind[32]; /* protocol.md model kinds, "autoencoder-int8" the longest */
     char model_crc[16];
     double threshold; /**< model.threshold, NAN when absent */
     /* telemetry and event */

@@ -86,6 +86,15 @@ static void other_examples(void **state)
     assert_true(m.has_seq);
     assert_string_equal(m.model_crc, "9f3a01c2");
     assert_true(fabs(m.threshold - 0.0123) < 1e-12);
+    /* every model kind of protocol.md, the int8 autoencoder's the longest name */
+    assert_int_equal(
+        parse(VGC_KIND_STATUS,
+              "{\"v\":1,\"boot\":3,\"seq\":1,\"ts\":1763900000123,\"state\":\"online\",\"fw\":"
+              "\"0.1.0\",\"model\":{\"kind\":\"autoencoder-int8\",\"crc\":\"9f3a01c2\","
+              "\"rate_hz\":2,\"threshold\":2.8},\"uptime_s\":0,\"queued\":0,\"dropped\":0}",
+              &m, err),
+        0);
+    assert_string_equal(m.model_kind, "autoencoder-int8");
     /* a last will without boot/seq/ts is still a status */
     assert_int_equal(
         parse(VGC_KIND_STATUS, "{\"v\":1,\"state\":\"offline\",\"reason\":\"lost\"}", &m, err), 0);

@@ -55,6 +55,19 @@ export class LiveCharts {
     const x = (m.ts > 0 ? m.ts : Date.now()) / 1000;
     if (this.xs.length && x < this.xs[this.xs.length - 1]) return false; // late: keep time order
     this.seen.add(key);
+    // A pause in the data (a device that was off, an earlier session) is a gap in the lines,
+    // not a straight line across it: an all-null point in between breaks them.
+    const n = this.xs.length;
+    if (n >= 2) {
+      const last = this.xs[n - 1], step = Math.max(last - this.xs[n - 2], 0.05);
+      if (x - last > Math.max(30, 20 * step)) {
+        this.xs.push((last + x) / 2);
+        this.vals.forEach((v) => v.push(null));
+        this.raw.push(null);
+        this.thr.push(null);
+        this.flag.push(0);
+      }
+    }
     this.xs.push(x);
     this.ch.forEach((c, i) => this.vals[i].push(Number.isFinite(m.values?.[c]) ? m.values[c] : null));
     this.raw.push(positive(m.raw));
