@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "vigil/vg_forest.h"
+#include "vigil/vg_tree_s16.h"
 
 /* Running variance floor, in normalised units (training variance = 1). */
 #define VG_ZSCORE_MIN_VAR 0.01f
@@ -145,7 +146,7 @@ static void det__zscore_running(vg_detector_t *d, float *raw)
 
 #endif
 
-#if VG_ENABLE_FOREST
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
 /* One walk of the forest gives both the class and the score. The window is anomalous when
  * most trees vote for some disturbance; then the class is the most-voted disturbance even
  * where "normal" has the plurality, so an anomaly never reports the normal class. */
@@ -153,7 +154,17 @@ static uint16_t det__forest(vg_detector_t *d, float *raw)
 {
     const vg_model_t *m = d->m;
     uint16_t votes[VG_MAX_CLASSES];
-    uint16_t cls = vg_forest_predict(m, DET_XN(d), votes, raw);
+    uint16_t cls;
+#if VG_ENABLE_TREES_S16
+    if (m->kind == VG_KIND_FOREST_S16)
+        cls = vg_forest_s16_predict(m, DET_XN(d), (int16_t *)(void *)DET_SCRATCH(d), votes, raw);
+    else
+#endif
+#if VG_ENABLE_FOREST
+        cls = vg_forest_predict(m, DET_XN(d), votes, raw);
+#else
+        cls = 0u; /* not reached: kind 4 does not parse in this build */
+#endif
     const uint16_t normal = m->u.forest.normal_class;
     if (cls == normal && !(*raw <= d->threshold)) {
         uint16_t best = 0;
@@ -187,8 +198,8 @@ static VG_NOINLINE void det__window(vg_detector_t *d, uint16_t missing_pm)
             scored = 1;
         }
 #endif
-#if VG_ENABLE_FOREST
-        if (!scored && m->kind == VG_KIND_FOREST) {
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+        if (!scored && vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
             out->cls = det__forest(d, &raw);
             scored = 1;
         }

@@ -11,6 +11,7 @@
 #include "vigil/vg_forest.h"
 #include "vigil/vg_iforest.h"
 #include "vigil/vg_pq.h"
+#include "vigil/vg_tree_s16.h"
 
 /* Every field the parser reads is naturally aligned (the buffer is 4-aligned, sections start
  * at multiples of 4, and each field at a multiple of its size), and the core needs a
@@ -269,6 +270,10 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
 #if VG_ENABLE_AE_S8
     case VG_KIND_AE_S8: return vg_ae_s8_parse(m, p, size);
 #endif
+#if VG_ENABLE_TREES_S16
+    case VG_KIND_IFOREST_S16: return vg_iforest_s16_parse(m, p, size);
+    case VG_KIND_FOREST_S16: return vg_forest_s16_parse(m, p, size);
+#endif
     default:
         (void)p;
         (void)size;
@@ -378,6 +383,10 @@ uint32_t vg_model_param_count(const vg_model_t *m)
 #if VG_ENABLE_FOREST
     case VG_KIND_FOREST: return m->u.forest.n_nodes;
 #endif
+#if VG_ENABLE_TREES_S16
+    case VG_KIND_IFOREST_S16: return m->u.iforest.n_nodes;
+    case VG_KIND_FOREST_S16: return m->u.forest.n_nodes;
+#endif
     default: return 0;
     }
 }
@@ -391,6 +400,10 @@ size_t vg_model_scratch_size(const vg_model_t *m)
 #if VG_ENABLE_AE_F32
     if (m->kind == VG_KIND_AUTOENCODER)
         return 2u * m->u.ae.max_units * sizeof(float);
+#endif
+#if VG_ENABLE_TREES_S16
+    if (m->kind == VG_KIND_IFOREST_S16 || m->kind == VG_KIND_FOREST_S16)
+        return VG_TREE_S16_SCRATCH(m->n_features);
 #endif
     (void)m;
     return 0u;
@@ -448,6 +461,13 @@ void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *cont
         return;
     }
 #endif
+#if VG_ENABLE_TREES_S16
+    /* The scratch is 4-aligned and holds n_features int16 (vg_model_scratch_size()). */
+    if (m->kind == VG_KIND_IFOREST_S16)
+        r = vg_iforest_s16_score(m, x, (int16_t *)(void *)scratch);
+    if (m->kind == VG_KIND_FOREST_S16)
+        (void)vg_forest_s16_predict(m, x, (int16_t *)(void *)scratch, NULL, &r);
+#endif
     (void)scratch;
 #if VG_ENABLE_IFOREST
     if (m->kind == VG_KIND_IFOREST)
@@ -458,7 +478,9 @@ void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *cont
         (void)vg_forest_predict(m, x, NULL, &r);
 #endif
     for (uint16_t i = 0;
-         (VG_ENABLE_ZSCORE || VG_ENABLE_IFOREST || VG_ENABLE_FOREST) && i < m->n_features; i++) {
+         (VG_ENABLE_ZSCORE || VG_ENABLE_IFOREST || VG_ENABLE_FOREST || VG_ENABLE_TREES_S16) &&
+         i < m->n_features;
+         i++) {
         /* zscore: the score is the largest |z|; iforest: |z| shows which feature moved. */
         float a = fabsf(x[i]);
         if (m->kind == VG_KIND_ZSCORE && a > r)

@@ -51,14 +51,20 @@ typedef enum {
     VG_KIND_AUTOENCODER = 2, /**< dense autoencoder: root-mean-square reconstruction error */
     VG_KIND_IFOREST = 3,     /**< isolation forest: 2^(-E[h]/c(psi)) */
     VG_KIND_FOREST = 4,      /**< random forest classifier: share of trees not voting normal */
-    VG_KIND_AE_S8 = 5        /**< autoencoder with int8 weights and activations (vg_ae_s8.h) */
+    VG_KIND_AE_S8 = 5,       /**< autoencoder with int8 weights and activations (vg_ae_s8.h) */
+    VG_KIND_IFOREST_S16 = 6, /**< isolation forest with int16 thresholds (vg_tree_s16.h) */
+    VG_KIND_FOREST_S16 = 7   /**< random forest with int16 thresholds (vg_tree_s16.h) */
 } vg_model_kind_t;
 
-/** @brief The float kind a quantized kind approximates (VG_KIND_AE_S8 -> VG_KIND_AUTOENCODER);
+/** @brief The float kind a quantized kind approximates (VG_KIND_AE_S8 -> VG_KIND_AUTOENCODER,
+ *         VG_KIND_IFOREST_S16 -> VG_KIND_IFOREST, VG_KIND_FOREST_S16 -> VG_KIND_FOREST);
  *         other kinds map to themselves. */
 static inline uint16_t vg_model_base_kind(uint16_t kind)
 {
-    return kind == VG_KIND_AE_S8 ? (uint16_t)VG_KIND_AUTOENCODER : kind;
+    return kind == VG_KIND_AE_S8         ? (uint16_t)VG_KIND_AUTOENCODER
+           : kind == VG_KIND_IFOREST_S16 ? (uint16_t)VG_KIND_IFOREST
+           : kind == VG_KIND_FOREST_S16  ? (uint16_t)VG_KIND_FOREST
+                                         : kind;
 }
 
 /** Normalisation kinds (PIPE.norm_kind). Both are stored as (x - offset) * scale. */
@@ -129,6 +135,31 @@ typedef struct {
     uint32_t right;
 } vg_tree_node_t;
 #define VG_TREE_LEAF 0xFFFFu
+
+/**
+ * Isolation-tree node with an int16 threshold (kind 6), 6 bytes, pre-order as above.
+ * Internal node: go left when q[feature] < threshold (q: the quantized features), else to
+ * node @c next (relative to the tree's first node, > i). Leaf: feature == VG_ITREE_LEAF,
+ * @c next indexes the model's leaf-value table (path lengths), threshold is 0.
+ */
+typedef struct {
+    int16_t threshold;
+    uint16_t feature;
+    uint16_t next;
+} vg_itree_s16_node_t;
+
+/**
+ * Decision-tree node with an int16 threshold (kind 7), 8 bytes, pre-order as above.
+ * Internal node: go left when q[feature] < threshold, else to node @c next (relative to the
+ * tree's first node, > i). Leaf: feature == VG_TREE_LEAF, @c next is the class it votes for,
+ * threshold is 0. (The float node's leaf share, informative only, is dropped.)
+ */
+typedef struct {
+    int16_t threshold;
+    uint16_t feature;
+    uint32_t next;
+} vg_tree_s16_node_t;
+
 /** Most classes a forest may vote for (class labels are 0..n_classes-1). */
 #ifndef VG_MAX_CLASSES
 #define VG_MAX_CLASSES 64
@@ -177,16 +208,23 @@ typedef struct {
             const uint8_t *data; /**< first layer's arrays (see vg_ae_s8_arrays()) */
         } ae8;
 #endif
-#if VG_ENABLE_IFOREST
+#if VG_ENABLE_IFOREST || VG_ENABLE_TREES_S16
+        /* kinds 3 and 6 (6: nodes is NULL, the int16 fields are set) */
         struct {
             uint16_t n_trees;
             uint32_t n_nodes;
             float c_norm;          /**< c(psi): average path length of the subsample size */
             const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
             const vg_itree_node_t *nodes;
+#if VG_ENABLE_TREES_S16
+            const float *quant; /**< kind 6: n_features {offset, scale} */
+            const float *leafvals;
+            const vg_itree_s16_node_t *qnodes;
+#endif
         } iforest;
 #endif
-#if VG_ENABLE_FOREST
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+        /* kinds 4 and 7 (7: nodes is NULL, the int16 fields are set) */
         struct {
             uint16_t n_trees;
             uint16_t n_classes;    /**< labels 0..n_classes-1 */
@@ -194,6 +232,10 @@ typedef struct {
             uint32_t n_nodes;
             const uint32_t *roots; /**< n_trees first-node indices, ascending, roots[0] == 0 */
             const vg_tree_node_t *nodes;
+#if VG_ENABLE_TREES_S16
+            const float *quant; /**< kind 7: n_features {offset, scale} */
+            const vg_tree_s16_node_t *qnodes;
+#endif
         } forest;
 #endif
     } u;

@@ -68,6 +68,11 @@
 #ifndef VG_ENABLE_AE_S8
 #define VG_ENABLE_AE_S8 1
 #endif
+/** MODL kinds 6 and 7: isolation and random forests with int16 thresholds and per-feature
+ *  quantization (vg_tree_s16.h). Independent of the float kinds' switches. */
+#ifndef VG_ENABLE_TREES_S16
+#define VG_ENABLE_TREES_S16 1
+#endif
 /** Waveform pipelines (WAVE section): the power-quality frontend, its filters and FFT. With
  *  0 the detector holds only the slow-sensor frontend's state. */
 #ifndef VG_ENABLE_WAVEFORM
@@ -95,20 +100,22 @@
     (VG_ENABLE_IFOREST != 0 && VG_ENABLE_IFOREST != 1) ||                                          \
     (VG_ENABLE_FOREST != 0 && VG_ENABLE_FOREST != 1) ||                                            \
     (VG_ENABLE_AE_S8 != 0 && VG_ENABLE_AE_S8 != 1) ||                                              \
+    (VG_ENABLE_TREES_S16 != 0 && VG_ENABLE_TREES_S16 != 1) ||                                      \
     (VG_ENABLE_WAVEFORM != 0 && VG_ENABLE_WAVEFORM != 1) ||                                        \
     (VG_DISABLE_SPECIALIZATION != 0 && VG_DISABLE_SPECIALIZATION != 1)
 #error "the VG_ENABLE_* and VG_DISABLE_SPECIALIZATION switches are 0 or 1"
 #endif
 #if !VG_ENABLE_ZSCORE && !VG_ENABLE_AE_F32 && !VG_ENABLE_IFOREST && !VG_ENABLE_FOREST &&           \
-    !VG_ENABLE_AE_S8
-#error "enable at least one model kind (VG_ENABLE_ZSCORE, _AE_F32, _IFOREST, _FOREST, _AE_S8)"
+    !VG_ENABLE_AE_S8 && !VG_ENABLE_TREES_S16
+#error                                                                                             \
+    "enable at least one model kind (VG_ENABLE_ZSCORE, _AE_F32, _IFOREST, _FOREST, _AE_S8, _TREES_S16)"
 #endif
 #if VG_ENABLE_F32_SIGMOID_TANH && !VG_ENABLE_AE_F32
 #error "VG_ENABLE_F32_SIGMOID_TANH needs VG_ENABLE_AE_F32 (set it to 0 too)"
 #endif
-#if VG_ENABLE_WAVEFORM && !VG_ENABLE_FOREST && !VG_ENABLE_IFOREST
+#if VG_ENABLE_WAVEFORM && !VG_ENABLE_FOREST && !VG_ENABLE_IFOREST && !VG_ENABLE_TREES_S16
 #error                                                                                             \
-    "waveform pipelines are scored by forests: VG_ENABLE_WAVEFORM needs VG_ENABLE_FOREST or VG_ENABLE_IFOREST"
+    "waveform pipelines are scored by forests: VG_ENABLE_WAVEFORM needs VG_ENABLE_FOREST, _IFOREST or _TREES_S16"
 #endif
 
 #if VG_MAX_FEATURES > VG_MAX_UNITS * 4

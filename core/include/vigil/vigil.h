@@ -20,4 +20,5 @@
 #include "vg_sos.h"
 #include "vg_stats.h"
 #include "vg_status.h"
+#include "vg_tree_s16.h"
 #endif
