@@ -52,6 +52,8 @@ static const char *app__kind_name(unsigned kind)
     case VG_KIND_IFOREST: return "iforest";
     case VG_KIND_FOREST: return "forest";
     case VG_KIND_AE_S8: return "autoencoder-int8";
+    case VG_KIND_IFOREST_S16: return "iforest-int16";
+    case VG_KIND_FOREST_S16: return "forest-int16";
     default: return "unknown";
     }
 }
@@ -80,7 +82,7 @@ size_t vg_app_hist_len(const vg_model_t *m)
  * disturbance, not a score to re-learn. */
 static int app__classifier(const vg_app_t *a)
 {
-    return a->cfg.model->kind == VG_KIND_FOREST;
+    return vg_model_base_kind(a->cfg.model->kind) == VG_KIND_FOREST;
 }
 
 /* Power-quality classes are reported for a multi-class forest on waveforms (a binary forest's
@@ -88,7 +90,7 @@ static int app__classifier(const vg_app_t *a)
 static int app__pq_classes(const vg_app_t *a)
 {
     const vg_model_t *m = a->cfg.model;
-    return m->wave.present && m->kind == VG_KIND_FOREST && m->u.forest.n_classes > 2;
+    return m->wave.present && vg_model_base_kind(m->kind) == VG_KIND_FOREST && m->u.forest.n_classes > 2;
 }
 
 static size_t app__cpy(char *dst, size_t cap, size_t at, const char *s)
@@ -427,9 +429,20 @@ static void app__window_peak(vg_app_t *a, const vg_result_t *r)
         memcpy(a->peak_feat, vg_detector_features(&a->det), m->n_features * sizeof(float));
         memcpy(a->peak_contrib, vg_detector_contrib(&a->det), m->n_features * sizeof(float));
     }
-    if (m->kind == VG_KIND_FOREST && r->over && !r->dropout) {
+    if (vg_model_base_kind(m->kind) == VG_KIND_FOREST && r->over && !r->dropout) {
         uint16_t wv[VG_MAX_CLASSES];
-        vg_forest_predict(m, vg_detector_normalised(&a->det), wv, NULL);
+        /* int16 forests quantize the features into a local array (kind 7) */
+#if VG_ENABLE_TREES_S16
+        int16_t q16[VG_MAX_FEATURES];
+        if (m->kind == VG_KIND_FOREST_S16)
+            vg_forest_s16_predict(m, vg_detector_normalised(&a->det), q16, wv, NULL);
+        else
+#endif
+#if VG_ENABLE_FOREST
+            vg_forest_predict(m, vg_detector_normalised(&a->det), wv, NULL);
+#else
+            memset(wv, 0, sizeof wv);
+#endif
         for (uint16_t c = 0; c < m->u.forest.n_classes && c < VG_MAX_CLASSES; c++)
             a->votes[c] += wv[c];
     }
@@ -532,7 +545,7 @@ static void app__calib_done(vg_app_t *a, int stopped)
         double p = a->cfg.false_alarms_per_day / app__windows_per_day(a);
         if (p >= 1.0)
             p = 0.5;
-        st = vg_calib_threshold(&a->cal, p, 1.0, a->cfg.model->kind == VG_KIND_IFOREST, &thr);
+        st = vg_calib_threshold(&a->cal, p, 1.0, vg_model_base_kind(a->cfg.model->kind) == VG_KIND_IFOREST, &thr);
         if (st == VG_OK)
             st = vg_detector_set_threshold(&a->det, thr);
     }

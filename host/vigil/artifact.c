@@ -40,6 +40,8 @@ const char *vgh_kind_name(unsigned kind)
     case VG_KIND_IFOREST: return "iforest";
     case VG_KIND_FOREST: return "forest";
     case VG_KIND_AE_S8: return "autoencoder-int8";
+    case VG_KIND_IFOREST_S16: return "iforest-int16";
+    case VG_KIND_FOREST_S16: return "forest-int16";
     default: return "unknown";
     }
 }
@@ -63,6 +65,8 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
         modl += 12u + 4u * s->rf_n_trees + 12u * s->rf_n_nodes;
         break;
     case VG_KIND_AE_S8:
+    case VG_KIND_IFOREST_S16:
+    case VG_KIND_FOREST_S16:
         if (!s->body || s->body_len > 0x7FFFFFFFu) {
             snprintf(err, errlen, "no quantized model body to write");
             return -1;
@@ -140,7 +144,8 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
         uint8_t *w = p + 4u + 8u * s->n_layers;
         for (size_t i = 0; i < s->n_params; i++)
             putf(w + 4u * i, s->params[i]);
-    } else if (s->kind == VG_KIND_AE_S8) {
+    } else if (s->kind == VG_KIND_AE_S8 || s->kind == VG_KIND_IFOREST_S16 ||
+               s->kind == VG_KIND_FOREST_S16) {
         memcpy(p, s->body, s->body_len);
     } else if (s->kind == VG_KIND_FOREST) {
         put16(p, s->rf_n_trees);

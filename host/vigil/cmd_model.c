@@ -48,6 +48,9 @@ static unsigned min_model_view(unsigned kind)
     case VG_KIND_AUTOENCODER: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_F32;
     case VG_KIND_IFOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_IFOREST;
     case VG_KIND_FOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_FOREST;
+    /* int16 forests: the float kind's view; a TREES_S16-only build adds 2-3 pointers */
+    case VG_KIND_IFOREST_S16: return VG_DEVICE_SIZEOF_MODEL_MIN_IFOREST;
+    case VG_KIND_FOREST_S16: return VG_DEVICE_SIZEOF_MODEL_MIN_FOREST;
     default: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_S8;
     }
 }
@@ -106,7 +109,10 @@ int vgh_cmd_info(int argc, char **argv)
                "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
                "\"arena\":%zu},\"ram_target\":\"%s\"",
-               m->kind == VG_KIND_AE_S8 ? "int8" : "float32", norm_name(m->norm_kind),
+               m->kind == VG_KIND_AE_S8 ? "int8"
+               : m->kind == VG_KIND_IFOREST_S16 || m->kind == VG_KIND_FOREST_S16 ? "int16"
+                                                                                 : "float32",
+               norm_name(m->norm_kind),
                (double)m->threshold, m->open_after, m->close_after, m->max_missing_pm / 1000.0,
                vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
                VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
@@ -168,6 +174,16 @@ int vgh_cmd_info(int argc, char **argv)
         printf("forest:       %u trees, %u nodes, %u classes (normal class %u)\n",
                m->u.forest.n_trees, m->u.forest.n_nodes, m->u.forest.n_classes,
                m->u.forest.normal_class);
+    } else if (m->kind == VG_KIND_IFOREST_S16) {
+        printf("forest:       %u trees, %u nodes (6 bytes, int16 thresholds), c(psi) %.4g\n",
+               m->u.iforest.n_trees, m->u.iforest.n_nodes, (double)m->u.iforest.c_norm);
+        printf("quantized:    each feature to int16, q = round((x - offset) / scale)\n");
+    } else if (m->kind == VG_KIND_FOREST_S16) {
+        printf("forest:       %u trees, %u nodes (8 bytes, int16 thresholds), %u classes (normal "
+               "class %u)\n",
+               m->u.forest.n_trees, m->u.forest.n_nodes, m->u.forest.n_classes,
+               m->u.forest.normal_class);
+        printf("quantized:    each feature to int16, q = round((x - offset) / scale)\n");
     } else {
         printf("baseline:     max |z| over features, running EWMA alpha %g\n",
                (double)m->u.zscore.alpha);

@@ -561,7 +561,7 @@ static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
 {
     fprintf(f, "%.6f,%.6f,%.1f,", e->t_start, e->t_end,
             (e->t_end - e->t_start) * (double)m->wave.f_nominal);
-    if (m->kind == VG_KIND_FOREST && e->cls)
+    if (vg_model_base_kind(m->kind) == VG_KIND_FOREST && e->cls)
         fprintf(f, "%u,%s,", e->cls, vgh_pq_class_name(e->cls));
     else
         fprintf(f, ",,");
@@ -685,7 +685,7 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
         vg_detector_push(&d, x, &r);
         fprintf(fo, "%.6f,%.4f,%u,", t, r.ready ? (double)r.score : 0.0, r.anomaly);
         /* Before the first window the class is "normal"; a dropout window has none. */
-        if (m->kind == VG_KIND_FOREST && !(r.ready && r.dropout))
+        if (vg_model_base_kind(m->kind) == VG_KIND_FOREST && !(r.ready && r.dropout))
             fprintf(fo, "%u", r.ready ? r.cls : (unsigned)VGH_PQ_NORMAL_CLASS);
         fputc('\n', fo);
         vgh_pq_event_t ev;
@@ -768,7 +768,7 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
         fprintf(fo, "segment,score,anomaly,class\n");
         for (size_t k = 0; k < n; k++) {
             fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].score > 0.5f);
-            if (seg[k].pred != VGH_PQ_NO_CLASS && mf.m.kind == VG_KIND_FOREST)
+            if (seg[k].pred != VGH_PQ_NO_CLASS && vg_model_base_kind(mf.m.kind) == VG_KIND_FOREST)
                 fprintf(fo, "%u", seg[k].pred);
             fputc('\n', fo);
         }

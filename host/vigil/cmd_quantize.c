@@ -11,15 +11,22 @@
 #include "cli.h"
 #include "dataset.h"
 #include "metrics.h"
+#include "cmd_quantize.h"
 #include "quantize.h"
 #include "run.h"
 
 #define CMD "quantize"
 
 static const char usage_text[] =
-    "Usage: vigil quantize -m MODEL -o MODEL_INT8 --calibrate FILE.csv [--eval LABELLED.csv]\n"
+    "Usage: vigil quantize -m MODEL -o MODEL_Q --calibrate FILE.csv [--eval LABELLED.csv]\n"
     "\n"
-    "Post-training quantization. An autoencoder becomes an int8 network (symmetric per-channel\n"
+    "Post-training quantization. An isolation forest or random forest (waveform ones too)\n"
+    "becomes an int16 forest: each feature gets an affine int16 quantization from its range\n"
+    "over the calibration windows and the trees' thresholds, widened by --margin, and every\n"
+    "threshold becomes ceil((t - offset) / scale), so the device quantizes each feature once per\n"
+    "window and compares int16s. For forests the calibration windows are all the windows of the\n"
+    "file (labelled ones too), and the command also prints the share of (window, tree) pairs\n"
+    "reaching the same leaf, and the class accuracy of waveform classifiers. An autoencoder becomes an int8 network (symmetric per-channel\n"
     "int8 weights, int8 activations with zero points, int32 biases and accumulators, TFLite's\n"
     "fixed-point requantization; sigmoid and tanh layers become 256-entry tables). Activation\n"
     "ranges are the min/max of each layer over the calibration windows, whose features are\n"
@@ -30,14 +37,16 @@ static const char usage_text[] =
     "windows whose anomaly flag is the same, the point-wise F1 of both (labelled data) and\n"
     "the sizes. See docs/quantization.md.\n"
     "\n"
-    "  -m, --model MODEL       float model to quantize (autoencoder)\n"
+    "  -m, --model MODEL       float model to quantize (autoencoder, iforest or forest)\n"
     "  -o, --output FILE       quantized model to write\n"
     "      --calibrate FILE    CSV with the model's channels, normal operation, no missing\n"
     "                          values (a file, not standard input: it is read twice)\n"
     "      --eval FILE         labelled CSV (`label` column) to measure agreement and F1 on\n"
     "      --boundary K        activation ranges also cover each calibration window scaled\n"
     "                          toward the decision threshold, by at most K (default 3; 1 = the\n"
-    "                          calibration windows' own min/max, as TFLite)\n"
+    "                          calibration windows' own min/max, as TFLite); autoencoders\n"
+    "      --margin M          forests: widen each feature's range by M x its width on each\n"
+    "                          side (default 0.05)\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help\n"
     "\n"
@@ -45,8 +54,8 @@ static const char usage_text[] =
     "quantized), 2 bad usage, 3 system error.\n";
 
 /* Calibration ranges must come from complete data: refuse missing values, naming the cell. */
-static int check_complete(const char *path, char *const *names, size_t n_names, char *err,
-                          size_t errlen)
+int vgh_q_check_complete(const char *path, char *const *names, size_t n_names, char *err,
+                         size_t errlen)
 {
     vgh_csv_t *c = vgh_csv_open(path, err, errlen);
     if (!c)
@@ -75,7 +84,7 @@ static int check_complete(const char *path, char *const *names, size_t n_names, 
                 const char *cell = vgh_csv_cell(c, (size_t)rows.map.ch_col[k]);
                 vgh_errf(err, errlen,
                          "%s:%lu: column '%s': '%.40s' is a missing value; calibration data "
-                         "must be complete (the int8 ranges are measured on it)",
+                         "must be complete (the quantization ranges are measured on it)",
                          vgh_csv_name(c), vgh_csv_line(c),
                          vgh_csv_colname(c, (size_t)rows.map.ch_col[k]), cell);
                 vgh_csv_close(c);
@@ -120,7 +129,7 @@ static int calib_features(const vg_model_t *m, const vgh_dataset_t *ds, float **
     return 0;
 }
 
-static uint32_t modl_bytes(const vg_model_t *m)
+uint32_t vgh_q_modl_bytes(const vg_model_t *m)
 {
     const uint8_t *b = m->buf;
     const uint32_t ns = (uint32_t)b[16] | ((uint32_t)b[17] << 8);
@@ -135,14 +144,8 @@ static uint32_t modl_bytes(const vg_model_t *m)
     return 0;
 }
 
-typedef struct {
-    size_t windows, differ, over_differ;
-    double f1_float, f1_q, mean_abs_diff;
-    int has_f1;
-} agreement_t;
-
-static int measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset_t *ds,
-                   agreement_t *a, char *err, size_t errlen)
+int vgh_q_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset_t *ds,
+                  vgh_q_agreement_t *a, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     vgh_run_t rf, rq;
@@ -186,8 +189,8 @@ static int measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset
     return rc;
 }
 
-static int load_data(const char *path, const vgh_model_file_t *mf, vgh_dataset_t *ds, char *err,
-                     size_t errlen)
+int vgh_q_load_data(const char *path, const vgh_model_file_t *mf, vgh_dataset_t *ds, char *err,
+                    size_t errlen)
 {
     if (vgh_dataset_load(path, NULL, mf->channels, mf->m.n_channels, mf->m.sample_rate, ds, err,
                          errlen) != 0)
@@ -208,17 +211,22 @@ int vgh_cmd_quantize(int argc, char **argv)
                                        {"calibrate", required_argument, 0, 'c'},
                                        {"eval", required_argument, 0, 'e'},
                                        {"boundary", required_argument, 0, 'b'},
+                                       {"margin", required_argument, 0, 'g'},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *model = NULL, *out = NULL, *calib = NULL, *eval = NULL;
     int quiet = 0, c;
-    double boundary = 3.0;
+    double boundary = 3.0, margin = 0.05;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:qh", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (vgh_opt_double(CMD, "--boundary", optarg, 1.0, 100.0, &boundary) != 0)
+                return VGH_EXIT_USAGE;
+            break;
+        case 'g':
+            if (vgh_opt_double(CMD, "--margin", optarg, 0.0, 10.0, &margin) != 0)
                 return VGH_EXIT_USAGE;
             break;
         case 'm': model = optarg; break;
@@ -246,13 +254,17 @@ int vgh_cmd_quantize(int argc, char **argv)
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     const vg_model_t *m = &mf.m;
+    if (m->kind == VG_KIND_IFOREST || m->kind == VG_KIND_FOREST) {
+        int code = vgh_quantize_tree_cmd(&mf, model, out, calib, eval, margin, quiet);
+        vgh_model_free(&mf);
+        return code;
+    }
     if (m->kind != VG_KIND_AUTOENCODER || m->wave.present) {
-        const char *why = m->kind == VG_KIND_AE_S8 ? "it is already quantized"
+        const char *why = vg_model_base_kind(m->kind) != m->kind ? "it is already quantized"
                           : m->kind == VG_KIND_ZSCORE
                               ? "a z-score baseline has no weights to quantize (its score is the "
                                 "largest |z| of the features)"
-                              : "only autoencoders can be quantized in this version (tree "
-                                "ensembles: see docs/quantization.md)";
+                              : "this kind cannot be quantized (see docs/quantization.md)";
         int code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: cannot quantize a %s model: %s", model,
                             vgh_kind_name(m->kind), why);
         vgh_model_free(&mf);
@@ -268,8 +280,8 @@ int vgh_cmd_quantize(int argc, char **argv)
     char *meta = NULL;
     size_t meta_len = 0, n_cal = 0, nbytes = 0;
     uint32_t body_len = 0;
-    if (check_complete(calib, mf.channels, m->n_channels, err, sizeof err) != 0 ||
-        load_data(calib, &mf, &cd, err, sizeof err) != 0) {
+    if (vgh_q_check_complete(calib, mf.channels, m->n_channels, err, sizeof err) != 0 ||
+        vgh_q_load_data(calib, &mf, &cd, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
         goto done;
     }
@@ -284,7 +296,7 @@ int vgh_cmd_quantize(int argc, char **argv)
         goto done;
     }
     if (eval) {
-        if (load_data(eval, &mf, &ed, err, sizeof err) != 0) {
+        if (vgh_q_load_data(eval, &mf, &ed, err, sizeof err) != 0) {
             code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
             goto done;
         }
@@ -315,14 +327,14 @@ int vgh_cmd_quantize(int argc, char **argv)
     }
     const vgh_dataset_t *on = eval ? &ed : &cd;
     const char *on_name = eval ? eval : calib;
-    agreement_t a;
-    if (measure(m, &mq, on, &a, err, sizeof err) != 0) {
+    vgh_q_agreement_t a;
+    if (vgh_q_measure(m, &mq, on, &a, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
         goto done;
     }
     const double agree =
         a.windows ? 100.0 * (double)(a.windows - a.differ) / (double)a.windows : NAN;
-    const uint32_t float_size = m->size, float_modl = modl_bytes(m);
+    const uint32_t float_size = m->size, float_modl = vgh_q_modl_bytes(m);
 
     /* The float model's metadata, then where the quantized one came from. */
     if (m->meta) {

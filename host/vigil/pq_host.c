@@ -34,7 +34,7 @@ unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame)
 
 int vgh_pq_mode(const vg_model_t *m)
 {
-    if (m->kind != VG_KIND_FOREST)
+    if (vg_model_base_kind(m->kind) != VG_KIND_FOREST)
         return VGH_PQ_DETECTOR;
     return m->u.forest.n_classes == 2 ? VGH_PQ_BINARY : VGH_PQ_MULTICLASS;
 }
@@ -458,12 +458,12 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
     cur->t_end = time;
     uint32_t best = 0;
     cur->cls = 0; /* no class: a detector model, or only dropout windows */
-    for (uint16_t c = 0; c < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST; c++)
+    for (uint16_t c = 0; c < VG_MAX_CLASSES && vg_model_base_kind(m->kind) == VG_KIND_FOREST; c++)
         if (t->votes[c] > best && c != m->u.forest.normal_class) {
             best = t->votes[c];
             cur->cls = c;
         }
-    uint16_t ot = m->kind == VG_KIND_FOREST ? pq__with_ot(cur->cls) : 0;
+    uint16_t ot = vg_model_base_kind(m->kind) == VG_KIND_FOREST ? pq__with_ot(cur->cls) : 0;
     if (ot && ot < m->u.forest.n_classes && t->peak[ot] > 0.7 * m->u.forest.n_trees)
         cur->cls = ot;
     if (!isfinite(cur->sag_pu))
@@ -472,7 +472,7 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
      * measured RMS leaves no doubt: a "sag" whose RMS never fell below 0.9 pu but rose above
      * 1.1 pu is the swell twin, and the reverse. */
     uint16_t twin = pq__sag_swell_twin(cur->cls);
-    if (twin && twin < VG_MAX_CLASSES && m->kind == VG_KIND_FOREST &&
+    if (twin && twin < VG_MAX_CLASSES && vg_model_base_kind(m->kind) == VG_KIND_FOREST &&
         twin < m->u.forest.n_classes) {
         int is_sag = twin > cur->cls;
         if (is_sag && cur->sag_pu >= 0.9f && cur->swell_pu > 1.1f)
@@ -483,7 +483,7 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
     /* Harmonics (7) and flicker (10) alone keep the RMS within 1 +- 0.1 pu (alpha3,5,7 <=
      * 0.15 add at most 3 %, lambda <= 0.1 modulates by 10 %): beyond 0.85 or 1.15 pu the
      * event holds a sag or a swell too. */
-    if ((cur->cls == 7 || cur->cls == 10) && m->kind == VG_KIND_FOREST &&
+    if ((cur->cls == 7 || cur->cls == 10) && vg_model_base_kind(m->kind) == VG_KIND_FOREST &&
         m->u.forest.n_classes > 12) {
         uint16_t sag = cur->cls == 7 ? 8 : 11;
         if (cur->sag_pu < 0.85f && cur->swell_pu <= 1.1f)
@@ -511,11 +511,22 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
     }
     if (t->open) {
         /* A window that failed the missing-sample policy has no class of its own. */
-        if (r->window && r->over && !r->dropout && m->kind == VG_KIND_FOREST) {
+        if (r->window && r->over && !r->dropout && vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
             /* Soft voting over time: every tree's vote in every window of the event, so the
              * windows that hold the whole disturbance weigh most. */
             uint16_t wv[VG_MAX_CLASSES];
-            vg_forest_predict(m, vg_detector_normalised(t->d), wv, NULL);
+            /* int16 forests quantize the features into a local array (kind 7) */
+#if VG_ENABLE_TREES_S16
+            int16_t q16[VG_MAX_FEATURES];
+            if (m->kind == VG_KIND_FOREST_S16)
+                vg_forest_s16_predict(m, vg_detector_normalised(t->d), q16, wv, NULL);
+            else
+#endif
+#if VG_ENABLE_FOREST
+                vg_forest_predict(m, vg_detector_normalised(t->d), wv, NULL);
+#else
+                memset(wv, 0, sizeof wv);
+#endif
             for (uint16_t c = 0; c < m->u.forest.n_classes; c++) {
                 t->votes[c] += wv[c];
                 t->peak[c] = wv[c] > t->peak[c] ? wv[c] : t->peak[c];
@@ -669,7 +680,7 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
     double hours = ds->n > 1 ? (ds->t[ds->n - 1] - ds->t[0]) / 3600.0 : 0.0;
     double dl = labelled ? (double)labelled : 1.0, df = found ? (double)found : 1.0;
     /* Detector models (isolation forest) name no class: their class accuracy is undefined. */
-    const int classes = m->kind == VG_KIND_FOREST;
+    const int classes = vg_model_base_kind(m->kind) == VG_KIND_FOREST;
     char acc[64] = "null", accm[64] = "null";
     if (classes) {
         snprintf(acc, sizeof acc, "%.6f", (double)class_ok / df);
