@@ -681,7 +681,7 @@ static void test_modl_kind_and_zscore(void **state)
     (void)state;
     for (int k = 0; k < K_COUNT; k++) {
         expect_patch16(k, VGT_MODL, 0, 0, VG_ERR_UNSUPPORTED);
-        expect_patch16(k, VGT_MODL, 0, VG_KIND_AE_S8 + 1, VG_ERR_UNSUPPORTED);
+        expect_patch16(k, VGT_MODL, 0, VG_KIND_FOREST_S16 + 1, VG_ERR_UNSUPPORTED);
         expect_patch16(k, VGT_MODL, 0, VG_KIND_FOREST, VG_ERR_FORMAT); /* known, wrong body */
         expect_patch16(k, VGT_MODL, 0, 0xFFFF, VG_ERR_UNSUPPORTED);
     }
