@@ -158,6 +158,49 @@ static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
         }
         break;
     }
+    case VG_KIND_IFOREST_S16:
+    case VG_KIND_FOREST_S16: {
+        /* int16 forests: every array inside the artifact, the scratch exactly sized (guard
+         * bytes), and inference on extreme, NaN and saturating inputs */
+        const int iso = m->kind == VG_KIND_IFOREST_S16;
+        const uint16_t nt = iso ? m->u.iforest.n_trees : m->u.forest.n_trees;
+        const uint32_t nn = iso ? m->u.iforest.n_nodes : m->u.forest.n_nodes;
+        CHECK(nt >= 1 && nt <= VG_MAX_TREES);
+        CHECK(inside(iso ? m->u.iforest.roots : m->u.forest.roots, 4u * nt, buf, hi));
+        CHECK(inside(iso ? m->u.iforest.quant : m->u.forest.quant, 8u * m->n_features, buf, hi));
+        if (iso)
+            CHECK(inside(m->u.iforest.qnodes, 6u * (size_t)nn, buf, hi));
+        else
+            CHECK(inside(m->u.forest.qnodes, 8u * (size_t)nn, buf, hi) &&
+                  m->u.forest.normal_class < m->u.forest.n_classes);
+        CHECK(vg_model_param_count(m) == nn);
+        const size_t ss = vg_model_scratch_size(m);
+        CHECK(ss % 4u == 0 && ss >= 2u * m->n_features && ss <= FUZZ_ARENA_CAP);
+        memset(fuzz_arena.b + ss, 0xA5, FUZZ_GUARD);
+        float x[VG_MAX_FEATURES];
+        for (int pass = 0; pass < 4; pass++) {
+            for (unsigned k = 0; k < m->n_features; k++)
+                x[k] = pass == 0 ? 0.0f
+                       : pass == 1 ? NAN
+                       : pass == 2 ? (k & 1u ? 3e38f : -3e38f)
+                                   : (float)((int)(k % 5u) - 2) * 0.7f;
+            float raw = -1.0f;
+            vg_model_score(m, x, &raw, NULL, NULL, (float *)(void *)fuzz_arena.b);
+            CHECK(raw >= 0.0f && raw <= 1.0f);
+            if (!iso) {
+                uint16_t votes[VG_MAX_CLASSES];
+                const uint16_t c =
+                    vg_forest_s16_predict(m, x, (int16_t *)(void *)fuzz_arena.b, votes, NULL);
+                unsigned sum = 0;
+                for (unsigned k = 0; k < m->u.forest.n_classes; k++)
+                    sum += votes[k];
+                CHECK(c < m->u.forest.n_classes && sum == nt);
+            }
+        }
+        for (size_t i = 0; i < FUZZ_GUARD; i++)
+            CHECK(fuzz_arena.b[ss + i] == 0xA5);
+        break;
+    }
     default: abort();
     }
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writes the seed corpus of tests/fuzz/fuzz_model.c: valid artifacts of each model kind
- * (z-score, autoencoder, isolation forest, random forest, int8 autoencoder) and a few invalid
+ * (z-score, autoencoder, isolation forest, random forest, int8 autoencoder, int16 isolation
+ * and random forests) and a few invalid
  * ones, built byte by
  * byte with tests/unit/vg_test_artifact.c and checked against vg_model_parse().
  *
@@ -359,6 +360,126 @@ static void gen_ae_s8(void)
     ae_s8("x15_ae_s8_shift_31", &p, 4, l1, 0, 2);
 }
 
+
+/* int16 forests (kinds 6 and 7), written last so the earlier files keep their bytes. The body
+ * is written here byte by byte from docs/model-format.md: random full trees in pre-order. */
+static uint8_t g_body[16384];
+
+static size_t build_modl_raw(const vgt_pipe_t *p, uint16_t kind, size_t body_len)
+{
+    vgt_writer_t w;
+    vgt_begin(&w, art.b, CAP, 3);
+    vgt_put_pipe(&w, p);
+    vgt_put_deci(&w, p);
+    vgt_section_begin(&w, VG_SECT_MODL);
+    vgt_w16(&w, kind);
+    vgt_w16(&w, 0);
+    vgt_wbytes(&w, g_body, body_len);
+    vgt_section_end(&w);
+    return vgt_end(&w);
+}
+
+/* One full tree of @p depth at node index *n (relative indices from @p base). */
+static void s16_tree(uint8_t *nodes, unsigned ns, uint32_t base, uint32_t *n, int depth,
+                     uint16_t nf, uint16_t n_leaf)
+{
+    const uint32_t i = (*n)++;
+    uint8_t *q = nodes + ns * i;
+    if (depth == 0) {
+        vgt_put16(q, 0);
+        vgt_put16(q + 2, 0xFFFF);
+        if (ns == 6)
+            vgt_put16(q + 4, (uint16_t)(rnd() % n_leaf));
+        else
+            vgt_put32(q + 4, rnd() % n_leaf);
+        return;
+    }
+    s16_tree(nodes, ns, base, n, depth - 1, nf, n_leaf);
+    const uint32_t right = *n - base;
+    s16_tree(nodes, ns, base, n, depth - 1, nf, n_leaf);
+    vgt_put16(q, (uint16_t)(int16_t)((int)(rnd() % 60001u) - 30000));
+    vgt_put16(q + 2, (uint16_t)(rnd() % nf));
+    if (ns == 6)
+        vgt_put16(q + 4, (uint16_t)right);
+    else
+        vgt_put32(q + 4, right);
+}
+
+/* breakage: 1 scale 0, 2 leaf index/class out of range, 3 right child backwards,
+ * 4 non-zero padding (kind 6) / reserved (kind 7), 5 leaf threshold not 0, 6 NaN offset */
+static void s16_forest(const char *name, const vgt_pipe_t *p, int iso, uint16_t nt, int depth,
+                       uint16_t nc, int breakage)
+{
+    const uint16_t nf = p->n_features, nl = iso ? (uint16_t)(3 + rnd() % 6u) : nc;
+    const unsigned ns = iso ? 6u : 8u;
+    const uint32_t per = (1u << (depth + 1)) - 1u, nn = per * nt;
+    memset(g_body, 0, sizeof g_body);
+    vgt_put16(g_body, nt);
+    vgt_put16(g_body + 2, nl);
+    vgt_put32(g_body + 4, nn);
+    if (iso)
+        vgt_putf(g_body + 8, rndf(1.0f, 8.0f));
+    else
+        vgt_put16(g_body + 8, (uint16_t)(rnd() % nc));
+    uint8_t *q = g_body + 12;
+    for (unsigned k = 0; k < nf; k++) {
+        vgt_putf(q + 8 * k, rndf(-1.0f, 1.0f));
+        vgt_putf(q + 8 * k + 4, rndf(1e-5f, 1e-3f));
+    }
+    q += 8u * nf;
+    for (unsigned t = 0; t < nt; t++)
+        vgt_put32(q + 4 * t, per * t);
+    q += 4u * nt;
+    if (iso) {
+        for (unsigned i = 0; i < nl; i++)
+            vgt_putf(q + 4 * i, (float)i + rndf(0.0f, 1.0f));
+        q += 4u * nl;
+    }
+    uint32_t n = 0;
+    for (unsigned t = 0; t < nt; t++)
+        s16_tree(q, ns, n, &n, depth, nf, nl);
+    size_t len = (size_t)(q - g_body) + ns * nn;
+    len = (len + 3u) & ~(size_t)3u;
+    if (breakage == 1)
+        vgt_putf(g_body + 12 + 4, 0.0f);
+    if (breakage == 2)
+        vgt_put16(q + ns * depth + 4, nl);
+    if (breakage == 3)
+        vgt_put16(q + 4, 1);
+    if (breakage == 4) {
+        if (iso)
+            len += 4, g_body[len - 1] = 1;
+        else
+            vgt_put16(g_body + 10, 1);
+    }
+    if (breakage == 5)
+        vgt_put16(q + ns * depth, 7);
+    if (breakage == 6)
+        vgt_putf(g_body + 12, NAN);
+    emit(name, build_modl_raw(p, iso ? VG_KIND_IFOREST_S16 : VG_KIND_FOREST_S16, len),
+         breakage == 0);
+}
+
+static void gen_trees_s16(void)
+{
+    vgt_pipe_t p = pipe_of(2.0f, 1, 60, 2, 3, 2, 1, 0.6f);
+    s16_forest("q11_iforest_s16_one_tree", &p, 1, 1, 1, 0, 0);
+    s16_forest("q12_iforest_s16_temperature", &p, 1, 6, 4, 0, 0);
+    p = pipe_of(1.0f, 2, 8, 4, 5, 1, 1, 0.5f);
+    s16_forest("q13_forest_s16_three_classes", &p, 0, 3, 3, 3, 0);
+    s16_forest("q14_forest_s16_wide", &p, 0, 8, 5, 29, 0);
+    s16_forest("q15_iforest_s16_odd_nodes", &p, 1, 1, 2, 0, 0); /* 7 nodes: 2 bytes padding */
+    p = pipe_of(2.0f, 1, 60, 2, 3, 2, 1, 0.6f);
+    s16_forest("x16_iforest_s16_scale_zero", &p, 1, 2, 3, 0, 1);
+    s16_forest("x17_iforest_s16_leaf_index", &p, 1, 2, 3, 0, 2);
+    s16_forest("x18_forest_s16_leaf_class", &p, 0, 2, 3, 4, 2);
+    s16_forest("x19_forest_s16_right_backwards", &p, 0, 2, 3, 4, 3);
+    s16_forest("x20_iforest_s16_padding", &p, 1, 1, 2, 0, 4);
+    s16_forest("x21_forest_s16_reserved", &p, 0, 2, 2, 3, 4);
+    s16_forest("x22_forest_s16_leaf_threshold", &p, 0, 2, 3, 3, 5);
+    s16_forest("x23_forest_s16_nan_offset", &p, 0, 2, 3, 3, 6);
+}
+
 static void gen_invalid(void)
 {
     vgt_pipe_t p = pipe_of(10.0f, 2, 8, 4, 3, 1, 1, 3.0f);
@@ -415,6 +536,7 @@ int main(int argc, char **argv)
     gen_invalid();
     gen_rforest();
     gen_ae_s8();
+    gen_trees_s16();
     printf("%u valid, %u invalid artifacts in %s\n", n_valid, n_invalid, out_dir);
     return 0;
 }
