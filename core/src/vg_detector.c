@@ -163,7 +163,7 @@ static uint16_t det__forest(vg_detector_t *d, float *raw)
 #if VG_ENABLE_FOREST
         cls = vg_forest_predict(m, DET_XN(d), votes, raw);
 #else
-        cls = 0u; /* not reached: kind 4 does not parse in this build */
+    cls = 0u; /* not reached: kind 4 does not parse in this build */
 #endif
     const uint16_t normal = m->u.forest.normal_class;
     if (cls == normal && !(*raw <= d->threshold)) {

@@ -41,7 +41,15 @@ int16_t vg_quantize_s16(float x, float offset, float scale)
         return INT16_MAX;
     if (u <= -32767.5f)
         return INT16_MIN;
-    return (int16_t)roundf(u); /* half away from zero; exact, no libm rounding mode */
+    /* Round half away from zero without libm: |u| < 2^15, so the truncation i is exact in
+     * float and u - i is computed exactly (both lie in one binade's integer grid). */
+    int32_t i = (int32_t)u;
+    const float frac = u - (float)i;
+    if (frac >= 0.5f)
+        i++;
+    else if (frac <= -0.5f)
+        i--;
+    return (int16_t)i;
 }
 
 void vg_quantize_features_s16(const float *quant, const float *x, int16_t *q, uint16_t n)

@@ -90,7 +90,8 @@ static int app__classifier(const vg_app_t *a)
 static int app__pq_classes(const vg_app_t *a)
 {
     const vg_model_t *m = a->cfg.model;
-    return m->wave.present && vg_model_base_kind(m->kind) == VG_KIND_FOREST && m->u.forest.n_classes > 2;
+    return m->wave.present && vg_model_base_kind(m->kind) == VG_KIND_FOREST &&
+           m->u.forest.n_classes > 2;
 }
 
 static size_t app__cpy(char *dst, size_t cap, size_t at, const char *s)
@@ -441,7 +442,7 @@ static void app__window_peak(vg_app_t *a, const vg_result_t *r)
 #if VG_ENABLE_FOREST
             vg_forest_predict(m, vg_detector_normalised(&a->det), wv, NULL);
 #else
-            memset(wv, 0, sizeof wv);
+        memset(wv, 0, sizeof wv);
 #endif
         for (uint16_t c = 0; c < m->u.forest.n_classes && c < VG_MAX_CLASSES; c++)
             a->votes[c] += wv[c];
@@ -545,7 +546,8 @@ static void app__calib_done(vg_app_t *a, int stopped)
         double p = a->cfg.false_alarms_per_day / app__windows_per_day(a);
         if (p >= 1.0)
             p = 0.5;
-        st = vg_calib_threshold(&a->cal, p, 1.0, vg_model_base_kind(a->cfg.model->kind) == VG_KIND_IFOREST, &thr);
+        st = vg_calib_threshold(&a->cal, p, 1.0,
+                                vg_model_base_kind(a->cfg.model->kind) == VG_KIND_IFOREST, &thr);
         if (st == VG_OK)
             st = vg_detector_set_threshold(&a->det, thr);
     }

@@ -45,8 +45,9 @@ typedef struct {
     float f_nominal, wave_scale, wave_scale_i;
     uint16_t max_harmonic, n_sos;
     const vg_biquad_t *sos;
-    /* quantized kinds (VG_KIND_AE_S8, _IFOREST_S16, _FOREST_S16): the MODL body after the kind header, as built by
-     * quantize.c (the layout is validated by vg_model_parse() like every other) */
+    /* quantized kinds (VG_KIND_AE_S8, _IFOREST_S16, _FOREST_S16): the MODL body after the kind
+     * header, as built by quantize.c (the layout is validated by vg_model_parse() like every other)
+     */
     const uint8_t *body;
     uint32_t body_len;
     /* metadata text, "key=value\n" lines */

@@ -109,13 +109,12 @@ int vgh_cmd_info(int argc, char **argv)
                "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
                "\"arena\":%zu},\"ram_target\":\"%s\"",
-               m->kind == VG_KIND_AE_S8 ? "int8"
+               m->kind == VG_KIND_AE_S8                                          ? "int8"
                : m->kind == VG_KIND_IFOREST_S16 || m->kind == VG_KIND_FOREST_S16 ? "int16"
                                                                                  : "float32",
-               norm_name(m->norm_kind),
-               (double)m->threshold, m->open_after, m->close_after, m->max_missing_pm / 1000.0,
-               vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
-               VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+               norm_name(m->norm_kind), (double)m->threshold, m->open_after, m->close_after,
+               m->max_missing_pm / 1000.0, vg_model_param_count(m), m->size, ram,
+               VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
         if (!m->wave.present)
             printf(",\"min_artifact\":%u,\"min_ram\":%zu,\"min_model_view\":%u,"
                    "\"min_detector\":%u",

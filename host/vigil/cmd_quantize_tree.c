@@ -152,8 +152,7 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
             goto done;
         }
         if (m->wave.present && !ed.has_class && ed.has_segment) {
-            code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --eval snippets need a 'class' column",
-                            eval);
+            code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --eval snippets need a 'class' column", eval);
             goto done;
         }
     }
@@ -207,8 +206,8 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
         goto done;
     }
-    const double agree = m->wave.present ? pct(g.n - g.differ, g.n)
-                                         : pct(a.windows - a.differ, a.windows);
+    const double agree =
+        m->wave.present ? pct(g.n - g.differ, g.n) : pct(a.windows - a.differ, a.windows);
     const char *unit = !m->wave.present ? "windows" : on->has_segment ? "segments" : "rows";
     const size_t n_units = m->wave.present ? g.n : a.windows;
     const char *what = !m->wave.present ? "anomaly flag" : "class";
@@ -228,8 +227,8 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
     ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_calibration=%s", calib) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_windows=%zu", n_cal) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_margin=%g", margin) == 0;
-    ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_agreement=%.4f%% of %zu %s on %s",
-                               agree, n_units, unit, on_name) == 0;
+    ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_agreement=%.4f%% of %zu %s on %s", agree,
+                               n_units, unit, on_name) == 0;
     if (a.has_f1)
         ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_f1=%.4f (float %.4f)", a.f1_q,
                                    a.f1_float) == 0;

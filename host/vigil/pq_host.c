@@ -525,7 +525,7 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
 #if VG_ENABLE_FOREST
                 vg_forest_predict(m, vg_detector_normalised(t->d), wv, NULL);
 #else
-                memset(wv, 0, sizeof wv);
+            memset(wv, 0, sizeof wv);
 #endif
             for (uint16_t c = 0; c < m->u.forest.n_classes; c++) {
                 t->votes[c] += wv[c];

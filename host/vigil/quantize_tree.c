@@ -71,9 +71,8 @@ static uint16_t leaf_index(const float *t, uint32_t n, float v)
     return (uint16_t)lo;
 }
 
-int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double margin,
-                       uint8_t **body, uint32_t *len, vgh_tree_qstats_t *st, char *err,
-                       size_t errlen)
+int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double margin, uint8_t **body,
+                       uint32_t *len, vgh_tree_qstats_t *st, char *err, size_t errlen)
 {
     const int iso = m->kind == VG_KIND_IFOREST;
     if (!iso && m->kind != VG_KIND_FOREST) {
@@ -147,8 +146,10 @@ int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double mar
         n_lv = u;
         if (n_lv > 0xFFFFu) {
             free(leafvals);
-            snprintf(err, errlen, "%u distinct leaf values: more than the 65535 an int16 "
-                     "isolation forest can index", n_lv);
+            snprintf(err, errlen,
+                     "%u distinct leaf values: more than the 65535 an int16 "
+                     "isolation forest can index",
+                     n_lv);
             return -1;
         }
         s.leafvals = n_lv;

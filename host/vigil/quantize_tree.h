@@ -48,9 +48,8 @@ typedef struct {
  * @param[out] st      statistics, may be NULL
  * @return 0, or -1 with a message in @p err
  */
-int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double margin,
-                       uint8_t **body, uint32_t *len, vgh_tree_qstats_t *st, char *err,
-                       size_t errlen);
+int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double margin, uint8_t **body,
+                       uint32_t *len, vgh_tree_qstats_t *st, char *err, size_t errlen);
 
 /**
  * @brief Share of (row, tree) pairs of @p X that reach the same leaf in the float forest

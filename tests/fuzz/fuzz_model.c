@@ -180,7 +180,7 @@ static void check_model(const vg_model_t *m, const uint8_t *buf, size_t size)
         float x[VG_MAX_FEATURES];
         for (int pass = 0; pass < 4; pass++) {
             for (unsigned k = 0; k < m->n_features; k++)
-                x[k] = pass == 0 ? 0.0f
+                x[k] = pass == 0   ? 0.0f
                        : pass == 1 ? NAN
                        : pass == 2 ? (k & 1u ? 3e38f : -3e38f)
                                    : (float)((int)(k % 5u) - 2) * 0.7f;

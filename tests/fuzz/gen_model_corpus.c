@@ -360,7 +360,6 @@ static void gen_ae_s8(void)
     ae_s8("x15_ae_s8_shift_31", &p, 4, l1, 0, 2);
 }
 
-
 /* int16 forests (kinds 6 and 7), written last so the earlier files keep their bytes. The body
  * is written here byte by byte from docs/model-format.md: random full trees in pre-order. */
 static uint8_t g_body[16384];

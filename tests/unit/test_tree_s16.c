@@ -65,6 +65,14 @@ static void test_quantize_s16_edges(void **state)
     assert_int_equal(vg_quantize_s16(-INFINITY, 0.0f, 1.0f), -32768);
     /* NaN goes right at every node: the largest level */
     assert_int_equal(vg_quantize_s16(NAN, 0.0f, 1.0f), 32767);
+    /* the core rounds without libm: compare with roundf on ties and random values */
+    seed(99);
+    for (int i = 0; i < 200000; i++) {
+        float u = i < 65534 ? (float)(i - 32767) + 0.5f : rndf(-32767.4f, 32766.4f);
+        if (i % 3 == 0 && i >= 65534)
+            u = nextafterf(u, (float)(i & 1) * 2.0f - 1.0f);
+        assert_int_equal(vg_quantize_s16(u, 0.0f, 1.0f), (int)roundf(u));
+    }
     /* overflow of (x - offset) / scale saturates */
     assert_int_equal(vg_quantize_s16(3e38f, -3e38f, 1e-30f), 32767);
 }
@@ -104,10 +112,10 @@ static void test_threshold_rounding_boundaries(void **state)
     assert_int_equal(check_grid(nextafterf(-1.5f, 0.0f), off, sc), 1);
     for (int k = -20; k <= 20; k++) {
         const float g = off + (float)k * sc;
-        check_grid(g, off, sc);                      /* on a grid point: x = t goes right */
-        check_grid(nextafterf(g, INFINITY), off, sc); /* just above: q_t = k + 1 */
+        check_grid(g, off, sc);                        /* on a grid point: x = t goes right */
+        check_grid(nextafterf(g, INFINITY), off, sc);  /* just above: q_t = k + 1 */
         check_grid(nextafterf(g, -INFINITY), off, sc); /* just below: q_t = k */
-        check_grid(g + 0.5f * sc, off, sc);           /* half-way: the tie of round() */
+        check_grid(g + 0.5f * sc, off, sc);            /* half-way: the tie of round() */
         check_grid(g + 0.3f * sc, off, sc);
         check_grid(g + 0.7f * sc, off, sc);
     }
@@ -226,8 +234,7 @@ static void spec_forest(int iso, uint16_t nt, int depth)
 }
 
 /* Build the float forest of g_spec, quantize it with X, build the int16 one. */
-static void build_pair(const float *X, size_t n, uint8_t **fb, size_t *fn, uint8_t **qb,
-                       size_t *qn)
+static void build_pair(const float *X, size_t n, uint8_t **fb, size_t *fn, uint8_t **qb, size_t *qn)
 {
     char err[256];
     assert_int_equal(vgh_artifact_build(&g_spec, fb, fn, err, sizeof err), 0);
@@ -340,8 +347,8 @@ static void test_parser_checks(void **state)
         const size_t head = 12, quant = head, roots = quant + 32;
         const size_t leafv = roots + 8, nl = iso ? vgt_get16(body + 2) : 0;
         const size_t nodes = iso ? leafv + 4 * nl : roots + 8, ns = iso ? 6 : 8;
-        assert_int_equal(patched(qb, qn, 0, &u0, 2), VG_ERR_FORMAT); /* no trees */
-        assert_int_equal(patched(qb, qn, 4, &u32big, 4), VG_ERR_FORMAT); /* n_nodes vs size */
+        assert_int_equal(patched(qb, qn, 0, &u0, 2), VG_ERR_FORMAT);           /* no trees */
+        assert_int_equal(patched(qb, qn, 4, &u32big, 4), VG_ERR_FORMAT);       /* n_nodes vs size */
         assert_int_equal(patched(qb, qn, quant + 4, &zero, 4), VG_ERR_FORMAT); /* scale 0 */
         assert_int_equal(patched(qb, qn, quant + 12, &neg, 4), VG_ERR_FORMAT); /* scale < 0 */
         assert_int_equal(patched(qb, qn, quant + 4, &nan, 4), VG_ERR_FORMAT);  /* scale NaN */
