@@ -22,7 +22,7 @@ fi
 $cc $flags -std=c99 -fno-common -I"$src/core/include" -c "$tmp/sizes.c" -o "$tmp/sizes.o"
 # The same structs in a minimal slow-sensor build (docs/mcu.md): one model kind, no waveform
 # frontend. The model view depends on the kind (its union holds only that kind's part).
-kinds="ZSCORE AE_F32 IFOREST FOREST AE_S8"
+kinds="ZSCORE AE_F32 IFOREST FOREST AE_S8 TREES_S16"
 for k in $kinds; do
   defs="-DVG_ENABLE_WAVEFORM=0 -DVG_ENABLE_F32_SIGMOID_TANH=0"
   for o in $kinds; do [ $o = $k ] || defs="$defs -DVG_ENABLE_$o=0"; done

@@ -48,9 +48,8 @@ static unsigned min_model_view(unsigned kind)
     case VG_KIND_AUTOENCODER: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_F32;
     case VG_KIND_IFOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_IFOREST;
     case VG_KIND_FOREST: return VG_DEVICE_SIZEOF_MODEL_MIN_FOREST;
-    /* int16 forests: the float kind's view; a TREES_S16-only build adds 2-3 pointers */
-    case VG_KIND_IFOREST_S16: return VG_DEVICE_SIZEOF_MODEL_MIN_IFOREST;
-    case VG_KIND_FOREST_S16: return VG_DEVICE_SIZEOF_MODEL_MIN_FOREST;
+    case VG_KIND_IFOREST_S16:
+    case VG_KIND_FOREST_S16: return VG_DEVICE_SIZEOF_MODEL_MIN_TREES_S16;
     default: return VG_DEVICE_SIZEOF_MODEL_MIN_AE_S8;
     }
 }

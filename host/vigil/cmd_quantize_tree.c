@@ -258,8 +258,11 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
                VG_MODL_FIXED_SIZE + body_len, nn, m->kind == VG_KIND_IFOREST ? 8u : 12u,
                m->kind == VG_KIND_IFOREST ? 6u : 8u,
                m->kind == VG_KIND_IFOREST ? ", leaf path lengths in a table" : "");
-        printf("features: %u quantized to int16, range margin %g; %u thresholds, %u clamped\n",
+        printf("features: %u quantized to int16, range margin %g; %u thresholds, %u clamped",
                m->n_features, margin, qs.thresholds, qs.clamped);
+        if (m->kind == VG_KIND_IFOREST)
+            printf("; %u distinct leaf values", qs.leafvals);
+        printf("\n");
         printf("tree decisions: %.4f %% of %zu (window, tree) pairs reach the same leaf on the "
                "calibration windows (%.3f %% of windows in every tree)\n",
                pct(pairs_same, n_cal * nt), n_cal * nt, pct(rows_same, n_cal));

@@ -43,11 +43,12 @@ need_tools() {
 # (vg_opts.h): its model kind alone, no waveform frontend, no float sigmoid/tanh unless its
 # layers need them, no interrupt vectors. Waveform models keep the default configuration.
 min_defines() {
-  local kind all="ZSCORE AE_F32 IFOREST FOREST AE_S8" k keep
+  local kind all="ZSCORE AE_F32 IFOREST FOREST AE_S8 TREES_S16" k keep
   kind=$("$2" info -m "$1" --json | sed -n 's/.*"kind":"\([^"]*\)".*/\1/p')
   case $kind in
     zscore) keep=ZSCORE ;; autoencoder) keep=AE_F32 ;; iforest) keep=IFOREST ;;
-    forest) keep=FOREST ;; autoencoder-int8) keep=AE_S8 ;; *) keep="" ;;
+    forest) keep=FOREST ;; autoencoder-int8) keep=AE_S8 ;;
+    iforest-int16 | forest-int16) keep=TREES_S16 ;; *) keep="" ;;
   esac
   if "$2" info -m "$1" | grep -q '^waveform:'; then echo ""; return; fi
   local out="--define VG_ENABLE_WAVEFORM=0 --define VG_PORT_N_IRQ=0"
