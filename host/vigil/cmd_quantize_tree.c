@@ -22,7 +22,7 @@ static int tree_windows(const vg_model_t *m, const vgh_dataset_t *ds, float **ou
 {
     size_t alen = vg_detector_arena_size(m);
     void *arena = malloc(alen + 4);
-    size_t cap = ds->n / (m->wave.present ? 1u : m->hop) + 2;
+    size_t cap = 1024, k = 0;
     float *F = malloc(cap * m->n_features * sizeof(float));
     vg_detector_t d;
     if (!arena || !F || vg_detector_init(&d, m, arena, alen) != VG_OK) {
@@ -30,14 +30,23 @@ static int tree_windows(const vg_model_t *m, const vgh_dataset_t *ds, float **ou
         free(F);
         return -1;
     }
-    size_t k = 0;
     for (size_t i = 0; i < ds->n; i++) {
         if (ds->has_segment && i > 0 && ds->segment[i] != ds->segment[i - 1])
             vg_detector_reset(&d);
         vg_result_t r;
         vg_detector_push(&d, ds->x + i * ds->n_ch, &r);
-        if (!r.window || r.dropout || k >= cap)
+        if (!r.window || r.dropout)
             continue;
+        if (k == cap) {
+            float *g = realloc(F, 2 * cap * m->n_features * sizeof(float));
+            if (!g) {
+                free(arena);
+                free(F);
+                return -1;
+            }
+            F = g;
+            cap *= 2;
+        }
         memcpy(F + k * m->n_features, vg_detector_normalised(&d), m->n_features * sizeof(float));
         k++;
     }
@@ -50,6 +59,7 @@ static int tree_windows(const vg_model_t *m, const vgh_dataset_t *ds, float **ou
 /* Waveform snippets: per-segment class agreement and accuracy of both models. */
 typedef struct {
     size_t n, differ, flag_differ, right_f, right_q, classified;
+    size_t events_f, events_q, events_same; /**< streams: detected events, and identical ones */
 } seg_agree_t;
 
 static int seg_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset_t *ds,
@@ -87,19 +97,35 @@ static int stream_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_
     memset(a, 0, sizeof *a);
     uint8_t *af = malloc(ds->n + 1), *aq = malloc(ds->n + 1);
     uint16_t *cf = malloc((ds->n + 1) * 2), *cq = malloc((ds->n + 1) * 2);
+    vgh_pq_event_t *ef = NULL, *eq = NULL;
+    size_t nf = 0, nq = 0;
     int rc = -1;
-    if (af && aq && cf && cq &&
-        vgh_pq_run_stream(mf, ds, NULL, af, cf, NULL, NULL, err, errlen) == 0 &&
-        vgh_pq_run_stream(mq, ds, NULL, aq, cq, NULL, NULL, err, errlen) == 0) {
+    if (!(af && aq && cf && cq)) {
+        snprintf(err, errlen, "out of memory");
+    } else if (vgh_pq_run_stream(mf, ds, NULL, af, cf, &ef, &nf, err, errlen) == 0 &&
+               vgh_pq_run_stream(mq, ds, NULL, aq, cq, &eq, &nq, err, errlen) == 0) {
         for (size_t i = 0; i < ds->n; i++) {
             a->n++;
             a->differ += cf[i] != cq[i];
             a->flag_differ += af[i] != aq[i];
         }
+        a->events_f = nf;
+        a->events_q = nq;
+        for (size_t i = 0, j = 0; i < nf && j < nq;) {
+            if (ef[i].start == eq[j].start) {
+                a->events_same += ef[i].end == eq[j].end && ef[i].cls == eq[j].cls;
+                i++;
+                j++;
+            } else if (ef[i].start < eq[j].start) {
+                i++;
+            } else {
+                j++;
+            }
+        }
         rc = 0;
-    } else if (!(af && aq && cf && cq)) {
-        snprintf(err, errlen, "out of memory");
     }
+    free(ef);
+    free(eq);
     free(af);
     free(aq);
     free(cf);
@@ -283,6 +309,9 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
             printf("agreement: %.3f %% of %zu %s on %s have the same %s (%zu differ); anomaly "
                    "flag %.3f %% equal\n",
                    agree, g.n, unit, on_name, what, g.differ, pct(g.n - g.flag_differ, g.n));
+            if (!on->has_segment)
+                printf("events on %s: float %zu, int16 %zu, %zu identical (rows, class)\n",
+                       on_name, g.events_f, g.events_q, g.events_same);
             if (g.classified)
                 printf("class accuracy on %s: float %.4f, int16 %.4f, change %+.4f\n", on_name,
                        (double)g.right_f / (double)g.classified,
