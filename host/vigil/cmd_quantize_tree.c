@@ -59,6 +59,7 @@ static int tree_windows(const vg_model_t *m, const vgh_dataset_t *ds, float **ou
 /* Waveform snippets: per-segment class agreement and accuracy of both models. */
 typedef struct {
     size_t n, differ, flag_differ, right_f, right_q, classified;
+    size_t bin_f, bin_q;                    /**< snippets: anomaly flag == (class is not normal) */
     size_t events_f, events_q, events_same; /**< streams: detected events, and identical ones */
 } seg_agree_t;
 
@@ -80,6 +81,9 @@ static int seg_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dat
         a->differ += sf[i].pred != sq[i].pred;
         a->flag_differ += sf[i].anomaly != sq[i].anomaly;
         if (sf[i].truth) {
+            const int dist = sf[i].truth != VGH_PQ_NORMAL_CLASS;
+            a->bin_f += sf[i].anomaly == dist;
+            a->bin_q += sq[i].anomaly == dist;
             a->classified++;
             a->right_f += sf[i].pred == sf[i].truth;
             a->right_q += sq[i].pred == sq[i].truth;
@@ -232,11 +236,14 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
         goto done;
     }
-    const double agree =
-        m->wave.present ? pct(g.n - g.differ, g.n) : pct(a.windows - a.differ, a.windows);
+    /* A waveform isolation forest has no classes: its decision is the anomaly flag. */
+    const int classes = m->wave.present && m->kind == VG_KIND_FOREST;
+    const double agree = classes           ? pct(g.n - g.differ, g.n)
+                         : m->wave.present ? pct(g.n - g.flag_differ, g.n)
+                                           : pct(a.windows - a.differ, a.windows);
     const char *unit = !m->wave.present ? "windows" : on->has_segment ? "segments" : "rows";
     const size_t n_units = m->wave.present ? g.n : a.windows;
-    const char *what = !m->wave.present ? "anomaly flag" : "class";
+    const char *what = classes ? "class" : "anomaly flag";
 
     if (m->meta) {
         meta = malloc(m->meta_len + 2);
@@ -258,7 +265,7 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
     if (a.has_f1)
         ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_f1=%.4f (float %.4f)", a.f1_q,
                                    a.f1_float) == 0;
-    if (g.classified)
+    if (g.classified && classes)
         ok = ok && vgh_meta_append(&meta, &meta_len, "quantize_accuracy=%.4f (float %.4f)",
                                    (double)g.right_q / (double)g.classified,
                                    (double)g.right_f / (double)g.classified) == 0;
@@ -306,13 +313,21 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
                 printf("F1 (point-wise) on %s: float %.4f, int16 %.4f, change %+.4f\n", on_name,
                        a.f1_float, a.f1_q, a.f1_q - a.f1_float);
         } else {
-            printf("agreement: %.3f %% of %zu %s on %s have the same %s (%zu differ); anomaly "
-                   "flag %.3f %% equal\n",
-                   agree, g.n, unit, on_name, what, g.differ, pct(g.n - g.flag_differ, g.n));
+            if (classes)
+                printf("agreement: %.3f %% of %zu %s on %s have the same %s (%zu differ); "
+                       "anomaly flag %.3f %% equal\n",
+                       agree, g.n, unit, on_name, what, g.differ, pct(g.n - g.flag_differ, g.n));
+            else
+                printf("agreement: %.3f %% of %zu %s on %s have the same %s (%zu differ)\n", agree,
+                       g.n, unit, on_name, what, g.flag_differ);
             if (!on->has_segment)
-                printf("events on %s: float %zu, int16 %zu, %zu identical (rows, class)\n",
-                       on_name, g.events_f, g.events_q, g.events_same);
-            if (g.classified)
+                printf("events on %s: float %zu, int16 %zu, %zu identical (rows, class)\n", on_name,
+                       g.events_f, g.events_q, g.events_same);
+            if (g.classified && !classes)
+                printf("normal vs disturbed accuracy on %s: float %.4f, int16 %.4f\n", on_name,
+                       (double)g.bin_f / (double)g.classified,
+                       (double)g.bin_q / (double)g.classified);
+            if (g.classified && classes)
                 printf("class accuracy on %s: float %.4f, int16 %.4f, change %+.4f\n", on_name,
                        (double)g.right_f / (double)g.classified,
                        (double)g.right_q / (double)g.classified,
