@@ -3,7 +3,7 @@
 # and the instruction-count plugin's known answer. Each builds its own images with the cross
 # compilers into a temporary directory.
 set(MCU_ENV "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}")
-foreach(case autoencoder iforest zscore pq ae_s8 ae_s8_net)
+foreach(case autoencoder iforest zscore pq ae_s8 ae_s8_net iforest_s16 pq_s16)
   add_test(NAME mcu.replay_${case} COMMAND bash ${CMAKE_SOURCE_DIR}/tests/mcu/replay.sh ${case})
   set_tests_properties(mcu.replay_${case} PROPERTIES ENVIRONMENT "${MCU_ENV}" TIMEOUT 300)
 endforeach()

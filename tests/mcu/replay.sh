@@ -5,14 +5,15 @@
 # `vigil detect` on the same stream (tests/mcu/compare.py; docs/mcu.md). CASE is
 # autoencoder, iforest or zscore (temperature), pq (power-quality forest, per sample),
 # ae_s8 (the temperature autoencoder quantized by `vigil quantize`) or ae_s8_net (the
-# 1 -> 16 -> 16 -> 1 network of TFLM's hello_world, quantized).
+# 1 -> 16 -> 16 -> 1 network of TFLM's hello_world, quantized), iforest_s16 or pq_s16 (the
+# iforest and pq models quantized to int16 thresholds by `vigil quantize`).
 #
 # int8 cases are held to bit-exactness: every window's raw and unit score must have the bits
 # `vigil detect --exact` prints, on the Cortex-M4F image (whose int8 dense kernel must be the
 # SMLAD path: checked in its disassembly), on a second Cortex-M4F image built with
 # VG_DISABLE_SPECIALIZATION=1 (the portable C kernel; no SMLAD), and on RV32IMC.
 set -eu
-case_=${1:?usage: replay.sh autoencoder|iforest|zscore|pq|ae_s8|ae_s8_net}
+case_=${1:?usage: replay.sh autoencoder|iforest|zscore|pq|ae_s8|ae_s8_net|iforest_s16|pq_s16}
 : "${VIGIL:?}" "${VIGIL_SOURCE_DIR:?}" "${VIGIL_BUILD_DIR:?}"
 . "$VIGIL_SOURCE_DIR/tests/mcu/lib.sh"
 need_tools
@@ -33,6 +34,15 @@ case $case_ in
     # A short stream with many disturbances; a small forest (20 trees of depth 10).
     $VIGIL simulate power -o train.csv --mode stream --minutes 2 --events-per-hour 900 --seed 3
     $VIGIL train -q -i train.csv -o model.vgm --kind forest --trees 20 --depth 10
+    $VIGIL simulate power -o test.csv --mode stream --minutes 0.1 --events-per-hour 1800 --seed 4 ;;
+  iforest_s16)
+    temperature_data
+    $VIGIL train -q -i normal.csv -o float.vgm --kind iforest --trees 20
+    $VIGIL quantize -q -m float.vgm -o model.vgm --calibrate normal.csv ;;
+  pq_s16)
+    $VIGIL simulate power -o train.csv --mode stream --minutes 2 --events-per-hour 900 --seed 3
+    $VIGIL train -q -i train.csv -o float.vgm --kind forest --trees 20 --depth 10
+    $VIGIL quantize -q -m float.vgm -o model.vgm --calibrate train.csv
     $VIGIL simulate power -o test.csv --mode stream --minutes 0.1 --events-per-hour 1800 --seed 4 ;;
   ae_s8 | ae_s8_net)
     temperature_data
