@@ -94,6 +94,6 @@ int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest",
- *         "autoencoder-int8") or "unknown". */
+ *         "autoencoder-int8", "iforest-int16", "forest-int16") or "unknown". */
 const char *vgh_kind_name(unsigned kind);
 #endif

@@ -181,7 +181,7 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
             code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --eval needs a 'label' column", eval);
             goto done;
         }
-        if (m->wave.present && !ed.has_class && ed.has_segment) {
+        if (m->wave.present && m->kind == VG_KIND_FOREST && !ed.has_class && ed.has_segment) {
             code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: --eval snippets need a 'class' column", eval);
             goto done;
         }
