@@ -44,16 +44,9 @@ static const char migration_1[] =
 const char *const vgc_sqlite_migrations[] = {migration_1};
 const int vgc_sqlite_migrations_n = 1;
 
-/* Rows per multi-row INSERT: one statement run inserts SQ_CHUNK rows of one kind, so the
- * table and index cursors are opened once per chunk instead of once per row (SQLite's
- * per-statement overhead was a third of the writer's time). 64 rows of the widest kind bind
- * 1,024 parameters, far below SQLite's limit of 32,766. */
-#define SQ_CHUNK 64
-
 typedef struct {
     sqlite3 *db;
     sqlite3_stmt *ins[VGC_KIND_COUNT], *seen;
-    sqlite3_stmt *multi[VGC_KIND_COUNT]; /* SQ_CHUNK rows, RETURNING the new ones' keys */
     vgc_devset_t known;
     /* Checkpoints run on their own connection and thread, once a second: SQLite's automatic
      * checkpoint would run inside a commit and stall it for the fsync (hundreds of ms on a
@@ -169,10 +162,8 @@ static void sq_close(void *impl)
         pthread_cond_destroy(&q->cv);
     }
     sqlite3_close(q->cdb);
-    for (int k = 0; k < VGC_KIND_COUNT; k++) {
+    for (int k = 0; k < VGC_KIND_COUNT; k++)
         sqlite3_finalize(q->ins[k]);
-        sqlite3_finalize(q->multi[k]);
-    }
     sqlite3_finalize(q->seen);
     sqlite3_close(q->db);
     vgc_devset_free(&q->known);
@@ -198,104 +189,34 @@ static int bind_vals(sqlite3_stmt *st, const vgc_val_t *v, int n)
     return rc;
 }
 
-/* Bind @p v[0..n) from parameter @p first on (1-based). */
-static int bind_at(sqlite3_stmt *st, int first, const vgc_val_t *v, int n)
-{
-    int rc = SQLITE_OK;
-    for (int i = 0; i < n && rc == SQLITE_OK; i++) {
-        int at = first + i;
-        switch (v[i].t) {
-        case 'i': rc = sqlite3_bind_int64(st, at, v[i].i); break;
-        case 'd': rc = sqlite3_bind_double(st, at, v[i].d); break;
-        case 's': rc = sqlite3_bind_text(st, at, v[i].s, -1, SQLITE_STATIC); break;
-        default: rc = sqlite3_bind_null(st, at); break;
-        }
-    }
-    return rc;
-}
-
-/* One row through the single-row statement; *inserted = 1 when new. */
-static int sq_write_one(sq_t *q, const vgc_row_t *r, uint8_t *inserted)
-{
-    vgc_val_t v[VGC_COLS_MAX];
-    int nv = vgc_store_values(r, v);
-    sqlite3_stmt *st = q->ins[r->m.kind];
-    int rc = bind_vals(st, v, nv);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    *inserted = r->m.kind == VGC_KIND_STATUS || sqlite3_changes(q->db) > 0;
-    return 0;
-}
-
-/* SQ_CHUNK rows of one kind (not status) through the multi-row statement. ON CONFLICT DO
- * NOTHING returns only the rows it inserted; each returned key marks the first row of the
- * chunk with that key not yet marked, so a key twice in one chunk is new once, as it would
- * be row by row. */
-static int sq_write_chunk(sq_t *q, vgc_row_t *const *rows, uint8_t *inserted)
-{
-    vgc_kind_t kind = rows[0]->m.kind;
-    sqlite3_stmt *st = q->multi[kind];
-    int rc = SQLITE_OK, ncols = 0;
-    vgc_store_cols(kind, &ncols);
-    for (int i = 0; i < SQ_CHUNK && rc == SQLITE_OK; i++) {
-        vgc_val_t v[VGC_COLS_MAX];
-        int nv = vgc_store_values(rows[i], v);
-        rc = bind_at(st, i * ncols + 1, v, nv);
-        inserted[i] = 0;
-    }
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *dev = (const char *)sqlite3_column_text(st, 0);
-        int64_t boot = sqlite3_column_int64(st, 1), seq = sqlite3_column_int64(st, 2);
-        for (int i = 0; i < SQ_CHUNK; i++) {
-            const vgc_msg_t *m = &rows[i]->m;
-            if (!inserted[i] && m->seq == seq && m->boot == boot && dev != NULL &&
-                strcmp(m->device, dev) == 0) {
-                inserted[i] = 1;
-                break;
-            }
-        }
-        rc = SQLITE_OK;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int sq_write(void *impl, vgc_row_t *const *rows, size_t n, uint8_t *inserted, char *err,
                     size_t errlen)
 {
     sq_t *q = impl;
     if (sq_exec(q->db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < n; i++) {
         const vgc_row_t *r = rows[i];
-        size_t run = 1;
-        if (r->m.kind != VGC_KIND_STATUS)
-            while (run < SQ_CHUNK && i + run < n && rows[i + run]->m.kind == r->m.kind)
-                run++;
-        if (run == SQ_CHUNK) {
-            if (sq_write_chunk(q, rows + i, inserted + i) != 0)
-                goto fail;
-        } else {
-            /* A shorter run: row by row (statements for every length would be 64 per kind). */
-            for (size_t k = 0; k < run; k++)
-                if (sq_write_one(q, rows[i + k], &inserted[i + k]) != 0)
-                    goto fail;
-        }
-        for (size_t k = i; k < i + run; k++) {
-            if (rows[k]->m.kind == VGC_KIND_STATUS || vgc_devset_has(&q->known, rows[k]->m.device))
-                continue;
-            vgc_val_t s[2] = {{'s', 0, 0, rows[k]->m.device}, {'i', rows[k]->received_ms, 0, NULL}};
-            int rc = bind_vals(q->seen, s, 2);
+        vgc_val_t v[VGC_COLS_MAX];
+        int nv = vgc_store_values(r, v);
+        sqlite3_stmt *st = q->ins[r->m.kind];
+        int rc = bind_vals(st, v, nv);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
+        inserted[i] = r->m.kind == VGC_KIND_STATUS || sqlite3_changes(q->db) > 0;
+        if (r->m.kind != VGC_KIND_STATUS && !vgc_devset_has(&q->known, r->m.device)) {
+            vgc_val_t s[2] = {{'s', 0, 0, r->m.device}, {'i', r->received_ms, 0, NULL}};
+            rc = bind_vals(q->seen, s, 2);
             if (rc == SQLITE_OK)
                 rc = sqlite3_step(q->seen);
             sqlite3_reset(q->seen);
             if (rc != SQLITE_DONE)
                 goto fail;
         }
-        i += run;
     }
     if (sq_exec(q->db, "COMMIT", err, errlen) != 0) {
         sq_exec(q->db, "ROLLBACK", NULL, 0);
@@ -308,31 +229,6 @@ fail:
     vgh_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
     sq_exec(q->db, "ROLLBACK", NULL, 0);
     return -1;
-}
-
-/* INSERT INTO t(cols) VALUES(?,..),..(SQ_CHUNK times) ON CONFLICT(device,boot,seq) DO NOTHING
- * RETURNING device,boot,seq */
-static int sq_prepare_multi(sq_t *q, vgc_kind_t kind, char *err, size_t errlen)
-{
-    int ncols = 0;
-    const char *cols = vgc_store_cols(kind, &ncols);
-    vgc_buf_t b = {0};
-    vgc_buf_printf(&b, "INSERT INTO %s(%s) VALUES", vgc_store_table[kind], cols);
-    for (int i = 0; i < SQ_CHUNK; i++) {
-        vgc_buf_puts(&b, i ? ",(" : "(");
-        for (int c = 0; c < ncols; c++)
-            vgc_buf_puts(&b, c ? ",?" : "?");
-        vgc_buf_puts(&b, ")");
-    }
-    vgc_buf_puts(&b, " ON CONFLICT(device,boot,seq) DO NOTHING RETURNING device,boot,seq");
-    int rc =
-        vgc_buf_ok(&b) && sqlite3_prepare_v2(q->db, b.p, -1, &q->multi[kind], NULL) == SQLITE_OK
-            ? 0
-            : -1;
-    if (rc != 0)
-        vgh_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
-    vgc_buf_free(&b);
-    return rc;
 }
 
 static int is_int(const char *s)
@@ -424,9 +320,6 @@ int vgc_store_sqlite_open(const char *path, vgc_store_t *s, char *err, size_t er
             vgh_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
             goto fail;
         }
-    for (int k = VGC_KIND_TELEMETRY; k < VGC_KIND_COUNT; k++)
-        if (sq_prepare_multi(q, (vgc_kind_t)k, err, errlen) != 0)
-            goto fail;
     if (sqlite3_prepare_v2(q->db, vgc_store_seen_sql, -1, &q->seen, NULL) != SQLITE_OK) {
         vgh_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(q->db));
         goto fail;

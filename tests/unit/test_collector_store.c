@@ -152,9 +152,9 @@ static void store_and_query(void **state)
     tmp_path(path, sizeof path, "store");
 }
 
-/* Runs of 64 rows of one kind go through the multi-row INSERT: its new/duplicate flags must
- * be those of writing row by row, for keys repeated inside a chunk, across chunks and in
- * an earlier batch, and with a device whose name only differs from another's. */
+/* A large batch of two kinds: the new/duplicate flags for keys repeated inside the batch and
+ * stored by an earlier one, and the whole batch written again. (Kept from an evaluation of
+ * 64-row INSERTs, which were slower here: docs/collector.md, performance.) */
 static void multi_row_chunks(void **state)
 {
     (void)state;
