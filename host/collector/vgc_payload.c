@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vgc_scan.h"
 
 /* Largest integer a double holds exactly: JSON numbers beyond it lose the sequence number. */
 #define PAYLOAD_INT_MAX 9007199254740991.0
@@ -398,6 +399,27 @@ static cJSON *parse_object(const void *data, size_t len, char *err, size_t errle
 
 int vgc_payload_parse(vgc_kind_t kind, const void *data, size_t len, vgc_msg_t *out, char **json,
                       char *err, size_t errlen)
+{
+    if (json != NULL)
+        *json = NULL;
+    /* Telemetry and events in the plain case (vgc_scan.h): strict JSON, kept as received. */
+    if (vgc_scan_payload(kind, data, len, out) == 1) {
+        if (json == NULL)
+            return 0;
+        *json = cJSON_malloc(len + 1);
+        if (*json == NULL) {
+            vgh_errf(err, errlen, "payload: out of memory");
+            return -1;
+        }
+        memcpy(*json, data, len);
+        (*json)[len] = '\0';
+        return 0;
+    }
+    return vgc_payload_parse_generic(kind, data, len, out, json, err, errlen);
+}
+
+int vgc_payload_parse_generic(vgc_kind_t kind, const void *data, size_t len, vgc_msg_t *out,
+                              char **json, char *err, size_t errlen)
 {
     if (json != NULL)
         *json = NULL;

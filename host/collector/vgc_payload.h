@@ -81,6 +81,14 @@ int vgc_device_id_ok(const char *id);
 int vgc_payload_parse(vgc_kind_t kind, const void *data, size_t len, vgc_msg_t *out, char **json,
                       char *err, size_t errlen);
 
+/**
+ * @brief vgc_payload_parse() with cJSON only: the reader it falls back on when the fast
+ *        scanner (vgc_scan.h) declines a payload. Same parameters and results; exposed so
+ *        that tests compare the two readers.
+ */
+int vgc_payload_parse_generic(vgc_kind_t kind, const void *data, size_t len, vgc_msg_t *out,
+                              char **json, char *err, size_t errlen);
+
 /** @brief Free the text vgc_payload_parse() returned in @p json (NULL is fine). */
 void vgc_payload_free(char *json);
 

@@ -122,6 +122,7 @@ static int dev_connect(dev_t_ *d)
     d->m = mosquitto_new(d->id, true, d);
     if (d->m == NULL)
         return -1;
+    mosquitto_int_option(d->m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_int_option(d->m, MOSQ_OPT_PROTOCOL_VERSION,
                          g.v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     mosquitto_max_inflight_messages_set(d->m, 0);

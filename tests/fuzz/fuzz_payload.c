@@ -7,7 +7,8 @@
  *        name and as a command body for POST /api/devices/<id>/cmd. Checks: no crash or
  *        out-of-bounds read (the payload is copied to an exactly sized buffer), a refusal
  *        always says why, an accepted payload's stored text is strict one-line JSON that
- *        parses again with the same identity.
+ *        parses again with the same identity, and the fast scanner (vgc_scan.h) and the cJSON
+ *        reader give the same answer byte for byte.
  *
  * Fuzz: tools/fuzz.sh (clang, libFuzzer, ASan, UBSan). Replay (CTest):
  *   replay_payload tests/fuzz/corpus/payload
@@ -58,6 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (err[0] == '\0' || json != NULL) {
         abort();
     }
+    vgc_msg_t g;
+    char gerr[256] = "", *gjson = NULL;
+    memset(&g, 0, sizeof g);
+    int grc = vgc_payload_parse_generic(kind, p, len, &g, &gjson, gerr, sizeof gerr);
+    if ((grc == 0) != (json != NULL) ||
+        (grc == 0 && (memcmp(&g, &m, sizeof g) != 0 || strcmp(gjson, json) != 0)))
+        abort();
+    vgc_payload_free(gjson);
     vgc_payload_free(json);
 
     char out[1024], id[VGC_CMD_ID_MAX + 1], cerr[256] = "";

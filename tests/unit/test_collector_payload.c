@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vgc_payload.h"
+#include "vgc_scan.h"
 
 static int parse(vgc_kind_t k, const char *s, vgc_msg_t *m, char *err)
 {
@@ -241,12 +242,105 @@ static void commands(void **state)
                      -1);
 }
 
+/* The fast scanner (vgc_scan.h) and the cJSON reader give the same answer: the same status,
+ * the same message byte for byte, the same stored text; seeded mutations of plain payloads
+ * (byte changes, insertions, deletions with JSON's own characters) cover the edges. */
+static int same_answer(vgc_kind_t k, const char *p, size_t n, int *scanned)
+{
+    vgc_msg_t a, b, c;
+    char ea[256] = "", eb[256] = "", *ja = NULL, *jb = NULL;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    int ra = vgc_payload_parse(k, p, n, &a, &ja, ea, sizeof ea);
+    int rb = vgc_payload_parse_generic(k, p, n, &b, &jb, eb, sizeof eb);
+    int ok = ra == rb && (ra != 0 || (memcmp(&a, &b, sizeof a) == 0 && strcmp(ja, jb) == 0));
+    if (vgc_scan_payload(k, p, n, &c) == 1) {
+        (*scanned)++;
+        ok = ok && rb == 0 && memcmp(&c, &b, sizeof c) == 0;
+    }
+    if (!ok)
+        print_error("readers differ on %s payload (%zu bytes): %.*s\n", vgc_kind_name(k), n, (int)n,
+                    p);
+    vgc_payload_free(ja);
+    vgc_payload_free(jb);
+    return ok;
+}
+
+static void scanner_matches_cjson(void **state)
+{
+    (void)state;
+    static const struct {
+        vgc_kind_t k;
+        const char *p;
+    } base[] = {
+        {VGC_KIND_TELEMETRY, "{\"v\":1,\"boot\":7,\"seq\":42,\"ts\":1763900021000,\"t\":20.5,"
+                             "\"values\":{\"temp\":21.37},"
+                             "\"score\":0.31,\"raw\":0.0038,\"thr\":0.0123,\"anomaly\":false}"},
+        {VGC_KIND_TELEMETRY, "{\"v\":1,\"boot\":0,\"seq\":1,\"ts\":0,\"score\":-0,\"anomaly\":true,"
+                             "\"t\":null,\"values\":{\"rms\":null,\"freq\":5e1,\"thd\":1E-2}}"},
+        {VGC_KIND_TELEMETRY, " {\"v\":1.0,\"boot\":3,\"seq\":9007199254740991,\"ts\":12,"
+                             "\"score\":1,\"anomaly\":false,\"x\":[1,[2,{}],\"s\",true]}\t"},
+        {VGC_KIND_EVENT,
+         "{\"v\":1,\"boot\":7,\"seq\":57,\"ts\":1763900023500,\"event\":3,\"phase\":\"close\","
+         "\"t_start\":22.0,\"t_end\":27.5,\"score\":0.93,\"raw\":0.081,\"thr\":0.0123,"
+         "\"kind\":\"autoencoder\",\"class\":null,\"class_name\":null,"
+         "\"magnitude\":{\"peak\":27.9},\"features\":{\"temp.std\":3.1,\"temp.slope\":0.8}}"},
+        {VGC_KIND_EVENT, "{\"v\":1,\"boot\":2,\"seq\":5,\"ts\":1,\"event\":1,\"phase\":\"open\","
+                         "\"t_start\":1.5,\"t_end\":null,\"score\":0.7,\"raw\":1e300,\"thr\":0.5,"
+                         "\"kind\":\"forest\",\"class\":2,\"class_name\":\"sag\","
+                         "\"magnitude\":{\"sag_pu\":0.61},\"features\":{}}"},
+    };
+    static const char alphabet[] = "{}[]:,\"\\ \t\n-+.eE0123456789truefalsenull\x01\xc3\xa9";
+    unsigned seed = 20261123u;
+    print_message("scanner vs cJSON: seed %u\n", seed);
+    srand(seed);
+    int scanned = 0, cases = 0;
+    char buf[1024];
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        size_t n0 = strlen(base[i].p);
+        assert_true(same_answer(base[i].k, base[i].p, n0, &scanned));
+        cases++;
+        for (int r = 0; r < 4000; r++) {
+            memcpy(buf, base[i].p, n0);
+            size_t n = n0;
+            for (int e = 1 + rand() % 3; e > 0; e--) {
+                size_t at = (size_t)rand() % n;
+                char ch = alphabet[(size_t)rand() % (sizeof alphabet - 1)];
+                int op = rand() % 3;
+                if (op == 0) {
+                    buf[at] = ch;
+                } else if (op == 1 && n + 1 < sizeof buf) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = ch;
+                    n++;
+                } else if (n > 1) {
+                    memmove(buf + at, buf + at + 1, n - at - 1);
+                    n--;
+                }
+            }
+            assert_true(same_answer(base[i].k, buf, n, &scanned));
+            cases++;
+        }
+    }
+    print_message("scanner vs cJSON: %d payloads, %d read by the scanner\n", cases, scanned);
+    assert_true(scanned > cases / 20);
+    /* other kinds are always the cJSON reader's */
+    vgc_msg_t m;
+    const char *st = "{\"v\":1,\"state\":\"online\"}";
+    assert_int_equal(vgc_scan_payload(VGC_KIND_STATUS, st, strlen(st), &m), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(topics),         cmocka_unit_test(event_example),
-        cmocka_unit_test(other_examples), cmocka_unit_test(refusals),
-        cmocka_unit_test(bytes),          cmocka_unit_test(commands),
+        cmocka_unit_test(topics),
+        cmocka_unit_test(event_example),
+        cmocka_unit_test(other_examples),
+        cmocka_unit_test(refusals),
+        cmocka_unit_test(bytes),
+        cmocka_unit_test(commands),
+        cmocka_unit_test(scanner_matches_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

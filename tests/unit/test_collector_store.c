@@ -152,6 +152,57 @@ static void store_and_query(void **state)
     tmp_path(path, sizeof path, "store");
 }
 
+/* A large batch of two kinds: the new/duplicate flags for keys repeated inside the batch and
+ * stored by an earlier one, and the whole batch written again. (Kept from an evaluation of
+ * 64-row INSERTs, which were slower here: docs/collector.md, performance.) */
+static void multi_row_chunks(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    tmp_path(path, sizeof path, "chunks");
+    vgc_store_t *s;
+    assert_int_equal(vgc_store_open(path, &s, err, sizeof err), 0);
+    enum { N = 300 };
+    vgc_row_t *rows[N];
+    uint8_t ins[N], want[N];
+    /* earlier batch: d0 seq 10..19 */
+    vgc_row_t *pre[10];
+    for (int i = 0; i < 10; i++)
+        pre[i] = row(VGC_KIND_TELEMETRY, "d0", 10 + i);
+    assert_int_equal(vgc_store_write(s, pre, 10, ins, err, sizeof err), 0);
+    int64_t fresh = 0;
+    for (int i = 0; i < N; i++) {
+        /* telemetry, then events from 200 on; every 7th repeats the row 3 before it; seq 10..19
+         * of d0 are already stored */
+        vgc_kind_t k = i < 200 ? VGC_KIND_TELEMETRY : VGC_KIND_EVENT;
+        const char *dev = i % 2 ? "d1" : "d0";
+        int64_t seq = i;
+        if (i % 7 == 6 && (i < 200) == (i - 3 < 200)) {
+            dev = rows[i - 3]->m.device;
+            seq = rows[i - 3]->m.seq;
+            want[i] = 0;
+        } else {
+            want[i] = !(k == VGC_KIND_TELEMETRY && dev[1] == '0' && seq >= 10 && seq < 20);
+        }
+        rows[i] = row(k, dev, seq);
+        fresh += want[i];
+    }
+    assert_int_equal(vgc_store_write(s, rows, N, ins, err, sizeof err), 0);
+    assert_memory_equal(ins, want, N);
+    int64_t n = 0, m = 0;
+    assert_int_equal(vgc_store_count(s, VGC_KIND_TELEMETRY, &n, err, sizeof err), 0);
+    assert_int_equal(vgc_store_count(s, VGC_KIND_EVENT, &m, err, sizeof err), 0);
+    assert_int_equal(n + m, fresh + 10);
+    /* the whole batch again: all duplicates */
+    assert_int_equal(vgc_store_write(s, rows, N, ins, err, sizeof err), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(ins[i], 0);
+    vgc_store_close(s);
+    free_rows(rows, N);
+    free_rows(pre, 10);
+    tmp_path(path, sizeof path, "chunks");
+}
+
 static void open_errors(void **state)
 {
     (void)state;
@@ -171,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations),
         cmocka_unit_test(store_and_query),
+        cmocka_unit_test(multi_row_chunks),
         cmocka_unit_test(open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
