@@ -191,6 +191,9 @@ cmd_start() {
     # messages per absent client would drop what arrives beyond it (docs/collector.md).
     echo "max_queued_messages 1000000"
     echo "max_queued_bytes 0"
+    # Without it, Nagle's algorithm holds small QoS 0 messages for the subscriber's delayed
+    # ACK: ~40 ms at p99 (bench/README.md, fleet).
+    echo "set_tcp_nodelay true"
     echo "log_dest file $dir/mosquitto.log"
     echo "log_type error"
     echo "log_type warning"
