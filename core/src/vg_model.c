@@ -492,3 +492,17 @@ void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *cont
     }
     *raw = r;
 }
+
+const char *vg_model_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case VG_KIND_ZSCORE: return "zscore";
+    case VG_KIND_AUTOENCODER: return "autoencoder";
+    case VG_KIND_IFOREST: return "iforest";
+    case VG_KIND_FOREST: return "forest";
+    case VG_KIND_AE_S8: return "autoencoder-int8";
+    case VG_KIND_IFOREST_S16: return "iforest-int16";
+    case VG_KIND_FOREST_S16: return "forest-int16";
+    default: return "unknown";
+    }
+}

@@ -44,20 +44,6 @@ const char *vg_app_pq_class_name(unsigned cls)
     return cls >= 1 && cls <= 29 ? app__pq_names[cls] : NULL;
 }
 
-static const char *app__kind_name(unsigned kind)
-{
-    switch (kind) {
-    case VG_KIND_ZSCORE: return "zscore";
-    case VG_KIND_AUTOENCODER: return "autoencoder";
-    case VG_KIND_IFOREST: return "iforest";
-    case VG_KIND_FOREST: return "forest";
-    case VG_KIND_AE_S8: return "autoencoder-int8";
-    case VG_KIND_IFOREST_S16: return "iforest-int16";
-    case VG_KIND_FOREST_S16: return "forest-int16";
-    default: return "unknown";
-    }
-}
-
 int vg_app_id_valid(const char *id)
 {
     if (!id)
@@ -203,7 +189,7 @@ static vg_status_t app__status(vg_app_t *a, const char *reason, size_t *len)
     vg_jw_key(&w, "model");
     vg_jw_obj(&w);
     vg_jw_key(&w, "kind");
-    vg_jw_str(&w, app__kind_name(m->kind));
+    vg_jw_str(&w, vg_model_kind_name(m->kind));
     char crc[9];
     app__hex8(a->crc, crc);
     vg_jw_key(&w, "crc");
@@ -322,7 +308,7 @@ static void app__event_msg(vg_app_t *a, int close)
     vg_jw_key(&w, "thr");
     vg_jw_num(&w, (double)a->det.threshold, 7);
     vg_jw_key(&w, "kind");
-    vg_jw_str(&w, app__kind_name(m->kind));
+    vg_jw_str(&w, vg_model_kind_name(m->kind));
     /* The class: the detector's at the opening; at the close, the soft vote of every tree
      * in every window of the event (as `vigil detect --events`), never the normal class. */
     unsigned cls = 0;
@@ -805,7 +791,7 @@ static void app__ha_config(vg_app_t *a, int binary)
     vg_jw_key(&w, "manufacturer");
     vg_jw_str(&w, "Vigil");
     vg_jw_key(&w, "model");
-    vg_jw_str(&w, app__kind_name(a->cfg.model->kind));
+    vg_jw_str(&w, vg_model_kind_name(a->cfg.model->kind));
     vg_jw_key(&w, "sw_version");
     vg_jw_str(&w, a->cfg.fw ? a->cfg.fw : "");
     vg_jw_end(&w);

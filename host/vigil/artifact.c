@@ -34,16 +34,7 @@ static uint32_t align4(uint32_t x)
 
 const char *vgh_kind_name(unsigned kind)
 {
-    switch (kind) {
-    case VG_KIND_ZSCORE: return "zscore";
-    case VG_KIND_AUTOENCODER: return "autoencoder";
-    case VG_KIND_IFOREST: return "iforest";
-    case VG_KIND_FOREST: return "forest";
-    case VG_KIND_AE_S8: return "autoencoder-int8";
-    case VG_KIND_IFOREST_S16: return "iforest-int16";
-    case VG_KIND_FOREST_S16: return "forest-int16";
-    default: return "unknown";
-    }
+    return vg_model_kind_name(kind);
 }
 
 int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len, char *err,

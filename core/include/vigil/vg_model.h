@@ -295,4 +295,8 @@ size_t vg_model_scratch_size(const vg_model_t *m);
 void vg_model_score(const vg_model_t *m, const float *x, float *raw, float *contrib, float *recon,
                     float *scratch);
 
+/** @brief The model kind's name as docs/protocol.md and `vigil info` spell it ("unknown" for
+ *         a number this build does not know). */
+const char *vg_model_kind_name(unsigned kind);
+
 #endif
