@@ -162,33 +162,13 @@ static int load_model(bench_t *b, const char *path)
     return 0;
 }
 
-/* The frontend configuration the detector builds from the artifact (vg_detector.c). */
-static void make_pq_cfg(bench_t *b)
-{
-    const vg_model_t *m = &b->m;
-    vg_pq_cfg_t c;
-    c.fs = m->sample_rate;
-    c.f_nominal = m->wave.f_nominal;
-    c.scale = m->wave.scale;
-    c.scale_i = m->wave.scale_i;
-    c.n_channels = m->n_channels;
-    c.window_cycles = m->window;
-    c.hop_cycles = m->hop;
-    c.max_harmonic = m->wave.max_harmonic;
-    c.n_features = m->n_features;
-    c.feats = m->feats;
-    c.sos = (const vg_biquad_t *)(const void *)m->wave.sos;
-    c.n_sos = m->wave.n_sos;
-    b->pq_cfg = c;
-}
-
 static int init_stages(bench_t *b)
 {
     if (b->m.n_channels != 1) {
         fprintf(stderr, "pq_throughput: only voltage-only models (1 channel) are supported\n");
         return -1;
     }
-    make_pq_cfg(b);
+    b->pq_cfg = vg_pq_cfg_from_model(&b->m);
     b->det_arena_len = vg_detector_arena_size(&b->m);
     b->pq_arena_len = vg_pq_arena_size(&b->pq_cfg);
     b->det_arena = aligned_alloc(16, (b->det_arena_len + 15u) & ~(size_t)15u);
