@@ -56,6 +56,17 @@ static inline int8_t dense__requant(int32_t acc, int32_t mult, int shift, int32_
     return (int8_t)vg_clamp32(v + zp, lo, hi);
 }
 
+/* One input (the first layer of a one-feature network): one multiply-add per channel, the
+ * input in a register. Out of line: its own register allocation, no spills. */
+static VG_NOINLINE void dense__s8_in1(const int8_t *w, const int32_t *bias, const int32_t *mult,
+                                      const int8_t *shift, int32_t x0, int8_t *out,
+                                      uint32_t n_out, const vg_dense_s8_q_t *q)
+{
+    const int32_t zp = q->out_zp, lo = q->act_min, hi = q->act_max;
+    for (uint32_t o = 0; o < n_out; o++)
+        out[o] = dense__requant(bias[o] + (int32_t)w[o] * x0, mult[o], shift[o], zp, lo, hi);
+}
+
 #if VG_DENSE_S8_DSP
 /*
  * Cortex-M DSP extension. The inputs, offset by -in_zp, are widened once to int16 in the
@@ -97,6 +108,10 @@ void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, cons
                  const int8_t *in, int8_t *out, uint16_t n_in, uint16_t n_out,
                  const vg_dense_s8_q_t *q, int16_t *scratch)
 {
+    if (n_in == 1) {
+        dense__s8_in1(w, bias, mult, shift, (int32_t)in[0] - q->in_zp, out, n_out, q);
+        return;
+    }
     const uint32_t ni = n_in, n4 = ni & ~3u;
     /* -in_zp in both halfwords (-127..128 fits int16; SXTAB16's lanes do not carry) */
     const int32_t nzp = (int32_t)(((uint32_t)-q->in_zp & 0xFFFFu) * 0x00010001u);
@@ -155,6 +170,10 @@ void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, cons
                  const vg_dense_s8_q_t *q, int16_t *scratch)
 {
     (void)scratch;
+    if (n_in == 1) {
+        dense__s8_in1(w, bias, mult, shift, (int32_t)in[0] - q->in_zp, out, n_out, q);
+        return;
+    }
     const uint32_t ni = n_in;
     const int32_t in_zp = q->in_zp, zp = q->out_zp, lo = q->act_min, hi = q->act_max;
     uint32_t o = 0;

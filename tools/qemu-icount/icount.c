@@ -16,6 +16,9 @@
  *
  *   icount spans N total T min A max B first F all A0
  *
+ * With hist=FILE (a profiling aid, not used by the tests) it also writes "PC COUNT" lines:
+ * how often each instruction ran inside spans (a callback per instruction, so slower).
+ *
  * Debian's QEMU 7.2 ships no qemu-plugin.h, so the few declarations of the plugin API
  * (version 1, docs/devel/tcg-plugins.rst of QEMU 7.2) this file uses are written here.
  */
@@ -77,7 +80,38 @@ static struct {
     int open;            /* a begin without its end yet */
     uint64_t spans, total, min, max, first;
     char out[4096];
+    char hist[4096]; /* hist=FILE, or empty */
 } icount;
+
+/* hist=FILE: one slot per instruction address, open addressing (images are small). */
+#define ICOUNT_HIST_SLOTS 65536u
+typedef struct {
+    uint64_t pc, n;
+    int used;
+} icount_slot_t;
+static icount_slot_t *icount_hist;
+
+static icount_slot_t *icount__slot(uint64_t pc)
+{
+    uint32_t h = (uint32_t)(pc * 2654435761u) & (ICOUNT_HIST_SLOTS - 1u);
+    for (uint32_t k = 0; k < ICOUNT_HIST_SLOTS; k++, h = (h + 1u) & (ICOUNT_HIST_SLOTS - 1u)) {
+        if (!icount_hist[h].used) {
+            icount_hist[h].used = 1;
+            icount_hist[h].pc = pc;
+            return &icount_hist[h];
+        }
+        if (icount_hist[h].pc == pc)
+            return &icount_hist[h];
+    }
+    return NULL; /* full: that instruction goes uncounted in the histogram */
+}
+
+static void icount__hist(unsigned int vcpu, void *udata)
+{
+    (void)vcpu;
+    if (icount.open)
+        ((icount_slot_t *)udata)->n++;
+}
 
 static void icount__begin(unsigned int vcpu, void *udata)
 {
@@ -117,6 +151,10 @@ static void icount__trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &icount.count,
                                                    1);
         uint64_t pc = qemu_plugin_insn_vaddr(insn);
+        icount_slot_t *slot = icount_hist ? icount__slot(pc) : NULL;
+        if (slot)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, icount__hist, QEMU_PLUGIN_CB_NO_REGS,
+                                                   slot);
         if (pc == icount.begin)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, icount__begin, QEMU_PLUGIN_CB_NO_REGS,
                                                    NULL);
@@ -140,6 +178,13 @@ static void icount__exit(qemu_plugin_id_t id, void *udata)
         fclose(f);
     } else {
         qemu_plugin_outs(line);
+    }
+    FILE *h = icount_hist && icount.hist[0] ? fopen(icount.hist, "w") : NULL;
+    if (h) {
+        for (uint32_t k = 0; k < ICOUNT_HIST_SLOTS; k++)
+            if (icount_hist[k].used && icount_hist[k].n)
+                fprintf(h, "0x%" PRIx64 " %" PRIu64 "\n", icount_hist[k].pc, icount_hist[k].n);
+        fclose(h);
     }
 }
 
@@ -167,14 +212,23 @@ VG_QP_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *inf
             have_end = 1;
         else if (strncmp(a, "out=", 4) == 0 && strlen(a + 4) < sizeof icount.out)
             strcpy(icount.out, a + 4);
+        else if (strncmp(a, "hist=", 5) == 0 && strlen(a + 5) < sizeof icount.hist)
+            strcpy(icount.hist, a + 5);
         else {
-            fprintf(stderr, "qemu-icount: bad argument '%s' (begin=ADDR,end=ADDR[,out=FILE])\n", a);
+            fprintf(stderr, "qemu-icount: bad argument '%s' (begin=ADDR,end=ADDR[,out=FILE][,hist=FILE])\n", a);
             return -1;
         }
     }
     if (!have_begin || !have_end) {
         fprintf(stderr, "qemu-icount: need begin=ADDR and end=ADDR\n");
         return -1;
+    }
+    if (icount.hist[0]) {
+        icount_hist = calloc(ICOUNT_HIST_SLOTS, sizeof *icount_hist);
+        if (!icount_hist) {
+            fprintf(stderr, "qemu-icount: out of memory for hist=\n");
+            return -1;
+        }
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, icount__trans);
     qemu_plugin_register_atexit_cb(id, icount__exit, NULL);
