@@ -2,6 +2,7 @@
 /* int8 autoencoder (MODL kind 5): validation in place and inference. Layout: vg_ae_s8.h,
  * docs/model-format.md; arithmetic: docs/quantization.md. */
 #include "vigil/vg_ae_s8.h"
+#include "vg_le.h"
 
 /* Compiled only in a build that runs this model kind (vg_opts.h). */
 #if VG_ENABLE_AE_S8
@@ -13,26 +14,6 @@
 
 /* The descriptors are read in place: the struct must have the file's 20-byte layout. */
 typedef char ae8__layer_size_check[sizeof(vg_layer_s8_t) == VG_LAYER_S8_SIZE ? 1 : -1];
-
-static uint16_t ae8__rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t ae8__rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static float ae8__rdf32(const uint8_t *p)
-{
-    union {
-        uint32_t u;
-        float f;
-    } v;
-    v.u = ae8__rd32(p);
-    return v.f;
-}
 
 static int ae8__scale_ok(float s)
 {
@@ -85,10 +66,10 @@ vg_status_t vg_ae_s8_parse(vg_model_t *m, const uint8_t *body, uint32_t size)
 {
     if (size < VG_AE_S8_HEAD)
         return VG_ERR_FORMAT;
-    const uint16_t nl = ae8__rd16(body);
-    const float in_scale = ae8__rdf32(body + 4);
-    const int32_t in_zp = (int32_t)ae8__rd32(body + 8);
-    if (nl == 0 || ae8__rd16(body + 2) != 0 || !ae8__scale_ok(in_scale) || in_zp < -128 ||
+    const uint16_t nl = vg_le16(body);
+    const float in_scale = vg_lef32(body + 4);
+    const int32_t in_zp = (int32_t)vg_le32(body + 8);
+    if (nl == 0 || vg_le16(body + 2) != 0 || !ae8__scale_ok(in_scale) || in_zp < -128 ||
         in_zp > 127)
         return VG_ERR_FORMAT;
     if (nl > VG_MAX_LAYERS)

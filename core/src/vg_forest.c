@@ -2,6 +2,7 @@
 /* Random forest classifier (MODL kind 4): validation of the body in place, and inference.
  * Layout: vg_forest.h and docs/model-format.md. */
 #include "vigil/vg_forest.h"
+#include "vg_le.h"
 
 /* Compiled only in a build that runs this model kind (vg_opts.h). */
 #if VG_ENABLE_FOREST
@@ -15,16 +16,6 @@
 /* Counts and fields are read byte by byte (no alignment or endianness assumption); the root
  * and node arrays are used in place (4-aligned: the MODL section is, and every offset inside
  * the body is a multiple of 4). */
-static uint16_t forest__rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t forest__rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 #define FOREST__HEAD 12u
 
 /*
@@ -56,11 +47,11 @@ vg_status_t vg_forest_parse(vg_model_t *m, const uint8_t *body, uint32_t size)
 {
     if (size < FOREST__HEAD)
         return VG_ERR_FORMAT;
-    const uint16_t nt = forest__rd16(body);
-    const uint16_t nc = forest__rd16(body + 2);
-    const uint32_t nn = forest__rd32(body + 4);
-    const uint16_t normal = forest__rd16(body + 8);
-    if (nt == 0 || nc < 2 || nn == 0 || forest__rd16(body + 10) != 0)
+    const uint16_t nt = vg_le16(body);
+    const uint16_t nc = vg_le16(body + 2);
+    const uint32_t nn = vg_le32(body + 4);
+    const uint16_t normal = vg_le16(body + 8);
+    if (nt == 0 || nc < 2 || nn == 0 || vg_le16(body + 10) != 0)
         return VG_ERR_FORMAT;
     if (nt > VG_MAX_TREES || nc > VG_MAX_CLASSES)
         return VG_ERR_UNSUPPORTED;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vigil/vg_model.h"
+#include "vg_le.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,31 +14,8 @@
 #include "vigil/vg_pq.h"
 #include "vigil/vg_tree_s16.h"
 
-/* Every field the parser reads is naturally aligned (the buffer is 4-aligned, sections start
- * at multiples of 4, and each field at a multiple of its size), and the core needs a
- * little-endian target (vg_opts.h): a fixed-size memcpy is one aligned load, where reading
- * byte by byte cost a shift and an or per byte in code size. */
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static float rdf32(const uint8_t *p)
-{
-    float v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
+/* Every field the parser reads (vg_le.h) is naturally aligned: the buffer is 4-aligned,
+ * sections start at multiples of 4, and each field at a multiple of its size. */
 static int finite_pos(float x)
 {
     return x > 0.0f && x <= 3.0e38f;
@@ -60,13 +38,13 @@ static vg_status_t parse_pipe(vg_model_t *m, section_t s)
 {
     if (s.size < VG_PIPE_FIXED_SIZE)
         return VG_ERR_FORMAT;
-    m->sample_rate = rdf32(s.p);
-    m->n_channels = rd16(s.p + 4);
-    m->window = rd16(s.p + 6);
-    m->hop = rd16(s.p + 8);
-    m->n_features = rd16(s.p + 10);
-    m->norm_kind = rd16(s.p + 12);
-    m->max_missing_pm = rd16(s.p + 14);
+    m->sample_rate = vg_lef32(s.p);
+    m->n_channels = vg_le16(s.p + 4);
+    m->window = vg_le16(s.p + 6);
+    m->hop = vg_le16(s.p + 8);
+    m->n_features = vg_le16(s.p + 10);
+    m->norm_kind = vg_le16(s.p + 12);
+    m->max_missing_pm = vg_le16(s.p + 14);
     if (!finite_pos(m->sample_rate) || m->sample_rate > 1.0e9f)
         return VG_ERR_FORMAT;
     if (m->n_channels == 0 || m->window == 0 || m->hop == 0 || m->hop > m->window ||
@@ -111,11 +89,11 @@ static vg_status_t parse_wave(vg_model_t *m, section_t s)
 {
     if (s.size < VG_WAVE_FIXED_SIZE)
         return VG_ERR_FORMAT;
-    m->wave.f_nominal = rdf32(s.p);
-    m->wave.scale = rdf32(s.p + 4);
-    m->wave.scale_i = rdf32(s.p + 8);
-    m->wave.max_harmonic = rd16(s.p + 12);
-    m->wave.n_sos = rd16(s.p + 14);
+    m->wave.f_nominal = vg_lef32(s.p);
+    m->wave.scale = vg_lef32(s.p + 4);
+    m->wave.scale_i = vg_lef32(s.p + 8);
+    m->wave.max_harmonic = vg_le16(s.p + 12);
+    m->wave.n_sos = vg_le16(s.p + 14);
     /* Scales up to 1e3 keep scaled samples (|x| <= VG_SAMPLE_ABS_MAX) far from overflow in
      * a cycle's sums of squares. */
     if (!(m->wave.f_nominal >= 40.0f && m->wave.f_nominal <= 100.0f) ||
@@ -137,9 +115,9 @@ static vg_status_t parse_deci(vg_model_t *m, section_t s)
 {
     if (s.size != VG_DECI_SIZE)
         return VG_ERR_FORMAT;
-    m->threshold = rdf32(s.p);
-    m->open_after = rd16(s.p + 4);
-    m->close_after = rd16(s.p + 6);
+    m->threshold = vg_lef32(s.p);
+    m->open_after = vg_le16(s.p + 4);
+    m->close_after = vg_le16(s.p + 6);
     if (!finite_pos(m->threshold) || m->open_after == 0 || m->close_after == 0)
         return VG_ERR_FORMAT;
     return VG_OK;
@@ -150,7 +128,7 @@ static vg_status_t parse_ae(vg_model_t *m, const uint8_t *p, uint32_t size)
 {
     if (size < 4)
         return VG_ERR_FORMAT;
-    uint16_t nl = rd16(p);
+    uint16_t nl = vg_le16(p);
     if (nl == 0)
         return VG_ERR_FORMAT;
     if (nl > VG_MAX_LAYERS)
@@ -210,9 +188,9 @@ static vg_status_t parse_iforest(vg_model_t *m, const uint8_t *p, uint32_t size)
 {
     if (size < 12)
         return VG_ERR_FORMAT;
-    uint16_t nt = rd16(p);
-    uint32_t nn = rd32(p + 4);
-    float c = rdf32(p + 8);
+    uint16_t nt = vg_le16(p);
+    uint32_t nn = vg_le32(p + 4);
+    float c = vg_lef32(p + 8);
     if (nt == 0 || nn == 0 || !finite_pos(c))
         return VG_ERR_FORMAT;
     if (nt > VG_MAX_TREES)
@@ -244,7 +222,7 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
 {
     if (s.size < VG_MODL_FIXED_SIZE)
         return VG_ERR_FORMAT;
-    m->kind = rd16(s.p);
+    m->kind = vg_le16(s.p);
     const uint8_t *p = s.p + VG_MODL_FIXED_SIZE;
     uint32_t size = s.size - VG_MODL_FIXED_SIZE;
     /* A kind this build leaves out (vg_opts.h) is unsupported, like an unknown one. */
@@ -253,7 +231,7 @@ static vg_status_t parse_modl(vg_model_t *m, section_t s)
     case VG_KIND_ZSCORE:
         if (size != 4)
             return VG_ERR_FORMAT;
-        m->u.zscore.alpha = rdf32(p);
+        m->u.zscore.alpha = vg_lef32(p);
         if (!(m->u.zscore.alpha >= 0.0f && m->u.zscore.alpha <= 1.0f))
             return VG_ERR_FORMAT;
         return VG_OK;
@@ -295,17 +273,17 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     if (((uintptr_t)buf & 3u) != 0)
         return VG_ERR_ALIGN;
     const uint8_t *b = (const uint8_t *)buf;
-    if (len < VG_MODEL_HEADER_SIZE || rd32(b) != VG_MODEL_MAGIC)
+    if (len < VG_MODEL_HEADER_SIZE || vg_le32(b) != VG_MODEL_MAGIC)
         return VG_ERR_FORMAT;
-    if (rd16(b + 4) != VG_MODEL_VERSION_MAJOR)
+    if (vg_le16(b + 4) != VG_MODEL_VERSION_MAJOR)
         return VG_ERR_VERSION;
-    uint32_t total = rd32(b + 8);
+    uint32_t total = vg_le32(b + 8);
     if (total < VG_MODEL_HEADER_SIZE || total > len)
         return VG_ERR_FORMAT;
-    if (vg_model_crc(b, total) != rd32(b + VG_MODEL_CRC_OFFSET))
+    if (vg_model_crc(b, total) != vg_le32(b + VG_MODEL_CRC_OFFSET))
         return VG_ERR_CRC;
-    uint32_t ns = rd32(b + 16);
-    if (ns == 0 || ns > VG_MODEL_MAX_SECTIONS || rd32(b + 20) != 0)
+    uint32_t ns = vg_le32(b + 16);
+    if (ns == 0 || ns > VG_MODEL_MAX_SECTIONS || vg_le32(b + 20) != 0)
         return VG_ERR_FORMAT;
     uint32_t table_end = VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * ns;
     if (table_end > total)
@@ -314,7 +292,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     section_t pipe = {0, 0}, deci = {0, 0}, modl = {0, 0}, meta = {0, 0}, wave = {0, 0};
     for (uint32_t i = 0; i < ns; i++) {
         const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
-        uint32_t tag = rd32(e), off = rd32(e + 4), size = rd32(e + 8);
+        uint32_t tag = vg_le32(e), off = vg_le32(e + 4), size = vg_le32(e + 8);
         if (off < table_end || off > total || size > total - off || (off & 3u) != 0)
             return VG_ERR_FORMAT;
         section_t *dst = tag == VG_SECT_PIPE   ? &pipe
@@ -338,7 +316,7 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     vg_model_t *t = m;
     t->buf = b;
     t->size = total;
-    t->version_minor = rd16(b + 6);
+    t->version_minor = vg_le16(b + 6);
     t->wave.present = 0;
 #if VG_ENABLE_WAVEFORM
     if (wave.p)

@@ -2,6 +2,7 @@
 /* Tree ensembles with int16 thresholds (MODL kinds 6 and 7): validation in place and
  * inference. Layout: vg_tree_s16.h and docs/model-format.md. */
 #include "vigil/vg_tree_s16.h"
+#include "vg_le.h"
 
 /* Compiled only in a build that runs these model kinds (vg_opts.h). */
 #if VG_ENABLE_TREES_S16
@@ -12,23 +13,6 @@
 #if VG_MAX_TREES > 65535 || VG_MAX_CLASSES > 65535 || VG_MAX_CLASSES < 2
 #error "vote counts and class labels are 16-bit: VG_MAX_TREES, VG_MAX_CLASSES <= 65535"
 #endif
-
-static uint16_t s16__rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t s16__rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static float s16__rdf(const uint8_t *p)
-{
-    float v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 int16_t vg_quantize_s16(float x, float offset, float scale)
 {
@@ -62,7 +46,7 @@ void vg_quantize_features_s16(const float *quant, const float *x, int16_t *q, ui
 static vg_status_t s16__check_quant(const uint8_t *p, uint16_t nf)
 {
     for (uint16_t i = 0; i < nf; i++) {
-        const float off = s16__rdf(p + 8u * i), sc = s16__rdf(p + 8u * i + 4u);
+        const float off = vg_lef32(p + 8u * i), sc = vg_lef32(p + 8u * i + 4u);
         if (!(fabsf(off) <= 3.0e38f) || !(sc > 0.0f && sc <= 3.0e38f))
             return VG_ERR_FORMAT;
     }
@@ -105,9 +89,9 @@ vg_status_t vg_iforest_s16_parse(vg_model_t *m, const uint8_t *body, uint32_t si
 {
     if (size < VG_IFOREST_S16_HEAD)
         return VG_ERR_FORMAT;
-    const uint16_t nt = s16__rd16(body), nl = s16__rd16(body + 2);
-    const uint32_t nn = s16__rd32(body + 4);
-    const float c = s16__rdf(body + 8);
+    const uint16_t nt = vg_le16(body), nl = vg_le16(body + 2);
+    const uint32_t nn = vg_le32(body + 4);
+    const float c = vg_lef32(body + 8);
     if (nt == 0 || nl == 0 || nn == 0 || !(c > 0.0f && c <= 3.0e38f))
         return VG_ERR_FORMAT;
     if (nt > VG_MAX_TREES)
@@ -171,10 +155,10 @@ vg_status_t vg_forest_s16_parse(vg_model_t *m, const uint8_t *body, uint32_t siz
 {
     if (size < VG_FOREST_S16_HEAD)
         return VG_ERR_FORMAT;
-    const uint16_t nt = s16__rd16(body), nc = s16__rd16(body + 2);
-    const uint32_t nn = s16__rd32(body + 4);
-    const uint16_t normal = s16__rd16(body + 8);
-    if (nt == 0 || nc < 2 || nn == 0 || s16__rd16(body + 10) != 0)
+    const uint16_t nt = vg_le16(body), nc = vg_le16(body + 2);
+    const uint32_t nn = vg_le32(body + 4);
+    const uint16_t normal = vg_le16(body + 8);
+    if (nt == 0 || nc < 2 || nn == 0 || vg_le16(body + 10) != 0)
         return VG_ERR_FORMAT;
     if (nt > VG_MAX_TREES || nc > VG_MAX_CLASSES)
         return VG_ERR_UNSUPPORTED;
