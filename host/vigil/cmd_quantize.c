@@ -190,6 +190,21 @@ int vgh_q_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset_
     return rc;
 }
 
+void vgh_q_print_agreement(const vgh_q_agreement_t *a, const char *on_name, const char *qname,
+                           float threshold)
+{
+    const double n = (double)a->windows;
+    printf("agreement: %.3f %% of %zu windows on %s have the same anomaly flag (%zu differ); "
+           "over-threshold decisions %.3f %% equal\n",
+           a->windows ? 100.0 * (n - (double)a->differ) / n : NAN, a->windows, on_name, a->differ,
+           a->windows ? 100.0 * (n - (double)a->over_differ) / n : NAN);
+    printf("score: mean |%s - float| %.4g (threshold %.4g)\n", qname, a->mean_abs_diff,
+           (double)threshold);
+    if (a->has_f1)
+        printf("F1 (point-wise) on %s: float %.4f, %s %.4f, change %+.4f\n", on_name, a->f1_float,
+               qname, a->f1_q, a->f1_q - a->f1_float);
+}
+
 int vgh_q_load_data(const char *path, const vgh_model_file_t *mf, vgh_dataset_t *ds, char *err,
                     size_t errlen)
 {
@@ -376,15 +391,7 @@ int vgh_cmd_quantize(int argc, char **argv)
         printf("size: float %u bytes, int8 %zu bytes (%.1f %%); model section %u -> %u bytes\n",
                float_size, nbytes, 100.0 * (double)nbytes / (double)float_size, float_modl,
                VG_MODL_FIXED_SIZE + body_len);
-        printf("agreement: %.3f %% of %zu windows on %s have the same anomaly flag (%zu differ); "
-               "over-threshold decisions %.3f %% equal\n",
-               agree, a.windows, on_name, a.differ,
-               a.windows ? 100.0 * (double)(a.windows - a.over_differ) / (double)a.windows : NAN);
-        printf("score: mean |int8 - float| %.4g (threshold %.4g)\n", a.mean_abs_diff,
-               (double)m->threshold);
-        if (a.has_f1)
-            printf("F1 (point-wise) on %s: float %.4f, int8 %.4f, change %+.4f\n", on_name,
-                   a.f1_float, a.f1_q, a.f1_q - a.f1_float);
+        vgh_q_print_agreement(&a, on_name, "int8", m->threshold);
     }
 done:
     free(meta);

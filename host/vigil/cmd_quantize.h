@@ -34,6 +34,10 @@ typedef struct {
 int vgh_q_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_dataset_t *ds,
                   vgh_q_agreement_t *a, char *err, size_t errlen);
 
+/** @brief Print the agreement, score and F1 lines of @p a (@p qname: "int8" or "int16"). */
+void vgh_q_print_agreement(const vgh_q_agreement_t *a, const char *on_name, const char *qname,
+                           float threshold);
+
 /**
  * @brief `vigil quantize` for an isolation forest or random forest (kind 3 or 4): writes the
  *        int16 model (kind 6 or 7) and prints the agreement. @return a VGH_EXIT_* code

@@ -304,14 +304,7 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
                    "%s\n",
                    pct(ev_pairs, n_ev * nt), n_ev * nt, eval);
         if (!m->wave.present) {
-            printf("agreement: %.3f %% of %zu windows on %s have the same anomaly flag (%zu "
-                   "differ); over-threshold decisions %.3f %% equal\n",
-                   agree, a.windows, on_name, a.differ, pct(a.windows - a.over_differ, a.windows));
-            printf("score: mean |int16 - float| %.4g (threshold %.4g)\n", a.mean_abs_diff,
-                   (double)m->threshold);
-            if (a.has_f1)
-                printf("F1 (point-wise) on %s: float %.4f, int16 %.4f, change %+.4f\n", on_name,
-                       a.f1_float, a.f1_q, a.f1_q - a.f1_float);
+            vgh_q_print_agreement(&a, on_name, "int16", m->threshold);
         } else {
             if (classes)
                 printf("agreement: %.3f %% of %zu %s on %s have the same %s (%zu differ); "
