@@ -164,37 +164,75 @@ void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, cons
     }
 }
 #else
-/* Portable C: two output channels per pass share each input load. */
+/*
+ * Portable C (RV32IMC, x86-64, and Arm cores without the DSP extension). The inputs, offset
+ * by -in_zp, are widened once per layer; four output channels per pass then share each load
+ * of an input, and the inputs go four at a time with fixed offsets (RV32 has no indexed
+ * loads: a loop over one index would pay an address add per load). Exact integer sums in
+ * any order: bit-identical to a plain double loop (tests/unit/test_dense_dsp.c, test_quant.c).
+ */
+static VG_NOINLINE int32_t dense__dot1(const int8_t *r, const int16_t *x, uint32_t ni, int32_t acc)
+{
+    uint32_t i = 0;
+    for (; i + 4u <= ni; i += 4)
+        acc += r[i] * x[i] + r[i + 1] * x[i + 1] + r[i + 2] * x[i + 2] + r[i + 3] * x[i + 3];
+    for (; i < ni; i++)
+        acc += (int32_t)r[i] * x[i];
+    return acc;
+}
+
 void vg_dense_s8(const int8_t *w, const int32_t *bias, const int32_t *mult, const int8_t *shift,
                  const int8_t *in, int8_t *out, uint16_t n_in, uint16_t n_out,
                  const vg_dense_s8_q_t *q, int16_t *scratch)
 {
-    (void)scratch;
     if (n_in == 1) {
         dense__s8_in1(w, bias, mult, shift, (int32_t)in[0] - q->in_zp, out, n_out, q);
         return;
     }
-    const uint32_t ni = n_in;
-    const int32_t in_zp = q->in_zp, zp = q->out_zp, lo = q->act_min, hi = q->act_max;
+    const uint32_t ni = n_in, n4 = ni & ~3u;
+    const int32_t zp = q->out_zp, lo = q->act_min, hi = q->act_max;
+    if (n_out < 4) {
+        /* Too few channels to repay widening the inputs (an output layer): direct. */
+        for (uint32_t o = 0; o < n_out; o++, w += ni) {
+            int32_t a0 = bias[o];
+            for (uint32_t i = 0; i < ni; i++)
+                a0 += (int32_t)w[i] * ((int32_t)in[i] - q->in_zp);
+            out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        scratch[i] = (int16_t)(in[i] - q->in_zp);
     uint32_t o = 0;
-    for (; o + 2u <= n_out; o += 2) {
-        const int8_t *r0 = w + (size_t)o * ni, *r1 = r0 + ni;
-        int32_t a0 = bias[o], a1 = bias[o + 1];
-        for (uint32_t i = 0; i < ni; i++) {
-            const int32_t x = (int32_t)in[i] - in_zp;
-            a0 += (int32_t)r0[i] * x;
-            a1 += (int32_t)r1[i] * x;
+    for (; o + 4u <= n_out; o += 4) {
+        const int8_t *r0 = w + (size_t)o * ni, *r1 = r0 + ni, *r2 = r1 + ni, *r3 = r2 + ni;
+        int32_t a0 = bias[o], a1 = bias[o + 1], a2 = bias[o + 2], a3 = bias[o + 3];
+        const int16_t *x = scratch;
+        for (uint32_t i = 0; i < n4; i += 4, x += 4, r0 += 4, r1 += 4, r2 += 4, r3 += 4) {
+            const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+            a0 += r0[0] * x0 + r0[1] * x1;
+            a1 += r1[0] * x0 + r1[1] * x1;
+            a2 += r2[0] * x0 + r2[1] * x1;
+            a3 += r3[0] * x0 + r3[1] * x1;
+            a0 += r0[2] * x2 + r0[3] * x3;
+            a1 += r1[2] * x2 + r1[3] * x3;
+            a2 += r2[2] * x2 + r2[3] * x3;
+            a3 += r3[2] * x2 + r3[3] * x3;
+        }
+        if (n4 < ni) {
+            a0 = dense__dot1(r0, x, ni - n4, a0);
+            a1 = dense__dot1(r1, x, ni - n4, a1);
+            a2 = dense__dot1(r2, x, ni - n4, a2);
+            a3 = dense__dot1(r3, x, ni - n4, a3);
         }
         out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
         out[o + 1] = dense__requant(a1, mult[o + 1], shift[o + 1], zp, lo, hi);
+        out[o + 2] = dense__requant(a2, mult[o + 2], shift[o + 2], zp, lo, hi);
+        out[o + 3] = dense__requant(a3, mult[o + 3], shift[o + 3], zp, lo, hi);
     }
-    if (o < n_out) {
-        const int8_t *r0 = w + (size_t)o * ni;
-        int32_t a0 = bias[o];
-        for (uint32_t i = 0; i < ni; i++)
-            a0 += (int32_t)r0[i] * ((int32_t)in[i] - in_zp);
-        out[o] = dense__requant(a0, mult[o], shift[o], zp, lo, hi);
-    }
+    for (; o < n_out; o++)
+        out[o] = dense__requant(dense__dot1(w + (size_t)o * ni, scratch, ni, bias[o]), mult[o],
+                                shift[o], zp, lo, hi);
 }
 #endif
 
