@@ -59,8 +59,8 @@ static inline int8_t dense__requant(int32_t acc, int32_t mult, int shift, int32_
 /* One input (the first layer of a one-feature network): one multiply-add per channel, the
  * input in a register. Out of line: its own register allocation, no spills. */
 static VG_NOINLINE void dense__s8_in1(const int8_t *w, const int32_t *bias, const int32_t *mult,
-                                      const int8_t *shift, int32_t x0, int8_t *out,
-                                      uint32_t n_out, const vg_dense_s8_q_t *q)
+                                      const int8_t *shift, int32_t x0, int8_t *out, uint32_t n_out,
+                                      const vg_dense_s8_q_t *q)
 {
     const int32_t zp = q->out_zp, lo = q->act_min, hi = q->act_max;
     for (uint32_t o = 0; o < n_out; o++)

@@ -215,7 +215,9 @@ VG_QP_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *inf
         else if (strncmp(a, "hist=", 5) == 0 && strlen(a + 5) < sizeof icount.hist)
             strcpy(icount.hist, a + 5);
         else {
-            fprintf(stderr, "qemu-icount: bad argument '%s' (begin=ADDR,end=ADDR[,out=FILE][,hist=FILE])\n", a);
+            fprintf(stderr,
+                    "qemu-icount: bad argument '%s' (begin=ADDR,end=ADDR[,out=FILE][,hist=FILE])\n",
+                    a);
             return -1;
         }
     }
