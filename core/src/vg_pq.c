@@ -541,8 +541,9 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     }
 }
 
-void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
-                float *cyc, uint8_t *cycle_done)
+/* One sample vector into the frame, the half-cycle sum of squares and the zero-crossing
+ * tracker; pos advances. No boundary work (pq__boundary). */
+static void pq__one(vg_pq_t *p, const float *x)
 {
     /* The negated comparisons are also true for NaN. */
     float v = x[0];
@@ -589,14 +590,81 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
         p->last_cross = back;
     }
     p->prev_f = f;
-
-    *done = 0;
-    if (cycle_done)
-        *cycle_done = 0;
     p->pos++;
+}
+
+/* The zero-crossing tracker over m band-passed samples, exactly as pq__one() steps it. */
+static void pq__crossings(vg_pq_t *p, const float *f, size_t m)
+{
+    float prev = p->prev_f, last = p->last_cross;
+    for (size_t k = 0; k < m; k++) {
+        last += 1.0f;
+        if (prev < 0.0f && f[k] >= 0.0f) {
+            float frac = prev / (prev - f[k]);
+            float back = 1.0f - frac;
+            if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
+                p->period_sum += (double)(last - back);
+                p->period_count++;
+            }
+            p->have_cross = 1;
+            last = back;
+        }
+        prev = f[k];
+    }
+    p->prev_f = prev;
+    p->last_cross = last;
+}
+
+/* m >= 1 valid sample vectors (every value finite and within VG_SAMPLE_ABS_MAX) that stay
+ * inside the current half frame: the same state pq__one() leaves after m calls, bit for bit,
+ * with the per-sample branches and state loads out of the loops. The band-pass runs as the
+ * block kernel (equal to vg_sos_step_f32() per sample, vg_sos.h) through a short stack
+ * buffer. */
+static void pq__run(vg_pq_t *p, const float *x, size_t m)
+{
+    const size_t nc = p->frame_i ? 2u : 1u;
+    float *fv = p->frame_v + p->pos;
+    const float sc = p->cfg.scale;
+    float ss = p->ss_half[1];
+    for (size_t k = 0; k < m; k++) {
+        const float v = x[k * nc] * sc;
+        fv[k] = v;
+        ss += v * v;
+    }
+    p->ss_half[1] = ss;
+    p->hold_v2 = m > 1 ? x[(m - 2) * nc] : p->hold_v;
+    p->hold_v = x[(m - 1) * nc];
+    p->gap_v = 0;
+    if (p->frame_i) {
+        float *fi = p->frame_i + p->pos;
+        const float si = p->cfg.scale_i;
+        for (size_t k = 0; k < m; k++)
+            fi[k] = x[k * 2u + 1u] * si;
+        p->hold_i2 = m > 1 ? x[(m - 2) * 2u + 1u] : p->hold_i;
+        p->hold_i = x[(m - 1) * 2u + 1u];
+        p->gap_i = 0;
+    }
+    if (p->cfg.n_sos) {
+        float f[VG_PQ_BLOCK];
+        for (size_t k = 0; k < m; k += VG_PQ_BLOCK) {
+            const size_t len = m - k < VG_PQ_BLOCK ? m - k : VG_PQ_BLOCK;
+            vg_sos_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, fv + k, f, len);
+            pq__crossings(p, f, len);
+        }
+    } else {
+        pq__crossings(p, fv, m);
+    }
+    p->pos += (uint32_t)m;
+}
+
+/* Work at a half-frame boundary (refresh Urms(1/2)) and at a frame end (the cycle's
+ * quantities, and every hop a window). Returns 1 when a cycle completed. */
+static int pq__boundary(vg_pq_t *p, float *feats, uint8_t *done, uint16_t *missing_pm, float *cyc,
+                        uint8_t *cycle_done)
+{
     const uint32_t half = p->n / 2u;
     if (p->pos != half && p->pos != p->n)
-        return;
+        return 0;
     /* IEC 61000-4-30 Urms(1/2): the RMS of the last full cycle, refreshed every half cycle. */
     float hr = sqrtf((p->ss_half[0] + p->ss_half[1]) / (float)p->n);
     if (p->pos == half && p->n_cycles == 0) {
@@ -613,7 +681,7 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     p->ss_half[0] = p->ss_half[1];
     p->ss_half[1] = 0.0f;
     if (p->pos != p->n)
-        return;
+        return 0;
 
     p->pos = 0;
     float *slot = p->cycles + (size_t)p->ring_head * VG_PQ_STRIDE;
@@ -631,7 +699,7 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
         p->n_cycles++;
     p->since++;
     if (p->n_cycles < p->cfg.window_cycles || (p->started && p->since < p->cfg.hop_cycles))
-        return;
+        return 1;
     p->since = 0;
     p->started = 1;
     pq__aggregate(p, feats);
@@ -641,6 +709,56 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     float total = (float)p->cfg.window_cycles * (float)p->n * (float)p->cfg.n_channels;
     *missing_pm = (uint16_t)(1000.0f * miss / total + 0.999f);
     *done = 1;
+    return 1;
+}
+
+void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
+                float *cyc, uint8_t *cycle_done)
+{
+    *done = 0;
+    if (cycle_done)
+        *cycle_done = 0;
+    pq__one(p, x);
+    (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
+}
+
+static int pq__valid(const float *x, size_t nc)
+{
+    /* The negated comparison of pq__one(): NaN is not valid either. */
+    return fabsf(x[0]) <= VG_SAMPLE_ABS_MAX && (nc < 2 || fabsf(x[1]) <= VG_SAMPLE_ABS_MAX);
+}
+
+size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint8_t *done,
+                        uint16_t *missing_pm, float *cyc, uint8_t *cycle_done)
+{
+    const size_t nc = p->frame_i ? 2u : 1u;
+    const uint32_t half = p->n / 2u;
+    size_t k = 0;
+    *done = 0;
+    if (cycle_done)
+        *cycle_done = 0;
+    while (k < n) {
+        /* Up to the next half-frame boundary: no boundary work inside a run. */
+        const size_t room = (p->pos < half ? half : p->n) - p->pos;
+        const size_t m = n - k < room ? n - k : room;
+        size_t ok = 0;
+        while (ok < m && pq__valid(x + (k + ok) * nc, nc))
+            ok++;
+        if (ok) {
+            pq__run(p, x + k * nc, ok);
+            k += ok;
+        }
+        if (ok < m) {
+            /* A missing value: filled as vg_pq_push() fills it, and the block ends here. */
+            pq__one(p, x + k * nc);
+            k++;
+            (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
+            return k;
+        }
+        if (pq__boundary(p, feats, done, missing_pm, cyc, cycle_done))
+            return k;
+    }
+    return k;
 }
 
 vg_pq_cfg_t vg_pq_cfg_from_model(const vg_model_t *m)
