@@ -10,6 +10,13 @@
 #include "vigil/vg_frontend.h"
 #include "vigil/vg_mathf.h"
 
+/* Lanes of the per-cycle loops written for vectorisation: harmonics 1..7 of the residual
+ * and one padding lane, or 8 matched-filter positions. */
+#define PQ_LANES 8u
+#if VG_PQ_RESID_HARMONICS != 7 || PQ_LANES != 8
+#error "pq__residual() is written for harmonics 1..7 in 8 lanes"
+#endif
+
 /* Cycles the fundamental band-pass (45-65 Hz: 20 Hz wide) takes to settle after a reset. */
 #define VG_PQ_SETTLE_CYCLES 2u
 
@@ -204,22 +211,40 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
     float *v = p->frame_v;
     uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
     const float turn = p->cfg.f_nominal / p->cfg.fs; /* turns per sample of the fundamental */
-    /* One rotating phasor per harmonic, all advanced together: independent recurrences
-     * the CPU overlaps, instead of one serial chain per harmonic. */
-    float c[VG_PQ_RESID_HARMONICS + 1], sn[VG_PQ_RESID_HARMONICS + 1];
-    float cr[VG_PQ_RESID_HARMONICS + 1], sr[VG_PQ_RESID_HARMONICS + 1];
+    /* One rotating phasor per harmonic, all advanced together. Lane i holds harmonic i + 1;
+     * the lanes past hn (at least the eighth) rotate a zero phasor and are never summed. The
+     * lane loops have a constant trip count and no dependence between lanes, so a compiler
+     * runs them as vector operations (two 4-float vectors); each lane does exactly the
+     * operations of a scalar recurrence, and the sum over harmonics below keeps the order
+     * h = 1, 2, ..., so the residual has the same bits either way. */
+    float c[PQ_LANES], sn[PQ_LANES], cr[PQ_LANES], sr[PQ_LANES], re[PQ_LANES], im[PQ_LANES];
+    for (unsigned i = 0; i < PQ_LANES; i++) {
+        cr[i] = 1.0f;
+        sr[i] = 0.0f;
+        re[i] = im[i] = 0.0f;
+        c[i] = 1.0f;
+        sn[i] = 0.0f;
+    }
     for (uint16_t h = 1; h <= hn; h++) {
-        vg_cis2pi_f32(turn * (float)h, &cr[h], &sr[h]);
-        c[h] = 1.0f;
-        sn[h] = 0.0f;
+        vg_cis2pi_f32(turn * (float)h, &cr[h - 1], &sr[h - 1]);
+        re[h - 1] = hre[h];
+        im[h - 1] = him[h];
     }
     for (uint16_t j = 0; j < n; j++) {
+        float t[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++) {
+            t[i] = re[i] * c[i] - im[i] * sn[i];
+            const float c2 = c[i] * cr[i] - sn[i] * sr[i];
+            sn[i] = sn[i] * cr[i] + c[i] * sr[i];
+            c[i] = c2;
+        }
         float acc = 0.0f;
-        for (uint16_t h = 1; h <= hn; h++) {
-            acc += hre[h] * c[h] - him[h] * sn[h];
-            float c2 = c[h] * cr[h] - sn[h] * sr[h];
-            sn[h] = sn[h] * cr[h] + c[h] * sr[h];
-            c[h] = c2;
+        if (hn == VG_PQ_RESID_HARMONICS) {
+            /* the usual case, unrolled: the same additions in the same order */
+            acc = (((((((acc + t[0]) + t[1]) + t[2]) + t[3]) + t[4]) + t[5]) + t[6]);
+        } else {
+            for (uint16_t h = 0; h < hn; h++)
+                acc += t[h];
         }
         v[j] -= acc;
     }
@@ -229,10 +254,34 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
         ss += v[j] * v[j];
         peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
     }
+    /* The matched filter, PQ_LANES positions at a time: each position's sum runs over the
+     * template in the same order as one at a time, and the largest |response| does not
+     * depend on the order the positions are visited (NaN never wins either way). */
+    const uint16_t m = p->n_tmpl;
     float best = 0.0f;
-    for (uint16_t k = 0; k + p->n_tmpl <= n; k++) {
+    uint16_t k = 0;
+    if (n >= m) {
+        float bl[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            bl[i] = 0.0f;
+        for (; k + PQ_LANES + m <= n + 1u; k += PQ_LANES) {
+            float acc[PQ_LANES];
+            for (unsigned i = 0; i < PQ_LANES; i++)
+                acc[i] = 0.0f;
+            for (uint16_t j = 0; j < m; j++) {
+                const float tj = p->tmpl[j];
+                for (unsigned i = 0; i < PQ_LANES; i++)
+                    acc[i] += v[k + j + i] * tj;
+            }
+            for (unsigned i = 0; i < PQ_LANES; i++)
+                bl[i] = fabsf(acc[i]) > bl[i] ? fabsf(acc[i]) : bl[i];
+        }
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            best = bl[i] > best ? bl[i] : best;
+    }
+    for (; k + m <= n; k++) {
         float acc = 0.0f;
-        for (uint16_t j = 0; j < p->n_tmpl; j++)
+        for (uint16_t j = 0; j < m; j++)
             acc += v[k + j] * p->tmpl[j];
         best = fabsf(acc) > best ? fabsf(acc) : best;
     }
@@ -719,7 +768,9 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     if (cycle_done)
         *cycle_done = 0;
     pq__one(p, x);
-    (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
+    /* The test is pq__boundary()'s own, here so that most samples make no call. */
+    if (p->pos == p->n / 2u || p->pos == p->n)
+        (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
 }
 
 static int pq__valid(const float *x, size_t nc)
@@ -749,11 +800,9 @@ size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint
             k += ok;
         }
         if (ok < m) {
-            /* A missing value: filled as vg_pq_push() fills it, and the block ends here. */
-            pq__one(p, x + k * nc);
-            k++;
-            (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
-            return k;
+            /* A missing value: filled by vg_pq_push() itself, and the block ends here. */
+            vg_pq_push(p, x + k * nc, feats, done, missing_pm, cyc, cycle_done);
+            return k + 1u;
         }
         if (pq__boundary(p, feats, done, missing_pm, cyc, cycle_done))
             return k;
