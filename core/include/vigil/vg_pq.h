@@ -101,7 +101,7 @@ typedef enum {
 #define VG_PQ_RESID_HARMONICS 7
 /** Samples the block push band-passes at a time (a stack buffer of this many floats). */
 #ifndef VG_PQ_BLOCK
-#define VG_PQ_BLOCK 32
+#define VG_PQ_BLOCK 64
 #endif
 /** Most band-pass sections. */
 #ifndef VG_PQ_MAX_SOS
