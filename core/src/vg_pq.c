@@ -425,38 +425,58 @@ static void pq__cycle(vg_pq_t *p, float *q)
     pq__residual(p, mean, hre, him, q);
 }
 
-/* Window-level harmonic amplitude of order h from the mean phasor over the cycles. Frames
- * are one nominal cycle long, so every frame starts at the same phase of each harmonic. */
 /* Per-window scratch of pq__aggregate: every statistic is computed once, however many
- * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). */
+ * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). Each kind is
+ * computed for all its members in one pass over the ring the first time a feature needs it:
+ * one pass costs less than the loop and call overheads of one member at a time, and every
+ * member's sum still runs over the cycles in ring order from 0, so the values keep their
+ * bits. */
 typedef struct {
     const uint8_t *sel[3];         /* all cycles, cycles in a dip, cycles in a rise */
-    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes, < 0: not yet */
+    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes */
+    uint8_t have_coh[3];
+    uint8_t have_stats;
     float mn[VG_PQ_COUNT], mx[VG_PQ_COUNT], mean[VG_PQ_COUNT];
-    uint8_t have[VG_PQ_COUNT];
 } pq_win_t;
 
-/* Window-level harmonic amplitude of order h from the mean phasor over the selected cycles.
- * Frames are one nominal cycle long, so every frame starts at the same phase of each
- * harmonic. */
-static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
+/* Window-level harmonic amplitudes of orders 1..VG_PQ_COH_H from the mean phasors over the
+ * cycles of selection s. Frames are one nominal cycle long, so every frame starts at the same
+ * phase of each harmonic. */
+static void pq__coh_all(const vg_pq_t *p, pq_win_t *wv, unsigned s)
 {
     const uint32_t w = p->cfg.window_cycles;
-    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
-        return 0.0f;
-    if (wv->coh[s][h] >= 0.0f)
-        return wv->coh[s][h];
     const uint8_t *sel = wv->sel[s];
-    float re = 0.0f, im = 0.0f;
+    float acc[2 * VG_PQ_COH_H]; /* re, im of harmonics 1..VG_PQ_COH_H */
+    for (unsigned i = 0; i < 2 * VG_PQ_COH_H; i++)
+        acc[i] = 0.0f;
     uint32_t k = 0;
     for (uint32_t c = 0; c < w; c++) {
         if (!sel[c])
             continue;
-        re += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1)];
-        im += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1) + 1];
+        const float *ph = p->cycles + c * VG_PQ_STRIDE + VG_PQ_PHASORS;
+        /* groups of 4 (one vector each) and the rest: lane-wise, the order is the same */
+        unsigned i = 0;
+        for (; i + 4u <= 2 * VG_PQ_COH_H; i += 4u)
+            for (unsigned l = 0; l < 4u; l++)
+                acc[i + l] += ph[i + l];
+        for (; i < 2 * VG_PQ_COH_H; i++)
+            acc[i] += ph[i];
         k++;
     }
-    wv->coh[s][h] = k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    wv->coh[s][0] = 0.0f;
+    for (unsigned h = 1; h <= VG_PQ_COH_H; h++) {
+        const float re = acc[2 * (h - 1)], im = acc[2 * (h - 1) + 1];
+        wv->coh[s][h] = k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    }
+    wv->have_coh[s] = 1;
+}
+
+static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
+{
+    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
+        return 0.0f;
+    if (!wv->have_coh[s])
+        pq__coh_all(p, wv, s);
     return wv->coh[s][h];
 }
 
@@ -504,20 +524,37 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
 }
 
-static void pq__stats(const vg_pq_t *p, pq_win_t *wv, unsigned qi)
+/* Minimum, maximum and mean over the window of every quantity. The minimum and maximum start
+ * at the first slot's value (a NaN there stays), as they always have. */
+static void pq__stats(const vg_pq_t *p, pq_win_t *wv)
 {
     const uint32_t w = p->cfg.window_cycles;
-    float mn = p->cycles[qi], mx = mn, sum = 0.0f;
-    for (uint32_t c = 0; c < w; c++) {
-        float x = p->cycles[c * VG_PQ_STRIDE + qi];
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-        sum += x;
+    float sum[VG_PQ_COUNT];
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++) {
+        wv->mn[q] = wv->mx[q] = p->cycles[q];
+        sum[q] = 0.0f;
     }
-    wv->mn[qi] = mn;
-    wv->mx[qi] = mx;
-    wv->mean[qi] = sum / (float)w;
-    wv->have[qi] = 1;
+    for (uint32_t c = 0; c < w; c++) {
+        const float *row = p->cycles + c * VG_PQ_STRIDE;
+        /* groups of 4 (one vector each) and the rest, as in pq__coh_all() */
+        unsigned q = 0;
+        for (; q + 4u <= VG_PQ_COUNT; q += 4u)
+            for (unsigned l = 0; l < 4u; l++) {
+                const float x = row[q + l];
+                wv->mn[q + l] = x < wv->mn[q + l] ? x : wv->mn[q + l];
+                wv->mx[q + l] = x > wv->mx[q + l] ? x : wv->mx[q + l];
+                sum[q + l] += x;
+            }
+        for (; q < VG_PQ_COUNT; q++) {
+            const float x = row[q];
+            wv->mn[q] = x < wv->mn[q] ? x : wv->mn[q];
+            wv->mx[q] = x > wv->mx[q] ? x : wv->mx[q];
+            sum[q] += x;
+        }
+    }
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
+        wv->mean[q] = sum[q] / (float)w;
+    wv->have_stats = 1;
 }
 
 static void pq__aggregate(const vg_pq_t *p, float *feats)
@@ -550,11 +587,8 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     wv.sel[0] = all;
     wv.sel[1] = low;
     wv.sel[2] = high;
-    for (unsigned s = 0; s < 3; s++)
-        for (unsigned h = 0; h <= VG_PQ_COH_H; h++)
-            wv.coh[s][h] = -1.0f;
-    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
-        wv.have[q] = 0;
+    wv.have_coh[0] = wv.have_coh[1] = wv.have_coh[2] = 0;
+    wv.have_stats = 0;
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
         if (agg == VG_AGG_AT_LOW || agg == VG_AGG_AT_HIGH) {
@@ -565,8 +599,8 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
             feats[k] = pq__mdiff(p, qi);
             continue;
         }
-        if (!wv.have[qi])
-            pq__stats(p, &wv, qi);
+        if (!wv.have_stats)
+            pq__stats(p, &wv);
         const float mean = wv.mean[qi];
         float out;
         switch (agg) {
