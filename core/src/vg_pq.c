@@ -297,15 +297,36 @@ static void pq__cycle(vg_pq_t *p, float *q)
     const float *v = p->frame_v;
     const float fn = (float)n;
     /* After a reset there is no previous sample: the first step is not a step. */
-    float sum = 0.0f, peak = 0.0f, dmax = 0.0f, prev = p->n_cycles ? p->prev_v : v[0];
-    for (uint16_t k = 0; k < n; k++) {
-        float a = fabsf(v[k]), d = fabsf(v[k] - prev);
+    const float prev = p->n_cycles ? p->prev_v : v[0];
+    float sum = 0.0f;
+    for (uint16_t k = 0; k < n; k++)
         sum += v[k];
+    /* Largest |v| and |step|: maxima (NaN never wins), the same whatever the order, so 8
+     * lanes at a time. */
+    float peak = fabsf(v[0]) > 0.0f ? fabsf(v[0]) : 0.0f;
+    float dmax = fabsf(v[0] - prev) > 0.0f ? fabsf(v[0] - prev) : 0.0f;
+    uint16_t j = 1;
+    {
+        float pl[PQ_LANES], dl[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            pl[i] = dl[i] = 0.0f;
+        for (; j + PQ_LANES <= n; j += PQ_LANES)
+            for (unsigned i = 0; i < PQ_LANES; i++) {
+                const float a = fabsf(v[j + i]), d = fabsf(v[j + i] - v[j + i - 1u]);
+                pl[i] = a > pl[i] ? a : pl[i];
+                dl[i] = d > dl[i] ? d : dl[i];
+            }
+        for (unsigned i = 0; i < PQ_LANES; i++) {
+            peak = pl[i] > peak ? pl[i] : peak;
+            dmax = dl[i] > dmax ? dl[i] : dmax;
+        }
+    }
+    for (; j < n; j++) {
+        const float a = fabsf(v[j]), d = fabsf(v[j] - v[j - 1u]);
         peak = a > peak ? a : peak;
         dmax = d > dmax ? d : dmax;
-        prev = v[k];
     }
-    p->prev_v = prev;
+    p->prev_v = v[n - 1u];
     const float mean = sum / fn;
     /* Skewness and kurtosis are scale-free: take the moments of v / peak so that fourth
      * powers cannot overflow for samples near VG_SAMPLE_ABS_MAX. */
@@ -827,6 +848,18 @@ size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint
         const size_t room = (p->pos < half ? half : p->n) - p->pos;
         const size_t m = n - k < room ? n - k : room;
         size_t ok = 0;
+        if (nc == 1) {
+            /* Voltage only: 8 samples per test (lane-wise, vectorised), then one at a time
+             * to find a missing one. */
+            const float *xv = x + k;
+            for (; ok + 8u <= m; ok += 8u) {
+                int bad = 0;
+                for (unsigned l = 0; l < 8u; l++)
+                    bad |= !(fabsf(xv[ok + l]) <= VG_SAMPLE_ABS_MAX);
+                if (bad)
+                    break;
+            }
+        }
         while (ok < m && pq__valid(x + (k + ok) * nc, nc))
             ok++;
         if (ok) {
