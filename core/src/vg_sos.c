@@ -138,42 +138,59 @@ static void sos__pipe_sse2(const vg_biquad_t *restrict s, size_t n, float *restr
     const __m128i lane_a = _mm_set_epi32(3, 2, 1, 0), lane_b = _mm_set_epi32(7, 6, 5, 4);
     const size_t last = n - 1u, steps = len + last;
     float y[8];
-    for (size_t t = 0; t < steps; t++) {
-        /* Inputs: the next sample into lane 0, each lane's output moved up one lane. */
-        const __m128 xin = _mm_set_ss(t < len ? in[t] : 0.0f);
-        const __m128 top = _mm_shuffle_ps(ya, ya, _MM_SHUFFLE(3, 3, 3, 3));
-        const __m128 xa =
-            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128(_mm_castps_si128(ya), 4)), xin);
-        const __m128 xb =
-            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128(_mm_castps_si128(yb), 4)), top);
-        ya = _mm_add_ps(_mm_mul_ps(b0a, xa), z0a);
-        yb = _mm_add_ps(_mm_mul_ps(b0b, xb), z0b);
-        __m128 n0a = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(b1a, xa), z1a), _mm_mul_ps(a1a, ya));
-        __m128 n0b = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(b1b, xb), z1b), _mm_mul_ps(a1b, yb));
-        __m128 n1a = _mm_sub_ps(_mm_mul_ps(b2a, xa), _mm_mul_ps(a2a, ya));
-        __m128 n1b = _mm_sub_ps(_mm_mul_ps(b2b, xb), _mm_mul_ps(a2b, yb));
-        if (t < last || t >= len) {
-            /* Filling or draining: lane i is live when 0 <= t - i < len. */
-            const __m128i tv = _mm_set1_epi32((int)t), lo = _mm_set1_epi32((int)t - (int)len);
-            const __m128 ma = _mm_castsi128_ps(
-                _mm_andnot_si128(_mm_cmpgt_epi32(lane_a, tv), _mm_cmpgt_epi32(lane_a, lo)));
-            const __m128 mb = _mm_castsi128_ps(
-                _mm_andnot_si128(_mm_cmpgt_epi32(lane_b, tv), _mm_cmpgt_epi32(lane_b, lo)));
-            n0a = _mm_or_ps(_mm_and_ps(ma, n0a), _mm_andnot_ps(ma, z0a));
-            n0b = _mm_or_ps(_mm_and_ps(mb, n0b), _mm_andnot_ps(mb, z0b));
-            n1a = _mm_or_ps(_mm_and_ps(ma, n1a), _mm_andnot_ps(ma, z1a));
-            n1b = _mm_or_ps(_mm_and_ps(mb, n1b), _mm_andnot_ps(mb, z1b));
-        }
-        z0a = n0a;
-        z0b = n0b;
-        z1a = n1a;
-        z1b = n1b;
-        if (t >= last) {
-            _mm_storeu_ps(y, ya);
-            _mm_storeu_ps(y + 4, yb);
-            out[t - last] = y[last];
-        }
+    /* One step; `edge` for the filling and draining steps (t < last or t >= len), which
+     * update only the live lanes. The three phases below call it with constant flags, so
+     * the steady phase has no per-step test but the loop's. */
+#define SOS__STEP(xval, edge)                                                                      \
+    do {                                                                                           \
+        const __m128 xin = _mm_set_ss(xval);                                                       \
+        const __m128 top = _mm_shuffle_ps(ya, ya, _MM_SHUFFLE(3, 3, 3, 3));                        \
+        const __m128 xa =                                                                          \
+            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128(_mm_castps_si128(ya), 4)), xin);           \
+        const __m128 xb =                                                                          \
+            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128(_mm_castps_si128(yb), 4)), top);           \
+        ya = _mm_add_ps(_mm_mul_ps(b0a, xa), z0a);                                                 \
+        yb = _mm_add_ps(_mm_mul_ps(b0b, xb), z0b);                                                 \
+        __m128 n0a = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(b1a, xa), z1a), _mm_mul_ps(a1a, ya));        \
+        __m128 n0b = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(b1b, xb), z1b), _mm_mul_ps(a1b, yb));        \
+        __m128 n1a = _mm_sub_ps(_mm_mul_ps(b2a, xa), _mm_mul_ps(a2a, ya));                         \
+        __m128 n1b = _mm_sub_ps(_mm_mul_ps(b2b, xb), _mm_mul_ps(a2b, yb));                         \
+        if (edge) {                                                                                \
+            /* lane i is live when 0 <= t - i < len */                                             \
+            const __m128i tv = _mm_set1_epi32((int)t), lo = _mm_set1_epi32((int)t - (int)len);     \
+            const __m128 ma = _mm_castsi128_ps(                                                    \
+                _mm_andnot_si128(_mm_cmpgt_epi32(lane_a, tv), _mm_cmpgt_epi32(lane_a, lo)));       \
+            const __m128 mb = _mm_castsi128_ps(                                                    \
+                _mm_andnot_si128(_mm_cmpgt_epi32(lane_b, tv), _mm_cmpgt_epi32(lane_b, lo)));       \
+            n0a = _mm_or_ps(_mm_and_ps(ma, n0a), _mm_andnot_ps(ma, z0a));                          \
+            n0b = _mm_or_ps(_mm_and_ps(mb, n0b), _mm_andnot_ps(mb, z0b));                          \
+            n1a = _mm_or_ps(_mm_and_ps(ma, n1a), _mm_andnot_ps(ma, z1a));                          \
+            n1b = _mm_or_ps(_mm_and_ps(mb, n1b), _mm_andnot_ps(mb, z1b));                          \
+        }                                                                                          \
+        z0a = n0a;                                                                                 \
+        z0b = n0b;                                                                                 \
+        z1a = n1a;                                                                                 \
+        z1b = n1b;                                                                                 \
+    } while (0)
+    size_t t = 0;
+    /* fill: the last section has no sample yet (with len < last, some steps read nothing) */
+    for (; t < last; t++)
+        SOS__STEP(t < len ? in[t] : 0.0f, 1);
+    /* steady: every lane live */
+    for (; t < len; t++) {
+        SOS__STEP(in[t], 0);
+        _mm_storeu_ps(y, ya);
+        _mm_storeu_ps(y + 4, yb);
+        out[t - last] = y[last];
     }
+    /* drain: no more input */
+    for (; t < steps; t++) {
+        SOS__STEP(0.0f, 1);
+        _mm_storeu_ps(y, ya);
+        _mm_storeu_ps(y + 4, yb);
+        out[t - last] = y[last];
+    }
+#undef SOS__STEP
     _mm_storeu_ps(z[0], z0a);
     _mm_storeu_ps(z[0] + 4, z0b);
     _mm_storeu_ps(z[1], z1a);
