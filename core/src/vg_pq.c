@@ -645,8 +645,9 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     }
 }
 
-/* One sample vector into the frame, the half-cycle sum of squares and the zero-crossing
- * tracker; pos advances. No boundary work (pq__boundary). */
+/* One sample vector into the frame and the half-cycle sum of squares; pos advances. The
+ * band-pass and the zero crossings run over the whole half frame at its end
+ * (pq__boundary). */
 static void pq__one(vg_pq_t *p, const float *x)
 {
     /* The negated comparisons are also true for NaN. */
@@ -676,28 +677,11 @@ static void pq__one(vg_pq_t *p, const float *x)
         p->frame_i[p->pos] = i * p->cfg.scale_i;
     }
     p->ss_half[1] += v * v; /* at most half a cycle of squares: float is enough */
-
-    /* Positive zero crossing of the band-passed fundamental, interpolated between samples:
-     * it happened (1 - frac) samples before this one. */
-    float f = p->cfg.n_sos ? vg_sos_step_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, v) : v;
-    p->last_cross += 1.0f;
-    if (p->prev_f < 0.0f && f >= 0.0f) {
-        float frac = p->prev_f / (p->prev_f - f);
-        float back = 1.0f - frac;
-        /* The band-pass needs about VG_PQ_SETTLE_CYCLES after a reset before its crossings
-         * mark the fundamental's period; until then the frequency stays nominal. */
-        if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
-            p->period_sum += (double)(p->last_cross - back);
-            p->period_count++;
-        }
-        p->have_cross = 1;
-        p->last_cross = back;
-    }
-    p->prev_f = f;
     p->pos++;
 }
 
-/* The zero-crossing tracker over m band-passed samples, exactly as pq__one() steps it. */
+/* Positive zero crossings of m band-passed samples, each interpolated between samples: it
+ * happened (1 - frac) samples before the sample that is not negative. */
 static void pq__crossings(vg_pq_t *p, const float *f, size_t m)
 {
     float prev = p->prev_f, last = p->last_cross;
@@ -706,6 +690,9 @@ static void pq__crossings(vg_pq_t *p, const float *f, size_t m)
         if (prev < 0.0f && f[k] >= 0.0f) {
             float frac = prev / (prev - f[k]);
             float back = 1.0f - frac;
+            /* The band-pass needs about VG_PQ_SETTLE_CYCLES after a reset before its
+             * crossings mark the fundamental's period; until then the frequency stays
+             * nominal. */
             if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
                 p->period_sum += (double)(last - back);
                 p->period_count++;
@@ -721,9 +708,7 @@ static void pq__crossings(vg_pq_t *p, const float *f, size_t m)
 
 /* m >= 1 valid sample vectors (every value finite and within VG_SAMPLE_ABS_MAX) that stay
  * inside the current half frame: the same state pq__one() leaves after m calls, bit for bit,
- * with the per-sample branches and state loads out of the loops. The band-pass runs as the
- * block kernel (equal to vg_sos_step_f32() per sample, vg_sos.h) through a short stack
- * buffer. */
+ * with the per-sample branches and state loads out of the loops. */
 static void pq__run(vg_pq_t *p, const float *x, size_t m)
 {
     const size_t nc = p->frame_i ? 2u : 1u;
@@ -748,17 +733,26 @@ static void pq__run(vg_pq_t *p, const float *x, size_t m)
         p->hold_i = x[(m - 1) * 2u + 1u];
         p->gap_i = 0;
     }
-    if (p->cfg.n_sos) {
-        float f[VG_PQ_BLOCK];
-        for (size_t k = 0; k < m; k += VG_PQ_BLOCK) {
-            const size_t len = m - k < VG_PQ_BLOCK ? m - k : VG_PQ_BLOCK;
-            vg_sos_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, fv + k, f, len);
-            pq__crossings(p, f, len);
-        }
-    } else {
-        pq__crossings(p, fv, m);
-    }
     p->pos += (uint32_t)m;
+}
+
+/* The frequency tracker over the half frame that just ended, frame_v[from, to): band-pass
+ * (the block kernel, equal to vg_sos_step_f32() per sample, vg_sos.h) and zero crossings.
+ * Only the frame end reads what it finds (period_sum, period_count), so running it once per
+ * half frame instead of once per sample changes nothing but the cost, for both push APIs. */
+static void pq__track(vg_pq_t *p, uint32_t from, uint32_t to)
+{
+    const float *fv = p->frame_v;
+    if (!p->cfg.n_sos) {
+        pq__crossings(p, fv + from, to - from);
+        return;
+    }
+    float f[VG_PQ_BLOCK];
+    for (uint32_t k = from; k < to; k += VG_PQ_BLOCK) {
+        const size_t len = to - k < VG_PQ_BLOCK ? to - k : VG_PQ_BLOCK;
+        vg_sos_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, fv + k, f, len);
+        pq__crossings(p, f, len);
+    }
 }
 
 /* Work at a half-frame boundary (refresh Urms(1/2)) and at a frame end (the cycle's
@@ -769,6 +763,7 @@ static int pq__boundary(vg_pq_t *p, float *feats, uint8_t *done, uint16_t *missi
     const uint32_t half = p->n / 2u;
     if (p->pos != half && p->pos != p->n)
         return 0;
+    pq__track(p, p->pos == half ? 0u : half, p->pos);
     /* IEC 61000-4-30 Urms(1/2): the RMS of the last full cycle, refreshed every half cycle. */
     float hr = sqrtf((p->ss_half[0] + p->ss_half[1]) / (float)p->n);
     if (p->pos == half && p->n_cycles == 0) {

@@ -198,8 +198,9 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
  *        that completes a cycle or holds a missing value. The state, and the outputs for the
  *        last sample consumed, are bit for bit those of as many vg_pq_push() calls; every
  *        sample before the last completed nothing (vg_pq_push() would have given
- *        *done = *cycle_done = 0). Inside a half cycle the band-pass runs as the block kernel
- *        and no per-sample branch or state store is left, which is what makes it faster.
+ *        *done = *cycle_done = 0). Inside a half cycle no per-sample call, branch or state
+ *        store is left, which is what makes it faster. (Both APIs run the frequency
+ *        tracker's band-pass once per half cycle, over the frame, with the block kernel.)
  * @param[in] x     n x n_channels values
  * @param[in] n     sample vectors available (0 consumes nothing)
  * @param[out] feats, done, missing_pm, cyc, cycle_done as vg_pq_push(), for the last sample
