@@ -222,6 +222,17 @@ static VG_NOINLINE void det__window(vg_detector_t *d, uint16_t missing_pm)
     }
 }
 
+#if VG_ENABLE_WAVEFORM
+/* Missing values in one sample vector (the negated comparison is also true for NaN). */
+static unsigned det__missing(const vg_detector_t *d, const float *x)
+{
+    unsigned miss = 0;
+    for (uint16_t c = 0; c < d->m->n_channels; c++)
+        miss += !(fabsf(x[c]) <= VG_SAMPLE_ABS_MAX);
+    return miss;
+}
+#endif
+
 void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
 {
     uint8_t done = 0;
@@ -232,9 +243,7 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
     const vg_model_t *m = d->m;
     if (m->wave.present) {
         uint8_t cycle = 0;
-        unsigned miss = 0;
-        for (uint16_t c = 0; c < m->n_channels; c++)
-            miss += !(fabsf(x[c]) <= VG_SAMPLE_ABS_MAX);
+        unsigned miss = det__missing(d, x);
         vg_pq_push(&d->fe.pq, x, d->feat, &done, &missing_pm, d->cycle, &cycle);
         out->n_missing = (uint8_t)miss;
         out->cycle = cycle;
@@ -248,6 +257,43 @@ void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r)
     if (done)
         det__window(d, missing_pm);
     *r = *out;
+}
+
+size_t vg_detector_push_block(vg_detector_t *d, const float *x, size_t n, vg_result_t *r,
+                              vg_result_t *quiet)
+{
+    if (quiet) {
+        /* What every sample before the last produces: nothing completed, nothing missing. */
+        *quiet = d->last;
+        quiet->window = quiet->cycle = quiet->n_missing = 0;
+        quiet->event = VG_EVENT_NONE;
+    }
+    if (n == 0)
+        return 0;
+#if VG_ENABLE_WAVEFORM
+    const vg_model_t *m = d->m;
+    if (m->wave.present) {
+        vg_result_t *out = &d->last;
+        uint8_t done = 0, cycle = 0;
+        uint16_t missing_pm = 0;
+        size_t k = vg_pq_push_block(&d->fe.pq, x, n, d->feat, &done, &missing_pm, d->cycle, &cycle);
+        out->n_missing = (uint8_t)det__missing(d, x + (k - 1u) * m->n_channels);
+        out->cycle = cycle;
+        out->window = done;
+        out->event = VG_EVENT_NONE;
+        if (done)
+            det__window(d, missing_pm);
+        *r = *out;
+        return k;
+    }
+#endif
+    /* Windows of samples: one sample at a time, up to a window or a missing value. */
+    size_t k = 0;
+    do {
+        vg_detector_push(d, x + k * d->m->n_channels, r);
+        k++;
+    } while (k < n && !r->window && !r->n_missing);
+    return k;
 }
 
 vg_status_t vg_detector_set_threshold(vg_detector_t *d, float threshold)

@@ -85,11 +85,13 @@ vg_status_t vg_forest_parse(vg_model_t *m, const uint8_t *body, uint32_t size)
 
 const vg_tree_node_t *vg_tree_leaf(const vg_tree_node_t *tree, const float *x)
 {
-    /* NaN compares false, so it goes right: the same rule as the isolation forest. */
-    uint32_t i = 0;
-    while (tree[i].feature != VG_TREE_LEAF)
-        i = x[tree[i].feature] < tree[i].value ? i + 1u : tree[i].right;
-    return tree + i;
+    /* NaN compares false, so it goes right: the same rule as the isolation forest. A node
+     * pointer rather than an index: the left step is one add, and no step recomputes the
+     * address from the tree's base and an index. */
+    const vg_tree_node_t *nd = tree;
+    while (nd->feature != VG_TREE_LEAF)
+        nd = x[nd->feature] < nd->value ? nd + 1 : tree + nd->right;
+    return nd;
 }
 
 uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes, float *p_anomaly)

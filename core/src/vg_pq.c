@@ -10,6 +10,13 @@
 #include "vigil/vg_frontend.h"
 #include "vigil/vg_mathf.h"
 
+/* Lanes of the per-cycle loops written for vectorisation: harmonics 1..7 of the residual
+ * and one padding lane, or 8 matched-filter positions. */
+#define PQ_LANES 8u
+#if VG_PQ_RESID_HARMONICS != 7 || PQ_LANES != 8
+#error "pq__residual() is written for harmonics 1..7 in 8 lanes"
+#endif
+
 /* Cycles the fundamental band-pass (45-65 Hz: 20 Hz wide) takes to settle after a reset. */
 #define VG_PQ_SETTLE_CYCLES 2u
 
@@ -204,22 +211,40 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
     float *v = p->frame_v;
     uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
     const float turn = p->cfg.f_nominal / p->cfg.fs; /* turns per sample of the fundamental */
-    /* One rotating phasor per harmonic, all advanced together: independent recurrences
-     * the CPU overlaps, instead of one serial chain per harmonic. */
-    float c[VG_PQ_RESID_HARMONICS + 1], sn[VG_PQ_RESID_HARMONICS + 1];
-    float cr[VG_PQ_RESID_HARMONICS + 1], sr[VG_PQ_RESID_HARMONICS + 1];
+    /* One rotating phasor per harmonic, all advanced together. Lane i holds harmonic i + 1;
+     * the lanes past hn (at least the eighth) rotate a zero phasor and are never summed. The
+     * lane loops have a constant trip count and no dependence between lanes, so a compiler
+     * runs them as vector operations (two 4-float vectors); each lane does exactly the
+     * operations of a scalar recurrence, and the sum over harmonics below keeps the order
+     * h = 1, 2, ..., so the residual has the same bits either way. */
+    float c[PQ_LANES], sn[PQ_LANES], cr[PQ_LANES], sr[PQ_LANES], re[PQ_LANES], im[PQ_LANES];
+    for (unsigned i = 0; i < PQ_LANES; i++) {
+        cr[i] = 1.0f;
+        sr[i] = 0.0f;
+        re[i] = im[i] = 0.0f;
+        c[i] = 1.0f;
+        sn[i] = 0.0f;
+    }
     for (uint16_t h = 1; h <= hn; h++) {
-        vg_cis2pi_f32(turn * (float)h, &cr[h], &sr[h]);
-        c[h] = 1.0f;
-        sn[h] = 0.0f;
+        vg_cis2pi_f32(turn * (float)h, &cr[h - 1], &sr[h - 1]);
+        re[h - 1] = hre[h];
+        im[h - 1] = him[h];
     }
     for (uint16_t j = 0; j < n; j++) {
+        float t[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++) {
+            t[i] = re[i] * c[i] - im[i] * sn[i];
+            const float c2 = c[i] * cr[i] - sn[i] * sr[i];
+            sn[i] = sn[i] * cr[i] + c[i] * sr[i];
+            c[i] = c2;
+        }
         float acc = 0.0f;
-        for (uint16_t h = 1; h <= hn; h++) {
-            acc += hre[h] * c[h] - him[h] * sn[h];
-            float c2 = c[h] * cr[h] - sn[h] * sr[h];
-            sn[h] = sn[h] * cr[h] + c[h] * sr[h];
-            c[h] = c2;
+        if (hn == VG_PQ_RESID_HARMONICS) {
+            /* the usual case, unrolled: the same additions in the same order */
+            acc = (((((((acc + t[0]) + t[1]) + t[2]) + t[3]) + t[4]) + t[5]) + t[6]);
+        } else {
+            for (uint16_t h = 0; h < hn; h++)
+                acc += t[h];
         }
         v[j] -= acc;
     }
@@ -229,10 +254,34 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
         ss += v[j] * v[j];
         peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
     }
+    /* The matched filter, PQ_LANES positions at a time: each position's sum runs over the
+     * template in the same order as one at a time, and the largest |response| does not
+     * depend on the order the positions are visited (NaN never wins either way). */
+    const uint16_t m = p->n_tmpl;
     float best = 0.0f;
-    for (uint16_t k = 0; k + p->n_tmpl <= n; k++) {
+    uint16_t k = 0;
+    if (n >= m) {
+        float bl[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            bl[i] = 0.0f;
+        for (; k + PQ_LANES + m <= n + 1u; k += PQ_LANES) {
+            float acc[PQ_LANES];
+            for (unsigned i = 0; i < PQ_LANES; i++)
+                acc[i] = 0.0f;
+            for (uint16_t j = 0; j < m; j++) {
+                const float tj = p->tmpl[j];
+                for (unsigned i = 0; i < PQ_LANES; i++)
+                    acc[i] += v[k + j + i] * tj;
+            }
+            for (unsigned i = 0; i < PQ_LANES; i++)
+                bl[i] = fabsf(acc[i]) > bl[i] ? fabsf(acc[i]) : bl[i];
+        }
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            best = bl[i] > best ? bl[i] : best;
+    }
+    for (; k + m <= n; k++) {
         float acc = 0.0f;
-        for (uint16_t j = 0; j < p->n_tmpl; j++)
+        for (uint16_t j = 0; j < m; j++)
             acc += v[k + j] * p->tmpl[j];
         best = fabsf(acc) > best ? fabsf(acc) : best;
     }
@@ -248,15 +297,36 @@ static void pq__cycle(vg_pq_t *p, float *q)
     const float *v = p->frame_v;
     const float fn = (float)n;
     /* After a reset there is no previous sample: the first step is not a step. */
-    float sum = 0.0f, peak = 0.0f, dmax = 0.0f, prev = p->n_cycles ? p->prev_v : v[0];
-    for (uint16_t k = 0; k < n; k++) {
-        float a = fabsf(v[k]), d = fabsf(v[k] - prev);
+    const float prev = p->n_cycles ? p->prev_v : v[0];
+    float sum = 0.0f;
+    for (uint16_t k = 0; k < n; k++)
         sum += v[k];
+    /* Largest |v| and |step|: maxima (NaN never wins), the same whatever the order, so 8
+     * lanes at a time. */
+    float peak = fabsf(v[0]) > 0.0f ? fabsf(v[0]) : 0.0f;
+    float dmax = fabsf(v[0] - prev) > 0.0f ? fabsf(v[0] - prev) : 0.0f;
+    uint16_t j = 1;
+    {
+        float pl[PQ_LANES], dl[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++)
+            pl[i] = dl[i] = 0.0f;
+        for (; j + PQ_LANES <= n; j += PQ_LANES)
+            for (unsigned i = 0; i < PQ_LANES; i++) {
+                const float a = fabsf(v[j + i]), d = fabsf(v[j + i] - v[j + i - 1u]);
+                pl[i] = a > pl[i] ? a : pl[i];
+                dl[i] = d > dl[i] ? d : dl[i];
+            }
+        for (unsigned i = 0; i < PQ_LANES; i++) {
+            peak = pl[i] > peak ? pl[i] : peak;
+            dmax = dl[i] > dmax ? dl[i] : dmax;
+        }
+    }
+    for (; j < n; j++) {
+        const float a = fabsf(v[j]), d = fabsf(v[j] - v[j - 1u]);
         peak = a > peak ? a : peak;
         dmax = d > dmax ? d : dmax;
-        prev = v[k];
     }
-    p->prev_v = prev;
+    p->prev_v = v[n - 1u];
     const float mean = sum / fn;
     /* Skewness and kurtosis are scale-free: take the moments of v / peak so that fourth
      * powers cannot overflow for samples near VG_SAMPLE_ABS_MAX. */
@@ -376,38 +446,58 @@ static void pq__cycle(vg_pq_t *p, float *q)
     pq__residual(p, mean, hre, him, q);
 }
 
-/* Window-level harmonic amplitude of order h from the mean phasor over the cycles. Frames
- * are one nominal cycle long, so every frame starts at the same phase of each harmonic. */
 /* Per-window scratch of pq__aggregate: every statistic is computed once, however many
- * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). */
+ * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). Each kind is
+ * computed for all its members in one pass over the ring the first time a feature needs it:
+ * one pass costs less than the loop and call overheads of one member at a time, and every
+ * member's sum still runs over the cycles in ring order from 0, so the values keep their
+ * bits. */
 typedef struct {
     const uint8_t *sel[3];         /* all cycles, cycles in a dip, cycles in a rise */
-    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes, < 0: not yet */
+    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes */
+    uint8_t have_coh[3];
+    uint8_t have_stats;
     float mn[VG_PQ_COUNT], mx[VG_PQ_COUNT], mean[VG_PQ_COUNT];
-    uint8_t have[VG_PQ_COUNT];
 } pq_win_t;
 
-/* Window-level harmonic amplitude of order h from the mean phasor over the selected cycles.
- * Frames are one nominal cycle long, so every frame starts at the same phase of each
- * harmonic. */
-static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
+/* Window-level harmonic amplitudes of orders 1..VG_PQ_COH_H from the mean phasors over the
+ * cycles of selection s. Frames are one nominal cycle long, so every frame starts at the same
+ * phase of each harmonic. */
+static void pq__coh_all(const vg_pq_t *p, pq_win_t *wv, unsigned s)
 {
     const uint32_t w = p->cfg.window_cycles;
-    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
-        return 0.0f;
-    if (wv->coh[s][h] >= 0.0f)
-        return wv->coh[s][h];
     const uint8_t *sel = wv->sel[s];
-    float re = 0.0f, im = 0.0f;
+    float acc[2 * VG_PQ_COH_H]; /* re, im of harmonics 1..VG_PQ_COH_H */
+    for (unsigned i = 0; i < 2 * VG_PQ_COH_H; i++)
+        acc[i] = 0.0f;
     uint32_t k = 0;
     for (uint32_t c = 0; c < w; c++) {
         if (!sel[c])
             continue;
-        re += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1)];
-        im += p->cycles[c * VG_PQ_STRIDE + VG_PQ_PHASORS + 2 * (h - 1) + 1];
+        const float *ph = p->cycles + c * VG_PQ_STRIDE + VG_PQ_PHASORS;
+        /* groups of 4 (one vector each) and the rest: lane-wise, the order is the same */
+        unsigned i = 0;
+        for (; i + 4u <= 2 * VG_PQ_COH_H; i += 4u)
+            for (unsigned l = 0; l < 4u; l++)
+                acc[i + l] += ph[i + l];
+        for (; i < 2 * VG_PQ_COH_H; i++)
+            acc[i] += ph[i];
         k++;
     }
-    wv->coh[s][h] = k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    wv->coh[s][0] = 0.0f;
+    for (unsigned h = 1; h <= VG_PQ_COH_H; h++) {
+        const float re = acc[2 * (h - 1)], im = acc[2 * (h - 1) + 1];
+        wv->coh[s][h] = k ? sqrtf(re * re + im * im) / (float)k : 0.0f;
+    }
+    wv->have_coh[s] = 1;
+}
+
+static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
+{
+    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
+        return 0.0f;
+    if (!wv->have_coh[s])
+        pq__coh_all(p, wv, s);
     return wv->coh[s][h];
 }
 
@@ -455,20 +545,37 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
 }
 
-static void pq__stats(const vg_pq_t *p, pq_win_t *wv, unsigned qi)
+/* Minimum, maximum and mean over the window of every quantity. The minimum and maximum start
+ * at the first slot's value (a NaN there stays), as they always have. */
+static void pq__stats(const vg_pq_t *p, pq_win_t *wv)
 {
     const uint32_t w = p->cfg.window_cycles;
-    float mn = p->cycles[qi], mx = mn, sum = 0.0f;
-    for (uint32_t c = 0; c < w; c++) {
-        float x = p->cycles[c * VG_PQ_STRIDE + qi];
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-        sum += x;
+    float sum[VG_PQ_COUNT];
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++) {
+        wv->mn[q] = wv->mx[q] = p->cycles[q];
+        sum[q] = 0.0f;
     }
-    wv->mn[qi] = mn;
-    wv->mx[qi] = mx;
-    wv->mean[qi] = sum / (float)w;
-    wv->have[qi] = 1;
+    for (uint32_t c = 0; c < w; c++) {
+        const float *row = p->cycles + c * VG_PQ_STRIDE;
+        /* groups of 4 (one vector each) and the rest, as in pq__coh_all() */
+        unsigned q = 0;
+        for (; q + 4u <= VG_PQ_COUNT; q += 4u)
+            for (unsigned l = 0; l < 4u; l++) {
+                const float x = row[q + l];
+                wv->mn[q + l] = x < wv->mn[q + l] ? x : wv->mn[q + l];
+                wv->mx[q + l] = x > wv->mx[q + l] ? x : wv->mx[q + l];
+                sum[q + l] += x;
+            }
+        for (; q < VG_PQ_COUNT; q++) {
+            const float x = row[q];
+            wv->mn[q] = x < wv->mn[q] ? x : wv->mn[q];
+            wv->mx[q] = x > wv->mx[q] ? x : wv->mx[q];
+            sum[q] += x;
+        }
+    }
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
+        wv->mean[q] = sum[q] / (float)w;
+    wv->have_stats = 1;
 }
 
 static void pq__aggregate(const vg_pq_t *p, float *feats)
@@ -501,11 +608,8 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     wv.sel[0] = all;
     wv.sel[1] = low;
     wv.sel[2] = high;
-    for (unsigned s = 0; s < 3; s++)
-        for (unsigned h = 0; h <= VG_PQ_COH_H; h++)
-            wv.coh[s][h] = -1.0f;
-    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
-        wv.have[q] = 0;
+    wv.have_coh[0] = wv.have_coh[1] = wv.have_coh[2] = 0;
+    wv.have_stats = 0;
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
         if (agg == VG_AGG_AT_LOW || agg == VG_AGG_AT_HIGH) {
@@ -516,8 +620,8 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
             feats[k] = pq__mdiff(p, qi);
             continue;
         }
-        if (!wv.have[qi])
-            pq__stats(p, &wv, qi);
+        if (!wv.have_stats)
+            pq__stats(p, &wv);
         const float mean = wv.mean[qi];
         float out;
         switch (agg) {
@@ -541,8 +645,10 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     }
 }
 
-void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
-                float *cyc, uint8_t *cycle_done)
+/* One sample vector into the frame and the half-cycle sum of squares; pos advances. The
+ * band-pass and the zero crossings run over the whole half frame at its end
+ * (pq__boundary). */
+static void pq__one(vg_pq_t *p, const float *x)
 {
     /* The negated comparisons are also true for NaN. */
     float v = x[0];
@@ -571,32 +677,93 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
         p->frame_i[p->pos] = i * p->cfg.scale_i;
     }
     p->ss_half[1] += v * v; /* at most half a cycle of squares: float is enough */
-
-    /* Positive zero crossing of the band-passed fundamental, interpolated between samples:
-     * it happened (1 - frac) samples before this one. */
-    float f = p->cfg.n_sos ? vg_sos_step_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, v) : v;
-    p->last_cross += 1.0f;
-    if (p->prev_f < 0.0f && f >= 0.0f) {
-        float frac = p->prev_f / (p->prev_f - f);
-        float back = 1.0f - frac;
-        /* The band-pass needs about VG_PQ_SETTLE_CYCLES after a reset before its crossings
-         * mark the fundamental's period; until then the frequency stays nominal. */
-        if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
-            p->period_sum += (double)(p->last_cross - back);
-            p->period_count++;
-        }
-        p->have_cross = 1;
-        p->last_cross = back;
-    }
-    p->prev_f = f;
-
-    *done = 0;
-    if (cycle_done)
-        *cycle_done = 0;
     p->pos++;
+}
+
+/* Positive zero crossings of m band-passed samples, each interpolated between samples: it
+ * happened (1 - frac) samples before the sample that is not negative. */
+static void pq__crossings(vg_pq_t *p, const float *f, size_t m)
+{
+    float prev = p->prev_f, last = p->last_cross;
+    for (size_t k = 0; k < m; k++) {
+        last += 1.0f;
+        if (prev < 0.0f && f[k] >= 0.0f) {
+            float frac = prev / (prev - f[k]);
+            float back = 1.0f - frac;
+            /* The band-pass needs about VG_PQ_SETTLE_CYCLES after a reset before its
+             * crossings mark the fundamental's period; until then the frequency stays
+             * nominal. */
+            if (p->have_cross && p->n_cycles >= VG_PQ_SETTLE_CYCLES) {
+                p->period_sum += (double)(last - back);
+                p->period_count++;
+            }
+            p->have_cross = 1;
+            last = back;
+        }
+        prev = f[k];
+    }
+    p->prev_f = prev;
+    p->last_cross = last;
+}
+
+/* m >= 1 valid sample vectors (every value finite and within VG_SAMPLE_ABS_MAX) that stay
+ * inside the current half frame: the same state pq__one() leaves after m calls, bit for bit,
+ * with the per-sample branches and state loads out of the loops. */
+static void pq__run(vg_pq_t *p, const float *x, size_t m)
+{
+    const size_t nc = p->frame_i ? 2u : 1u;
+    float *fv = p->frame_v + p->pos;
+    const float sc = p->cfg.scale;
+    float ss = p->ss_half[1];
+    for (size_t k = 0; k < m; k++) {
+        const float v = x[k * nc] * sc;
+        fv[k] = v;
+        ss += v * v;
+    }
+    p->ss_half[1] = ss;
+    p->hold_v2 = m > 1 ? x[(m - 2) * nc] : p->hold_v;
+    p->hold_v = x[(m - 1) * nc];
+    p->gap_v = 0;
+    if (p->frame_i) {
+        float *fi = p->frame_i + p->pos;
+        const float si = p->cfg.scale_i;
+        for (size_t k = 0; k < m; k++)
+            fi[k] = x[k * 2u + 1u] * si;
+        p->hold_i2 = m > 1 ? x[(m - 2) * 2u + 1u] : p->hold_i;
+        p->hold_i = x[(m - 1) * 2u + 1u];
+        p->gap_i = 0;
+    }
+    p->pos += (uint32_t)m;
+}
+
+/* The frequency tracker over the half frame that just ended, frame_v[from, to): band-pass
+ * (the block kernel, equal to vg_sos_step_f32() per sample, vg_sos.h) and zero crossings.
+ * Only the frame end reads what it finds (period_sum, period_count), so running it once per
+ * half frame instead of once per sample changes nothing but the cost, for both push APIs. */
+static void pq__track(vg_pq_t *p, uint32_t from, uint32_t to)
+{
+    const float *fv = p->frame_v;
+    if (!p->cfg.n_sos) {
+        pq__crossings(p, fv + from, to - from);
+        return;
+    }
+    float f[VG_PQ_BLOCK];
+    for (uint32_t k = from; k < to; k += VG_PQ_BLOCK) {
+        const size_t len = to - k < VG_PQ_BLOCK ? to - k : VG_PQ_BLOCK;
+        vg_sos_f32(p->cfg.sos, p->cfg.n_sos, p->sos_state, fv + k, f, len);
+        pq__crossings(p, f, len);
+    }
+}
+
+/* Work at a half-frame boundary (refresh Urms(1/2)) and at a frame end (the cycle's
+ * quantities, and every hop a window). Returns 1 when a cycle completed. */
+static int pq__boundary(vg_pq_t *p, float *feats, uint8_t *done, uint16_t *missing_pm, float *cyc,
+                        uint8_t *cycle_done)
+{
     const uint32_t half = p->n / 2u;
     if (p->pos != half && p->pos != p->n)
-        return;
+        return 0;
+    pq__track(p, p->pos == half ? 0u : half, p->pos);
     /* IEC 61000-4-30 Urms(1/2): the RMS of the last full cycle, refreshed every half cycle. */
     float hr = sqrtf((p->ss_half[0] + p->ss_half[1]) / (float)p->n);
     if (p->pos == half && p->n_cycles == 0) {
@@ -613,7 +780,7 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     p->ss_half[0] = p->ss_half[1];
     p->ss_half[1] = 0.0f;
     if (p->pos != p->n)
-        return;
+        return 0;
 
     p->pos = 0;
     float *slot = p->cycles + (size_t)p->ring_head * VG_PQ_STRIDE;
@@ -631,7 +798,7 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
         p->n_cycles++;
     p->since++;
     if (p->n_cycles < p->cfg.window_cycles || (p->started && p->since < p->cfg.hop_cycles))
-        return;
+        return 1;
     p->since = 0;
     p->started = 1;
     pq__aggregate(p, feats);
@@ -641,6 +808,68 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
     float total = (float)p->cfg.window_cycles * (float)p->n * (float)p->cfg.n_channels;
     *missing_pm = (uint16_t)(1000.0f * miss / total + 0.999f);
     *done = 1;
+    return 1;
+}
+
+void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
+                float *cyc, uint8_t *cycle_done)
+{
+    *done = 0;
+    if (cycle_done)
+        *cycle_done = 0;
+    pq__one(p, x);
+    /* The test is pq__boundary()'s own, here so that most samples make no call. */
+    if (p->pos == p->n / 2u || p->pos == p->n)
+        (void)pq__boundary(p, feats, done, missing_pm, cyc, cycle_done);
+}
+
+static int pq__valid(const float *x, size_t nc)
+{
+    /* The negated comparison of pq__one(): NaN is not valid either. */
+    return fabsf(x[0]) <= VG_SAMPLE_ABS_MAX && (nc < 2 || fabsf(x[1]) <= VG_SAMPLE_ABS_MAX);
+}
+
+size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint8_t *done,
+                        uint16_t *missing_pm, float *cyc, uint8_t *cycle_done)
+{
+    const size_t nc = p->frame_i ? 2u : 1u;
+    const uint32_t half = p->n / 2u;
+    size_t k = 0;
+    *done = 0;
+    if (cycle_done)
+        *cycle_done = 0;
+    while (k < n) {
+        /* Up to the next half-frame boundary: no boundary work inside a run. */
+        const size_t room = (p->pos < half ? half : p->n) - p->pos;
+        const size_t m = n - k < room ? n - k : room;
+        size_t ok = 0;
+        if (nc == 1) {
+            /* Voltage only: 8 samples per test (lane-wise, vectorised), then one at a time
+             * to find a missing one. */
+            const float *xv = x + k;
+            for (; ok + 8u <= m; ok += 8u) {
+                int bad = 0;
+                for (unsigned l = 0; l < 8u; l++)
+                    bad |= !(fabsf(xv[ok + l]) <= VG_SAMPLE_ABS_MAX);
+                if (bad)
+                    break;
+            }
+        }
+        while (ok < m && pq__valid(x + (k + ok) * nc, nc))
+            ok++;
+        if (ok) {
+            pq__run(p, x + k * nc, ok);
+            k += ok;
+        }
+        if (ok < m) {
+            /* A missing value: filled by vg_pq_push() itself, and the block ends here. */
+            vg_pq_push(p, x + k * nc, feats, done, missing_pm, cyc, cycle_done);
+            return k + 1u;
+        }
+        if (pq__boundary(p, feats, done, missing_pm, cyc, cycle_done))
+            return k;
+    }
+    return k;
 }
 
 vg_pq_cfg_t vg_pq_cfg_from_model(const vg_model_t *m)

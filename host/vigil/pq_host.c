@@ -103,10 +103,15 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
             int got = 0;
             uint16_t last_miss = 0;
             vg_pq_reset(&p);
-            for (; j < ds->n && ds->segment[j] == sg; j++) {
+            size_t end = i;
+            while (end < ds->n && ds->segment[end] == sg)
+                end++;
+            /* Block pushes: only a block's last sample can complete a window. */
+            while (j < end) {
                 uint8_t done;
                 uint16_t miss;
-                vg_pq_push(&p, ds->x + j * ds->n_ch, feats, &done, &miss, NULL, NULL);
+                j += vg_pq_push_block(&p, ds->x + j * ds->n_ch, end - j, feats, &done, &miss, NULL,
+                                      NULL);
                 if (done) {
                     memcpy(F + n * d, feats, d * sizeof(float));
                     got = 1;
@@ -133,6 +138,9 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
         size_t dist = 0, ev_start = 0;
         int ev_open = 0;
         uint16_t last = VGH_PQ_NORMAL_CLASS;
+        size_t block_end = 0;
+        uint8_t done = 0;
+        uint16_t miss = 0;
         for (size_t i = 0; i < ds->n; i++) {
             int di = pq__disturbed(ds, i);
             dist += (size_t)di;
@@ -144,10 +152,11 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
             ev_open = di;
             if (di)
                 last = ci;
-            uint8_t done;
-            uint16_t miss;
-            vg_pq_push(&p, ds->x + i * ds->n_ch, feats, &done, &miss, NULL, NULL);
-            if (!done || n >= cap)
+            /* Block pushes: only a block's last sample can complete a window. */
+            if (i == block_end)
+                block_end = i + vg_pq_push_block(&p, ds->x + i * ds->n_ch, ds->n - i, feats, &done,
+                                                 &miss, NULL, NULL);
+            if (i + 1 != block_end || !done || n >= cap)
                 continue;
             if (miss > max_missing_pm) {
                 (*skipped)++;
@@ -210,8 +219,12 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
         vg_result_t r, last;
         memset(&last, 0, sizeof last);
         size_t j = i;
-        for (; j < ds->n && ds->segment[j] == sg; j++) {
-            vg_detector_push(&d, ds->x + j * ds->n_ch, &r);
+        size_t end = i;
+        while (end < ds->n && ds->segment[end] == sg)
+            end++;
+        /* Block pushes: only a block's last sample can complete a window. */
+        while (j < end) {
+            j += vg_detector_push_block(&d, ds->x + j * ds->n_ch, end - j, &r, NULL);
             if (r.window)
                 last = r;
         }
@@ -574,9 +587,15 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
     }
     vgh_pq_tracker_t tr;
     vgh_pq_track_start(&tr, m, &d);
+    /* Block pushes (the stream is in memory): each block's samples before its last produced
+     * `quiet`, the last one `last`, exactly as per-sample pushes would. */
+    vg_result_t last, quiet;
+    size_t block_end = 0;
     for (size_t i = 0; i < ds->n; i++) {
-        vg_result_t r;
-        vg_detector_push(&d, ds->x + i * ds->n_ch, &r);
+        if (i == block_end)
+            block_end =
+                i + vg_detector_push_block(&d, ds->x + i * ds->n_ch, ds->n - i, &last, &quiet);
+        const vg_result_t r = i + 1 == block_end ? last : quiet;
         if (score)
             score[i] = r.ready ? r.score : 0.0f;
         if (anomaly)

@@ -382,6 +382,43 @@ static void test_sos_f32_vs_double(void **state)
                   worst_g);
 }
 
+/* The block kernel against the per-sample one for 1..10 sections (the SSE2 pipeline covers
+ * 2..8 with a partly empty second vector, the portable groups the rest), in pieces shorter
+ * than the pipeline's depth as well as long ones, on a signal with a step and an impulse. */
+static void test_sos_block_section_counts(void **state)
+{
+    (void)state;
+    vg_biquad_t bq[VGH_BUTTER_MAX_SECTIONS];
+    double sos[6 * VGH_BUTTER_MAX_SECTIONS];
+    size_t nd = 0;
+    char err[160];
+    assert_int_equal(vgh_butter(10, VGH_BANDPASS, 40.0, 900.0, 6400.0, sos, bq,
+                                VGH_BUTTER_MAX_SECTIONS, &nd, err, sizeof err),
+                     0);
+    assert_int_equal(nd, 10);
+    enum { LEN = 700 };
+    float x[LEN], oa[LEN], ob[LEN];
+    for (size_t k = 0; k < LEN; k++)
+        x[k] = (float)(sin(0.05 * (double)k) + (k > 300 ? 0.5 : 0.0) + (k == 450 ? 8.0 : 0.0));
+    const size_t pieces[] = {1, 2, 3, 0, 5, 9, 1, 64, 1, 300, LEN - 386};
+    for (size_t ns = 1; ns <= nd; ns++) {
+        float sa[VG_SOS_STATE_LEN(VGH_BUTTER_MAX_SECTIONS)],
+            sb[VG_SOS_STATE_LEN(VGH_BUTTER_MAX_SECTIONS)];
+        vg_sos_reset(sa, ns);
+        vg_sos_reset(sb, ns);
+        for (size_t k = 0; k < LEN; k++)
+            oa[k] = vg_sos_step_f32(bq, ns, sa, x[k]);
+        size_t at = 0;
+        for (size_t p = 0; p < NELEM(pieces); p++) {
+            vg_sos_f32(bq, ns, sb, x + at, ob + at, pieces[p]);
+            at += pieces[p];
+        }
+        assert_int_equal(at, LEN);
+        assert_memory_equal(oa, ob, sizeof oa);
+        assert_memory_equal(sa, sb, VG_SOS_STATE_LEN(ns) * sizeof(float));
+    }
+}
+
 static void test_sos_step_equals_block(void **state)
 {
     (void)state;
@@ -733,12 +770,19 @@ static void test_thd_errors_and_orders(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_butter_golden),     cmocka_unit_test(test_butter_errors),
-        cmocka_unit_test(test_sosfilt_golden),    cmocka_unit_test(test_sosfilt_zi_and_errors),
-        cmocka_unit_test(test_sos_f32_vs_double), cmocka_unit_test(test_sos_step_equals_block),
-        cmocka_unit_test(test_rfft_golden),       cmocka_unit_test(test_rfft_roundtrip_parseval),
-        cmocka_unit_test(test_rfft_errors),       cmocka_unit_test(test_goertzel),
-        cmocka_unit_test(test_thd_golden),        cmocka_unit_test(test_thd_errors_and_orders),
+        cmocka_unit_test(test_butter_golden),
+        cmocka_unit_test(test_butter_errors),
+        cmocka_unit_test(test_sosfilt_golden),
+        cmocka_unit_test(test_sosfilt_zi_and_errors),
+        cmocka_unit_test(test_sos_f32_vs_double),
+        cmocka_unit_test(test_sos_step_equals_block),
+        cmocka_unit_test(test_sos_block_section_counts),
+        cmocka_unit_test(test_rfft_golden),
+        cmocka_unit_test(test_rfft_roundtrip_parseval),
+        cmocka_unit_test(test_rfft_errors),
+        cmocka_unit_test(test_goertzel),
+        cmocka_unit_test(test_thd_golden),
+        cmocka_unit_test(test_thd_errors_and_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

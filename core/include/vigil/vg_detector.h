@@ -83,6 +83,23 @@ void vg_detector_reset(vg_detector_t *d);
  */
 void vg_detector_push(vg_detector_t *d, const float *x, vg_result_t *r);
 
+/**
+ * @brief Push up to @p n sample vectors (x[k * n_channels + c]); stop after the first one that
+ *        completes a window, completes a cycle (WAVE pipelines) or holds a missing value.
+ *        Gives bit for bit what as many vg_detector_push() calls give: @p r is the last
+ *        sample's result, and every sample before it produced @p quiet (the previous result
+ *        with window = cycle = n_missing = 0 and event = VG_EVENT_NONE). On WAVE pipelines
+ *        the samples between half cycles run without per-sample calls, branches or state
+ *        stores (vg_pq_push_block()): the fast way to feed a stream already in memory.
+ * @param[in]  x     n x n_channels values (NaN/inf allowed, as vg_detector_push())
+ * @param[in]  n     sample vectors available; 0 consumes nothing and leaves @p r alone
+ * @param[out] r     result of the last sample consumed; never NULL
+ * @param[out] quiet NULL, or the result of each sample before the last
+ * @return samples consumed (1..n; 0 when n is 0). Not reentrant on the same @p d.
+ */
+size_t vg_detector_push_block(vg_detector_t *d, const float *x, size_t n, vg_result_t *r,
+                              vg_result_t *quiet);
+
 /** @brief Change the threshold at run time (e.g. from a command); must be finite and > 0. */
 vg_status_t vg_detector_set_threshold(vg_detector_t *d, float threshold);
 

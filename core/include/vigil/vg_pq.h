@@ -99,6 +99,10 @@ typedef enum {
 #endif
 /** Harmonics removed to form the residual. */
 #define VG_PQ_RESID_HARMONICS 7
+/** Samples the block push band-passes at a time (a stack buffer of this many floats). */
+#ifndef VG_PQ_BLOCK
+#define VG_PQ_BLOCK 64
+#endif
 /** Most band-pass sections. */
 #ifndef VG_PQ_MAX_SOS
 #define VG_PQ_MAX_SOS 16
@@ -188,4 +192,21 @@ void vg_pq_reset(vg_pq_t *p);
  */
 void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_t *missing_pm,
                 float *cyc, uint8_t *cycle_done);
+
+/**
+ * @brief Push up to @p n sample vectors (x[k * n_channels + c]); stop after the first one
+ *        that completes a cycle or holds a missing value. The state, and the outputs for the
+ *        last sample consumed, are bit for bit those of as many vg_pq_push() calls; every
+ *        sample before the last completed nothing (vg_pq_push() would have given
+ *        *done = *cycle_done = 0). Inside a half cycle no per-sample call, branch or state
+ *        store is left, which is what makes it faster. (Both APIs run the frequency
+ *        tracker's band-pass once per half cycle, over the frame, with the block kernel.)
+ * @param[in] x     n x n_channels values
+ * @param[in] n     sample vectors available (0 consumes nothing)
+ * @param[out] feats, done, missing_pm, cyc, cycle_done as vg_pq_push(), for the last sample
+ * @return samples consumed: n, or fewer when a cycle completed or a value was missing.
+ * Hot path: no checks beyond vg_pq_push()'s.
+ */
+size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint8_t *done,
+                        uint16_t *missing_pm, float *cyc, uint8_t *cycle_done);
 #endif

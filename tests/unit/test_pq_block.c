@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/* The block push APIs (vg_pq_push_block, vg_detector_push_block) against the per-sample ones
+ * (vg_pq_push, vg_detector_push): the same stream pushed both ways, in blocks of seeded random
+ * sizes, must give the same outputs for every sample and the same state, bit for bit. The
+ * stream holds disturbances, runs of missing samples (NaN, inf, out of range) and, for the
+ * two-channel case, a current. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "artifact.h"
+#include "butter.h"
+#include "pq_host.h"
+#include "vigil/vigil.h"
+
+#define FS         6400.0f
+#define F0         50.0f
+#define N_SAMPLES  (128u * 60u + 77u) /* 60 cycles and a bit: windows, hops, a partial cycle */
+#define BLOCK_SEED 0x5EEDu
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static double rng_gauss(uint64_t *s)
+{
+    double u1 = ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+    double u2 = ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* n sample vectors of nc channels: a noisy 230 V-ish sine with a sag, a swell, harmonics and an
+ * impulse; missing values (NaN, inf, 1e13) alone and in runs, some at cycle boundaries. */
+static float *make_stream(size_t n, unsigned nc, uint64_t seed)
+{
+    float *x = malloc(n * nc * sizeof *x);
+    assert_non_null(x);
+    for (size_t k = 0; k < n; k++) {
+        double t = (double)k / FS, w = 6.283185307179586 * F0 * t, amp = 325.0;
+        if (t > 0.2 && t < 0.3)
+            amp *= 0.5;
+        if (t > 0.5 && t < 0.56)
+            amp *= 1.3;
+        double v = amp * sin(w);
+        if (t > 0.7 && t < 0.9)
+            v += 30.0 * sin(3.0 * w) + 20.0 * sin(5.0 * w);
+        if (t >= 1.0 && t < 1.001)
+            v += 200.0;
+        x[k * nc] = (float)(v + 3.0 * rng_gauss(&seed));
+        if (nc > 1)
+            x[k * nc + 1] = (float)(10.0 * sin(w - 0.3) + 0.1 * rng_gauss(&seed));
+    }
+    const size_t gaps[][2] = {{301, 1}, {1000, 5}, {1279, 3}, {2047, 2}, {3200, 1}, {5000, 40}};
+    for (size_t g = 0; g < sizeof gaps / sizeof gaps[0]; g++)
+        for (size_t j = 0; j < gaps[g][1] && gaps[g][0] + j < n; j++) {
+            size_t k = gaps[g][0] + j;
+            float bad = j % 3 == 0 ? NAN : j % 3 == 1 ? INFINITY : 1.0e13f;
+            x[k * nc + (nc > 1 && (g & 1u) ? 1u : 0u)] = bad;
+        }
+    return x;
+}
+
+static size_t n_sos_design(vg_biquad_t *sos)
+{
+    double d[6 * 5];
+    size_t n = 0;
+    char err[128];
+    assert_int_equal(
+        vgh_butter(5, VGH_BANDPASS, 0.9 * F0, 1.3 * F0, FS, d, sos, 5, &n, err, sizeof err), 0);
+    return n;
+}
+
+/* Every quantity with every aggregate that applies, up to VG_MAX_FEATURES. */
+static uint16_t all_feats(vg_feat_desc_t *f, unsigned nc)
+{
+    uint16_t k = 0;
+    for (unsigned q = 0; q < VG_PQ_COUNT; q++)
+        for (unsigned a = 0; a < VG_AGG_COUNT; a++) {
+            if (nc < 2 && q >= VG_PQ_IRMS && q <= VG_PQ_PF)
+                continue;
+            if (k == VG_MAX_FEATURES)
+                return k;
+            f[k].channel = (uint8_t)q;
+            f[k].feature = (uint8_t)a;
+            f[k].reserved = 0;
+            k++;
+        }
+    return k;
+}
+
+static void pq_check(unsigned nc, uint16_t hop, unsigned max_block)
+{
+    vg_biquad_t sos[5];
+    vg_feat_desc_t feats[VG_MAX_FEATURES];
+    vg_pq_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.fs = FS;
+    cfg.f_nominal = F0;
+    cfg.scale = 1.0f / 325.0f;
+    cfg.scale_i = 0.1f;
+    cfg.n_channels = (uint16_t)nc;
+    cfg.window_cycles = 10;
+    cfg.hop_cycles = hop;
+    cfg.max_harmonic = 40;
+    cfg.n_features = all_feats(feats, nc);
+    cfg.feats = feats;
+    cfg.sos = sos;
+    cfg.n_sos = (uint16_t)n_sos_design(sos);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *aa = calloc(1, alen), *ab = calloc(1, alen);
+    assert_non_null(aa);
+    assert_non_null(ab);
+    vg_pq_t pa, pb;
+    assert_int_equal(vg_pq_init(&pa, &cfg, aa, alen), VG_OK);
+    assert_int_equal(vg_pq_init(&pb, &cfg, ab, alen), VG_OK);
+    float *x = make_stream(N_SAMPLES, nc, 42u + nc);
+    uint64_t seed = BLOCK_SEED + max_block;
+    print_message("pq block check: %u channel(s), hop %u, blocks of 1..%u, seed %llu\n", nc, hop,
+                  max_block, (unsigned long long)seed);
+    float fa[VG_MAX_FEATURES], fb[VG_MAX_FEATURES], ca[VG_PQ_COUNT], cb[VG_PQ_COUNT];
+    size_t windows = 0, k = 0;
+    while (k < N_SAMPLES) {
+        size_t want = 1u + (size_t)(rng_next(&seed) % max_block);
+        if (want > N_SAMPLES - k)
+            want = N_SAMPLES - k;
+        uint8_t db = 7, cdb = 7;
+        uint16_t mb = 0;
+        size_t got = vg_pq_push_block(&pb, x + k * nc, want, fb, &db, &mb, cb, &cdb);
+        assert_true(got >= 1 && got <= want);
+        for (size_t j = 0; j < got; j++) {
+            uint8_t da = 7, cda = 7;
+            uint16_t ma = 0;
+            vg_pq_push(&pa, x + (k + j) * nc, fa, &da, &ma, ca, &cda);
+            if (j + 1 < got) {
+                /* Only the last sample of a block may complete anything. */
+                assert_int_equal(da, 0);
+                assert_int_equal(cda, 0);
+                continue;
+            }
+            assert_int_equal(da, db);
+            assert_int_equal(cda, cdb);
+            if (da) {
+                windows++;
+                assert_int_equal(ma, mb);
+                assert_memory_equal(fa, fb, cfg.n_features * sizeof(float));
+            }
+            if (cda)
+                assert_memory_equal(ca, cb, sizeof ca);
+            /* A block ends early only at a completed cycle or a missing value. */
+            if (got < want) {
+                const float *s = x + (k + j) * nc;
+                int missing = !(fabsf(s[0]) <= VG_SAMPLE_ABS_MAX) ||
+                              (nc > 1 && !(fabsf(s[1]) <= VG_SAMPLE_ABS_MAX));
+                assert_true(cda || missing);
+            }
+        }
+        k += got;
+        /* The whole state: frames, ring, filter state, and the scalars. */
+        assert_memory_equal(aa, ab, alen);
+        assert_int_equal(pa.pos, pb.pos);
+        assert_int_equal(pa.n_cycles, pb.n_cycles);
+        assert_memory_equal(&pa.ss_half, &pb.ss_half, sizeof pa.ss_half);
+        assert_memory_equal(&pa.prev_f, &pb.prev_f, sizeof pa.prev_f);
+        assert_memory_equal(&pa.last_cross, &pb.last_cross, sizeof pa.last_cross);
+        assert_memory_equal(&pa.period_sum, &pb.period_sum, sizeof pa.period_sum);
+        assert_int_equal(pa.period_count, pb.period_count);
+        assert_int_equal(pa.miss, pb.miss);
+        assert_memory_equal(&pa.hold_v, &pb.hold_v, sizeof pa.hold_v);
+        assert_memory_equal(&pa.hold_v2, &pb.hold_v2, sizeof pa.hold_v2);
+        assert_memory_equal(&pa.hold_i, &pb.hold_i, sizeof pa.hold_i);
+        assert_memory_equal(&pa.hold_i2, &pb.hold_i2, sizeof pa.hold_i2);
+        assert_int_equal(pa.gap_v, pb.gap_v);
+        assert_int_equal(pa.gap_i, pb.gap_i);
+        assert_memory_equal(&pa.freq, &pb.freq, sizeof pa.freq);
+    }
+    assert_true(windows > 10);
+    /* n = 0 consumes nothing. */
+    uint8_t d0 = 7;
+    uint16_t m0 = 0;
+    assert_int_equal(vg_pq_push_block(&pb, x, 0, fb, &d0, &m0, NULL, NULL), 0);
+    free(x);
+    free(aa);
+    free(ab);
+}
+
+static void test_pq_block_one_channel(void **state)
+{
+    (void)state;
+    pq_check(1, 1, 1);
+    pq_check(1, 1, 7);
+    pq_check(1, 3, 100);
+    pq_check(1, 1, 5000);
+}
+
+static void test_pq_block_two_channels(void **state)
+{
+    (void)state;
+    pq_check(2, 1, 13);
+    pq_check(2, 2, 700);
+}
+
+/* A small WAVE forest whose splits sit at the median of each split feature over the stream's
+ * windows, so windows take varied paths, classes and scores. */
+static uint8_t *make_model(unsigned nc, const float *x, size_t n, vg_model_t *m, size_t *len)
+{
+    static vg_biquad_t sos[5];
+    vgh_artifact_spec_t s;
+    memset(&s, 0, sizeof s);
+    s.sample_rate = FS;
+    s.n_channels = (uint16_t)nc;
+    s.window = 10;
+    s.hop = 1;
+    s.n_features = all_feats(s.feats, nc);
+    s.norm_kind = VG_NORM_ZSCORE;
+    for (uint16_t k = 0; k < s.n_features; k++) {
+        s.norm[2 * k] = 0.0f;
+        s.norm[2 * k + 1] = 1.0f;
+    }
+    s.threshold = 0.5f;
+    s.open_after = 1;
+    s.close_after = 2;
+    s.max_missing_pm = 5;
+    s.kind = VG_KIND_FOREST;
+    s.wave = 1;
+    s.f_nominal = F0;
+    s.wave_scale = 1.0f / 325.0f;
+    s.wave_scale_i = 0.1f;
+    s.max_harmonic = 40;
+    s.n_sos = (uint16_t)n_sos_design(sos);
+    s.sos = sos;
+
+    /* Feature values of the stream's windows, for the split points. */
+    vg_pq_cfg_t cfg;
+    vgh_pq_cfg_from_spec(&s, &cfg);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *arena = calloc(1, alen);
+    assert_non_null(arena);
+    vg_pq_t p;
+    assert_int_equal(vg_pq_init(&p, &cfg, arena, alen), VG_OK);
+    enum { MAXW = 64 };
+    static float fw[MAXW][VG_MAX_FEATURES];
+    size_t nw = 0;
+    for (size_t k = 0; k < n && nw < MAXW; k++) {
+        uint8_t done;
+        uint16_t miss;
+        vg_pq_push(&p, x + k * nc, fw[nw], &done, &miss, NULL, NULL);
+        nw += done;
+    }
+    free(arena);
+    assert_true(nw > 10);
+
+    enum { TREES = 12, NODES = 7 };
+    static vg_tree_node_t nodes[TREES * NODES];
+    static uint32_t roots[TREES];
+    for (uint16_t t = 0; t < TREES; t++) {
+        vg_tree_node_t *nd = nodes + t * NODES;
+        roots[t] = (uint32_t)t * NODES;
+        /* depth 2: root, left subtree (1: split, 2, 3 leaves), right (4: split, 5, 6 leaves) */
+        const uint16_t f[3] = {(uint16_t)((t * 17u) % s.n_features),
+                               (uint16_t)((t * 29u + 3u) % s.n_features),
+                               (uint16_t)((t * 41u + 7u) % s.n_features)};
+        const uint16_t at[3] = {0, 1, 4};
+        for (unsigned j = 0; j < 3; j++) {
+            float v[MAXW];
+            for (size_t w = 0; w < nw; w++) {
+                size_t i = w;
+                float xv = fw[w][f[j]];
+                for (; i > 0 && v[i - 1] > xv; i--)
+                    v[i] = v[i - 1];
+                v[i] = xv;
+            }
+            nd[at[j]].feature = f[j];
+            nd[at[j]].value = v[nw / 2];
+            nd[at[j]].cls = 0;
+        }
+        nd[0].right = 4;
+        nd[1].right = 3;
+        nd[4].right = 6;
+        const uint16_t leaf[4] = {2, 3, 5, 6};
+        for (unsigned j = 0; j < 4; j++) {
+            nd[leaf[j]].feature = VG_TREE_LEAF;
+            nd[leaf[j]].cls = j & 1u ? (uint16_t)(1u + (t + j) % 3u) : 0u;
+            nd[leaf[j]].value = 1.0f;
+            nd[leaf[j]].right = 0;
+        }
+    }
+    s.rf_nodes = nodes;
+    s.rf_n_nodes = TREES * NODES;
+    s.rf_roots = roots;
+    s.rf_n_trees = TREES;
+    s.n_classes = 4;
+    s.normal_class = 0;
+    uint8_t *buf = NULL;
+    char err[256];
+    if (vgh_artifact_build(&s, &buf, len, err, sizeof err) != 0)
+        fail_msg("artifact: %s", err);
+    assert_int_equal(vg_model_parse(m, buf, *len), VG_OK);
+    return buf;
+}
+
+static void detector_check(unsigned nc, unsigned max_block)
+{
+    float *x = make_stream(N_SAMPLES, nc, 7u + nc);
+    vg_model_t m;
+    size_t mlen;
+    uint8_t *mb = make_model(nc, x, N_SAMPLES, &m, &mlen);
+    size_t alen = vg_detector_arena_size(&m);
+    void *aa = calloc(1, alen), *ab = calloc(1, alen);
+    assert_non_null(aa);
+    assert_non_null(ab);
+    vg_detector_t da, db;
+    assert_int_equal(vg_detector_init(&da, &m, aa, alen), VG_OK);
+    assert_int_equal(vg_detector_init(&db, &m, ab, alen), VG_OK);
+    uint64_t seed = BLOCK_SEED + 3u * max_block;
+    print_message("detector block check: %u channel(s), blocks of 1..%u, seed %llu\n", nc,
+                  max_block, (unsigned long long)seed);
+    size_t k = 0, windows = 0, events = 0, over = 0, cycles = 0, missing = 0;
+    unsigned cls_seen = 0;
+    while (k < N_SAMPLES) {
+        size_t want = 1u + (size_t)(rng_next(&seed) % max_block);
+        if (want > N_SAMPLES - k)
+            want = N_SAMPLES - k;
+        vg_result_t rb, quiet;
+        memset(&rb, 0xAB, sizeof rb);
+        size_t got = vg_detector_push_block(&db, x + k * nc, want, &rb, &quiet);
+        assert_true(got >= 1 && got <= want);
+        for (size_t j = 0; j < got; j++) {
+            vg_result_t ra;
+            vg_detector_push(&da, x + (k + j) * nc, &ra);
+            assert_memory_equal(&ra, j + 1 < got ? &quiet : &rb, sizeof ra);
+            windows += ra.window;
+            events += ra.event != VG_EVENT_NONE;
+            over += ra.window && ra.over;
+            cycles += ra.cycle;
+            missing += ra.n_missing;
+            if (ra.window)
+                cls_seen |= 1u << ra.cls;
+        }
+        k += got;
+        assert_memory_equal(aa, ab, alen);
+        assert_memory_equal(vg_detector_cycle(&da), vg_detector_cycle(&db),
+                            VG_PQ_COUNT * sizeof(float));
+    }
+    print_message("%zu windows, %zu over, %zu events, %zu missing values, classes 0x%x\n", windows,
+                  over, events, missing, cls_seen);
+    /* The stream exercised what it should: windows of several classes, events, gaps. */
+    assert_true(windows > 40);
+    assert_true(cycles >= 60);
+    assert_true(events > 0);
+    assert_true(over > 0 && over < windows);
+    assert_true(missing > 0);
+    assert_true(cls_seen & (cls_seen - 1u)); /* at least two classes */
+    vg_result_t r0, q0;
+    memset(&r0, 0xCD, sizeof r0);
+    assert_int_equal(vg_detector_push_block(&db, x, 0, &r0, &q0), 0);
+    assert_int_equal(q0.window, 0);
+    free(aa);
+    free(ab);
+    free(mb);
+    free(x);
+}
+
+static void test_detector_block_one_channel(void **state)
+{
+    (void)state;
+    detector_check(1, 1);
+    detector_check(1, 50);
+    detector_check(1, 5000);
+}
+
+static void test_detector_block_two_channels(void **state)
+{
+    (void)state;
+    detector_check(2, 300);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pq_block_one_channel),
+        cmocka_unit_test(test_pq_block_two_channels),
+        cmocka_unit_test(test_detector_block_one_channel),
+        cmocka_unit_test(test_detector_block_two_channels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
