@@ -414,6 +414,12 @@ int vgh_cmd_train(int argc, char **argv)
         if ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) &&
             strcmp(argv[a + 1], "forest") == 0)
             return vgh_cmd_train_forest(argc, argv);
+    /* The event classifier of a power-quality stream model (cmd_pq_events.c). */
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--kind=events") == 0 ||
+            ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) && a + 1 < argc &&
+             strcmp(argv[a + 1], "events") == 0))
+            return vgh_cmd_train_events(argc, argv);
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--kind=forest") == 0 || strcmp(argv[a], "--waveform") == 0)
             return vgh_cmd_train_forest(argc, argv);

@@ -404,11 +404,168 @@ double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal)
     return f[nf / 2];
 }
 
-void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d)
+static uint32_t pq__le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static int pq__multiclass(const vg_model_t *m)
+{
+    return vg_model_base_kind(m->kind) == VG_KIND_FOREST && m->u.forest.n_classes > 2;
+}
+
+uint16_t vgh_pq_event_n_features(const vg_model_t *m)
+{
+    if (!pq__multiclass(m))
+        return 0;
+    return (uint16_t)(2u * m->u.forest.n_classes + 6u + 2u * m->n_features);
+}
+
+/* EVNT body: u16 layout (VGH_PQ_EVNT_LAYOUT), u16 n_features, u32 0, then a forest body as
+ * in MODL kind 4 (u16 trees, u16 classes, u32 nodes, u16 normal class, u16 0, roots, nodes).
+ * The forest part is checked by the core's own reader, vg_forest_parse(). */
+#define PQ__EVNT_HEAD 8u
+
+int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
+{
+    memset(em, 0, sizeof *em);
+    /* The core parser has checked the table: ns entries inside the artifact, each section
+     * 4-aligned and inside it. */
+    const uint8_t *b = (const uint8_t *)m->buf;
+    const uint32_t ns = pq__le32(b + 16);
+    const uint8_t *body = NULL;
+    uint32_t size = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        if (pq__le32(e) != VGH_SECT_EVNT)
+            continue;
+        if (body) {
+            snprintf(err, errlen, "EVNT section: more than one");
+            return -1;
+        }
+        body = b + pq__le32(e + 4);
+        size = pq__le32(e + 8);
+    }
+    if (!body)
+        return 0;
+    const uint16_t want = vgh_pq_event_n_features(m);
+    if (!want) {
+        snprintf(err, errlen, "EVNT section: the model is not a multi-class waveform forest");
+        return -1;
+    }
+    if (size < PQ__EVNT_HEAD) {
+        snprintf(err, errlen, "EVNT section: %u bytes, shorter than its header", size);
+        return -1;
+    }
+    const unsigned layout = (unsigned)(body[0] | (body[1] << 8));
+    const unsigned nf = (unsigned)(body[2] | (body[3] << 8));
+    if (layout != VGH_PQ_EVNT_LAYOUT) {
+        snprintf(err, errlen, "EVNT section: unknown event feature layout %u (this build reads %u)",
+                 layout, VGH_PQ_EVNT_LAYOUT);
+        return -1;
+    }
+    if (nf != want || pq__le32(body + 4) != 0) {
+        snprintf(err, errlen,
+                 "EVNT section: %u event features, the model's layout has %u (or reserved bytes "
+                 "set)",
+                 nf, want);
+        return -1;
+    }
+    em->forest.n_features = (uint16_t)nf;
+    vg_status_t st = vg_forest_parse(&em->forest, body + PQ__EVNT_HEAD, size - PQ__EVNT_HEAD);
+    if (st != VG_OK) {
+        snprintf(err, errlen, "EVNT section: malformed event forest (%s)", vg_status_str(st));
+        return -1;
+    }
+    if (em->forest.u.forest.n_classes != m->u.forest.n_classes ||
+        em->forest.u.forest.normal_class != m->u.forest.normal_class) {
+        snprintf(err, errlen,
+                 "EVNT section: the event forest has %u classes (normal %u), the model %u (%u)",
+                 em->forest.u.forest.n_classes, em->forest.u.forest.normal_class,
+                 m->u.forest.n_classes, m->u.forest.normal_class);
+        return -1;
+    }
+    em->forest.kind = VG_KIND_FOREST;
+    em->n_features = (uint16_t)nf;
+    em->present = 1;
+    return 0;
+}
+
+static void pq__put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void pq__put32(uint8_t *p, uint32_t v)
+{
+    pq__put16(p, v);
+    pq__put16(p + 2, v >> 16);
+}
+
+int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
+                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
+                        uint16_t normal_class, uint8_t **out, size_t *len)
+{
+    size_t n = PQ__EVNT_HEAD + 12u + 4u * (size_t)n_trees + 12u * (size_t)n_nodes;
+    uint8_t *p = calloc(1, n);
+    if (!p)
+        return -1;
+    pq__put16(p, VGH_PQ_EVNT_LAYOUT);
+    pq__put16(p + 2, n_features);
+    uint8_t *f = p + PQ__EVNT_HEAD;
+    pq__put16(f, n_trees);
+    pq__put16(f + 2, n_classes);
+    pq__put32(f + 4, n_nodes);
+    pq__put16(f + 8, normal_class);
+    for (uint16_t t = 0; t < n_trees; t++)
+        pq__put32(f + 12u + 4u * t, roots[t]);
+    uint8_t *nd = f + 12u + 4u * (size_t)n_trees;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        uint32_t bits;
+        memcpy(&bits, &nodes[i].value, 4);
+        pq__put32(nd + 12u * i, bits);
+        pq__put16(nd + 12u * i + 4u, nodes[i].feature);
+        pq__put16(nd + 12u * i + 6u, nodes[i].cls);
+        pq__put32(nd + 12u * i + 8u, nodes[i].right);
+    }
+    *out = p;
+    *len = n;
+    return 0;
+}
+
+int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
+                       size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
     t->d = d;
+    return vgh_pq_evmodel_parse(m, &t->em, err, errlen);
+}
+
+void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
+{
+    const vg_model_t *m = t->m;
+    const uint16_t nc = m->u.forest.n_classes, nf = m->n_features;
+    uint64_t total = 0;
+    for (uint16_t c = 0; c < nc; c++)
+        total += t->votes[c];
+    const double tot = total ? (double)total : 1.0;
+    size_t k = 0;
+    for (uint16_t c = 0; c < nc; c++)
+        f[k++] = (float)((double)t->votes[c] / tot);
+    for (uint16_t c = 0; c < nc; c++)
+        f[k++] = (float)t->peak[c] / (float)m->u.forest.n_trees;
+    f[k++] = (float)t->n_cycles;
+    f[k++] = (float)t->n_windows;
+    f[k++] = t->cur.sag_pu;
+    f[k++] = t->cur.swell_pu;
+    f[k++] = t->cur.thd_max;
+    f[k++] = t->cur.peak_pu;
+    for (uint16_t j = 0; j < nf; j++)
+        f[k++] = t->n_windows ? t->fmax[j] : 0.0f;
+    for (uint16_t j = 0; j < nf; j++)
+        f[k++] = t->n_windows ? t->fmin[j] : 0.0f;
 }
 
 /* The class that adds an oscillatory transient to class @p c (power-quality.md's table), or 0. */
@@ -463,11 +620,29 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
             best = t->votes[c];
             cur->cls = c;
         }
+    cur->vote_cls = cur->cls;
+    if (!isfinite(cur->sag_pu))
+        cur->sag_pu = 1.0f;
+    cur->feat = NULL;
+    if (t->keep_features || (t->em.present && cur->cls)) {
+        vgh_pq_event_features(t, t->feat);
+        cur->feat = t->feat;
+    }
+    if (t->em.present && cur->cls) {
+        uint16_t ev[VG_MAX_CLASSES];
+        vg_forest_predict(&t->em.forest, t->feat, ev, NULL);
+        uint16_t bv = 0;
+        for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
+            if (ev[c] > bv && c != m->u.forest.normal_class) {
+                bv = ev[c];
+                cur->cls = c;
+            }
+        if (!getenv("PQ_EV_RULES"))
+            return;
+    }
     uint16_t ot = vg_model_base_kind(m->kind) == VG_KIND_FOREST ? pq__with_ot(cur->cls) : 0;
     if (ot && ot < m->u.forest.n_classes && t->peak[ot] > 0.7 * m->u.forest.n_trees)
         cur->cls = ot;
-    if (!isfinite(cur->sag_pu))
-        cur->sag_pu = 1.0f;
     /* IEEE 1159's definitions decide between a class and its sag/swell twin when the
      * measured RMS leaves no doubt: a "sag" whose RMS never fell below 0.9 pu but rose above
      * 1.1 pu is the swell twin, and the reverse. */
@@ -504,6 +679,12 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
         memset(cur, 0, sizeof *cur);
         memset(t->votes, 0, sizeof t->votes);
         memset(t->peak, 0, sizeof t->peak);
+        t->n_windows = 0;
+        t->n_cycles = 0;
+        for (uint16_t j = 0; j < VG_MAX_FEATURES; j++) {
+            t->fmax[j] = -INFINITY;
+            t->fmin[j] = INFINITY;
+        }
         cur->start = row;
         cur->t_start = time;
         cur->sag_pu = INFINITY;
@@ -531,8 +712,15 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
                 t->votes[c] += wv[c];
                 t->peak[c] = wv[c] > t->peak[c] ? wv[c] : t->peak[c];
             }
+            const float *x = vg_detector_normalised(t->d);
+            for (uint16_t j = 0; j < m->n_features; j++) {
+                t->fmax[j] = x[j] > t->fmax[j] ? x[j] : t->fmax[j];
+                t->fmin[j] = x[j] < t->fmin[j] ? x[j] : t->fmin[j];
+            }
+            t->n_windows++;
         }
         if (r->cycle) {
+            t->n_cycles++;
             const float *q = vg_detector_cycle(t->d);
             cur->sag_pu = fminf(cur->sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
             cur->swell_pu = fmaxf(cur->swell_pu, q[VG_PQ_HRMS_MAX] / nominal_rms);
@@ -557,23 +745,39 @@ int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_
     return 1;
 }
 
-int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
-                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
-                      size_t errlen)
+void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n)
+{
+    for (size_t i = 0; ev && i < n; i++)
+        free(ev[i].feat);
+    free(ev);
+}
+
+static int pq__run(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                   uint16_t *cls, int keep, vgh_pq_event_t **events, size_t *n_events, char *err,
+                   size_t errlen)
 {
     size_t alen = vg_detector_arena_size(m);
     void *arena = malloc(alen);
     vg_detector_t d;
     size_t cap = 64, ne = 0;
     vgh_pq_event_t *ev = malloc(cap * sizeof *ev);
-    if (!arena || !ev || vg_detector_init(&d, m, arena, alen) != VG_OK) {
+    vgh_pq_tracker_t *tr = malloc(sizeof *tr);
+    if (!arena || !ev || !tr || vg_detector_init(&d, m, arena, alen) != VG_OK) {
         free(arena);
         free(ev);
+        free(tr);
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         return -1;
     }
-    vgh_pq_tracker_t tr;
-    vgh_pq_track_start(&tr, m, &d);
+    if (vgh_pq_track_start(tr, m, &d, err, errlen) != 0) {
+        free(arena);
+        free(ev);
+        free(tr);
+        return -1;
+    }
+    tr->keep_features = keep;
+    const uint16_t nef = vgh_pq_event_n_features(m);
+    int rc = 0;
     for (size_t i = 0; i < ds->n; i++) {
         vg_result_t r;
         vg_detector_push(&d, ds->x + i * ds->n_ch, &r);
@@ -586,28 +790,90 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
                      : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
                                  : r.cls;
         vgh_pq_event_t done;
-        int closed = vgh_pq_track(&tr, &r, i, ds->t[i], &done);
+        int closed = vgh_pq_track(tr, &r, i, ds->t[i], &done);
         if (!closed && i + 1 == ds->n)
-            closed = vgh_pq_track_end(&tr, i, ds->t[i], &done);
+            closed = vgh_pq_track_end(tr, i, ds->t[i], &done);
         if (!closed)
             continue;
         if (ne == cap) {
             vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
             if (!nv) {
-                free(arena);
-                free(ev);
-                snprintf(err, errlen, "out of memory for events");
-                return -1;
+                rc = -1;
+                break;
             }
             ev = nv;
             cap *= 2;
         }
+        float *kept = NULL;
+        if (keep && done.feat && nef) {
+            kept = malloc(nef * sizeof(float));
+            if (!kept) {
+                rc = -1;
+                break;
+            }
+            memcpy(kept, done.feat, nef * sizeof(float));
+        }
+        done.feat = kept;
         ev[ne++] = done;
     }
     free(arena);
+    free(tr);
+    if (rc != 0) {
+        vgh_pq_events_free(ev, ne);
+        snprintf(err, errlen, "out of memory for events");
+        return -1;
+    }
     *events = ev;
     *n_events = ne;
     return 0;
+}
+
+int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen)
+{
+    return pq__run(m, ds, score, anomaly, cls, 0, events, n_events, err, errlen);
+}
+
+int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
+                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen)
+{
+    return pq__run(m, ds, NULL, NULL, NULL, 1, events, n_events, err, errlen);
+}
+
+void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
+                        size_t n_ev, uint16_t *truth)
+{
+    const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
+    double *ov = calloc(n_ev + 1, sizeof *ov);
+    for (size_t e = 0; e < n_ev; e++)
+        truth[e] = 0;
+    if (!ov)
+        return;
+    /* Labelled runs and events are both in time order: one pass with a moving start. */
+    size_t e0 = 0;
+    for (size_t i = 0; i < ds->n;) {
+        if (!pq__disturbed(ds, i)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        uint16_t c = ds->has_class ? ds->cls[i] : 2;
+        while (j + 1 < ds->n && pq__disturbed(ds, j + 1) && (!ds->has_class || ds->cls[j + 1] == c))
+            j++;
+        double t0 = ds->t[i], t1 = ds->t[j] + 1.0 / (double)m->sample_rate + slack;
+        while (e0 < n_ev && ds->t[ev[e0].end] < t0)
+            e0++;
+        for (size_t e = e0; e < n_ev && ds->t[ev[e].start] <= t1; e++) {
+            double a = fmax(t0, ds->t[ev[e].start]), b = fmin(t1, ds->t[ev[e].end]);
+            if (b >= a && (truth[e] == 0 || b - a > ov[e])) {
+                truth[e] = c;
+                ov[e] = b - a;
+            }
+        }
+        i = j + 1;
+    }
+    free(ov);
 }
 
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,

@@ -85,31 +85,78 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
 void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
                             const char *model, const char *data);
 
+/** Section of an artifact holding the event classifier (docs/model-format.md): host only,
+ *  cores and devices skip it like any unknown section. */
+#define VGH_SECT_EVNT VG_TAG('E', 'V', 'N', 'T')
+/** Layout version of the EVNT section's event features (vgh_pq_event_features()). */
+#define VGH_PQ_EVNT_LAYOUT 1u
+/** Most event features: votes and peaks per class, 6 event quantities, the largest and
+ *  smallest value of every window feature over the event. */
+#define VGH_PQ_EV_MAX_FEATURES (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES)
+
+/** The event classifier of an artifact: a random forest over event features, parsed in
+ *  place from the EVNT section by the core's forest reader. */
+typedef struct {
+    int present;
+    uint16_t n_features; /**< vgh_pq_event_n_features() of the model */
+    vg_model_t forest;   /**< only n_features and u.forest are set */
+} vgh_pq_evmodel_t;
+
+/** @brief Event features of a multi-class waveform forest @p m (0 for other models). */
+uint16_t vgh_pq_event_n_features(const vg_model_t *m);
+
+/**
+ * @brief Find and check the EVNT section of a parsed artifact.
+ * @return 0 (em->present says whether there is one), or -1 with the reason in @p err when
+ *         the section is malformed or does not fit the model.
+ */
+int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
+
+/**
+ * @brief The EVNT section body for a trained event forest (malloc'd, *len bytes).
+ */
+int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
+                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
+                        uint16_t normal_class, uint8_t **out, size_t *len);
+
 /** A detected event on a stream. */
 typedef struct {
     size_t start, end;      /**< rows */
-    uint16_t cls;           /**< majority class of its windows */
+    uint16_t cls;           /**< its class (event classifier, else soft vote; then the rules) */
+    uint16_t vote_cls;      /**< the soft vote of its windows' trees alone */
     float sag_pu, swell_pu; /**< lowest and highest half-cycle RMS, per unit of nominal RMS */
     float thd_max, peak_pu; /**< largest THD, largest |v| in per unit of nominal peak */
     double t_start, t_end;  /**< times of the start and end rows */
+    float *feat;            /**< event features, when the tracker was asked to keep them */
 } vgh_pq_event_t;
 
 /** Follows a detector's results and builds its events incrementally (constant memory). */
 typedef struct {
     const vg_model_t *m;
     const vg_detector_t *d;
-    int open;
+    vgh_pq_evmodel_t em;
+    int open, keep_features;
     vgh_pq_event_t cur;
     uint32_t votes[VG_MAX_CLASSES];
     uint16_t peak[VG_MAX_CLASSES]; /**< most trees voting for each class in one window */
+    uint32_t n_windows, n_cycles;
+    float fmax[VG_MAX_FEATURES], fmin[VG_MAX_FEATURES]; /**< window features over the event */
+    float feat[VGH_PQ_EV_MAX_FEATURES];
 } vgh_pq_tracker_t;
 
-void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d);
-/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes. */
+/** @brief Start a tracker; -1 with @p err when the model's EVNT section is malformed. */
+int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
+                       size_t errlen);
+/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes
+ *         (done->feat points into the tracker until the next call when keep_features). */
 int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
                  vgh_pq_event_t *done);
 /** @brief Close an event still open at the end of the input; 1 and the event if there was one. */
 int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done);
+
+/** @brief The event features of the tracker's current event into @p f
+ *         (vgh_pq_event_n_features() values). */
+void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f);
 
 /**
  * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
@@ -118,6 +165,21 @@ int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen);
+
+/**
+ * @brief vgh_pq_run_stream() keeping every event's features (ev[i].feat, malloc'd; free
+ *        with vgh_pq_events_free()).
+ */
+int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
+                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen);
+void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
+
+/**
+ * @brief The labelled class of each detected event: the class of the labelled disturbance
+ *        overlapping it most (within the slack of vgh_pq_report_events()), 0 for none.
+ */
+void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
+                        size_t n_ev, uint16_t *truth);
 
 /** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON). */
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
