@@ -16,6 +16,9 @@
 
 #define CMD "train"
 
+_Static_assert(VGH_PQ_EV_MAX_FEATURES <= VGH_RF_MAX_FEATURES,
+               "the host forest trainer must take every event feature");
+
 static const char usage_text[] =
     "Usage: vigil train --kind events -m MODEL -i STREAM.csv -o OUT [options]\n"
     "\n"

@@ -404,136 +404,6 @@ double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal)
     return f[nf / 2];
 }
 
-static uint32_t pq__le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static int pq__multiclass(const vg_model_t *m)
-{
-    return vg_model_base_kind(m->kind) == VG_KIND_FOREST && m->u.forest.n_classes > 2;
-}
-
-uint16_t vgh_pq_event_n_features(const vg_model_t *m)
-{
-    if (!pq__multiclass(m))
-        return 0;
-    return (uint16_t)(2u * m->u.forest.n_classes + 6u + 2u * m->n_features);
-}
-
-/* EVNT body: u16 layout (VGH_PQ_EVNT_LAYOUT), u16 n_features, u32 0, then a forest body as
- * in MODL kind 4 (u16 trees, u16 classes, u32 nodes, u16 normal class, u16 0, roots, nodes).
- * The forest part is checked by the core's own reader, vg_forest_parse(). */
-#define PQ__EVNT_HEAD 8u
-
-int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
-{
-    memset(em, 0, sizeof *em);
-    /* The core parser has checked the table: ns entries inside the artifact, each section
-     * 4-aligned and inside it. */
-    const uint8_t *b = (const uint8_t *)m->buf;
-    const uint32_t ns = pq__le32(b + 16);
-    const uint8_t *body = NULL;
-    uint32_t size = 0;
-    for (uint32_t i = 0; i < ns; i++) {
-        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
-        if (pq__le32(e) != VGH_SECT_EVNT)
-            continue;
-        if (body) {
-            snprintf(err, errlen, "EVNT section: more than one");
-            return -1;
-        }
-        body = b + pq__le32(e + 4);
-        size = pq__le32(e + 8);
-    }
-    if (!body)
-        return 0;
-    const uint16_t want = vgh_pq_event_n_features(m);
-    if (!want) {
-        snprintf(err, errlen, "EVNT section: the model is not a multi-class waveform forest");
-        return -1;
-    }
-    if (size < PQ__EVNT_HEAD) {
-        snprintf(err, errlen, "EVNT section: %u bytes, shorter than its header", size);
-        return -1;
-    }
-    const unsigned layout = (unsigned)(body[0] | (body[1] << 8));
-    const unsigned nf = (unsigned)(body[2] | (body[3] << 8));
-    if (layout != VGH_PQ_EVNT_LAYOUT) {
-        snprintf(err, errlen, "EVNT section: unknown event feature layout %u (this build reads %u)",
-                 layout, VGH_PQ_EVNT_LAYOUT);
-        return -1;
-    }
-    if (nf != want || pq__le32(body + 4) != 0) {
-        snprintf(err, errlen,
-                 "EVNT section: %u event features, the model's layout has %u (or reserved bytes "
-                 "set)",
-                 nf, want);
-        return -1;
-    }
-    em->forest.n_features = (uint16_t)nf;
-    vg_status_t st = vg_forest_parse(&em->forest, body + PQ__EVNT_HEAD, size - PQ__EVNT_HEAD);
-    if (st != VG_OK) {
-        snprintf(err, errlen, "EVNT section: malformed event forest (%s)", vg_status_str(st));
-        return -1;
-    }
-    if (em->forest.u.forest.n_classes != m->u.forest.n_classes ||
-        em->forest.u.forest.normal_class != m->u.forest.normal_class) {
-        snprintf(err, errlen,
-                 "EVNT section: the event forest has %u classes (normal %u), the model %u (%u)",
-                 em->forest.u.forest.n_classes, em->forest.u.forest.normal_class,
-                 m->u.forest.n_classes, m->u.forest.normal_class);
-        return -1;
-    }
-    em->forest.kind = VG_KIND_FOREST;
-    em->n_features = (uint16_t)nf;
-    em->present = 1;
-    return 0;
-}
-
-static void pq__put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void pq__put32(uint8_t *p, uint32_t v)
-{
-    pq__put16(p, v);
-    pq__put16(p + 2, v >> 16);
-}
-
-int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
-                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
-                        uint16_t normal_class, uint8_t **out, size_t *len)
-{
-    size_t n = PQ__EVNT_HEAD + 12u + 4u * (size_t)n_trees + 12u * (size_t)n_nodes;
-    uint8_t *p = calloc(1, n);
-    if (!p)
-        return -1;
-    pq__put16(p, VGH_PQ_EVNT_LAYOUT);
-    pq__put16(p + 2, n_features);
-    uint8_t *f = p + PQ__EVNT_HEAD;
-    pq__put16(f, n_trees);
-    pq__put16(f + 2, n_classes);
-    pq__put32(f + 4, n_nodes);
-    pq__put16(f + 8, normal_class);
-    for (uint16_t t = 0; t < n_trees; t++)
-        pq__put32(f + 12u + 4u * t, roots[t]);
-    uint8_t *nd = f + 12u + 4u * (size_t)n_trees;
-    for (uint32_t i = 0; i < n_nodes; i++) {
-        uint32_t bits;
-        memcpy(&bits, &nodes[i].value, 4);
-        pq__put32(nd + 12u * i, bits);
-        pq__put16(nd + 12u * i + 4u, nodes[i].feature);
-        pq__put16(nd + 12u * i + 6u, nodes[i].cls);
-        pq__put32(nd + 12u * i + 8u, nodes[i].right);
-    }
-    *out = p;
-    *len = n;
-    return 0;
-}
-
 int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
                        size_t errlen)
 {
@@ -600,7 +470,9 @@ static uint16_t pq__sag_swell_twin(uint16_t c)
     return 0;
 }
 
-/* The class of a closed event: its soft vote, never the normal class; then, because an
+/* The class of a closed event. With an event classifier (EVNT section): its vote over the
+ * event's features, never the normal class. Without one: the soft vote, never the normal
+ * class; then, because an
  * oscillatory transient lasts a fraction of the sag or swell it sits in (U(T/5, the event)),
  * the windows that do not hold it vote for the class without it and outnumber those that do:
  * an event whose class has an "+ oscillatory transient" variant takes that variant when
@@ -624,7 +496,7 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
     if (!isfinite(cur->sag_pu))
         cur->sag_pu = 1.0f;
     cur->feat = NULL;
-    if (t->keep_features || (t->em.present && cur->cls)) {
+    if (vgh_pq_event_n_features(m) && (t->keep_features || (t->em.present && cur->cls))) {
         vgh_pq_event_features(t, t->feat);
         cur->feat = t->feat;
     }
@@ -637,8 +509,7 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
                 bv = ev[c];
                 cur->cls = c;
             }
-        if (!getenv("PQ_EV_RULES"))
-            return;
+        return; /* it learnt what the rules below say (its features hold the RMS extremes) */
     }
     uint16_t ot = vg_model_base_kind(m->kind) == VG_KIND_FOREST ? pq__with_ot(cur->cls) : 0;
     if (ot && ot < m->u.forest.n_classes && t->peak[ot] > 0.7 * m->u.forest.n_trees)

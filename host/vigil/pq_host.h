@@ -12,6 +12,7 @@
 
 #include "artifact.h"
 #include "dataset.h"
+#include "pq_evnt.h"
 #include "vigil/vigil.h"
 
 /** Class number of "no disturbance" in power-quality.md's table. */
@@ -84,40 +85,6 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
  *         matrix (text or JSON). */
 void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
                             const char *model, const char *data);
-
-/** Section of an artifact holding the event classifier (docs/model-format.md): host only,
- *  cores and devices skip it like any unknown section. */
-#define VGH_SECT_EVNT VG_TAG('E', 'V', 'N', 'T')
-/** Layout version of the EVNT section's event features (vgh_pq_event_features()). */
-#define VGH_PQ_EVNT_LAYOUT 1u
-/** Most event features: votes and peaks per class, 6 event quantities, the largest and
- *  smallest value of every window feature over the event. */
-#define VGH_PQ_EV_MAX_FEATURES (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES)
-
-/** The event classifier of an artifact: a random forest over event features, parsed in
- *  place from the EVNT section by the core's forest reader. */
-typedef struct {
-    int present;
-    uint16_t n_features; /**< vgh_pq_event_n_features() of the model */
-    vg_model_t forest;   /**< only n_features and u.forest are set */
-} vgh_pq_evmodel_t;
-
-/** @brief Event features of a multi-class waveform forest @p m (0 for other models). */
-uint16_t vgh_pq_event_n_features(const vg_model_t *m);
-
-/**
- * @brief Find and check the EVNT section of a parsed artifact.
- * @return 0 (em->present says whether there is one), or -1 with the reason in @p err when
- *         the section is malformed or does not fit the model.
- */
-int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
-
-/**
- * @brief The EVNT section body for a trained event forest (malloc'd, *len bytes).
- */
-int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
-                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
-                        uint16_t normal_class, uint8_t **out, size_t *len);
 
 /** A detected event on a stream. */
 typedef struct {
