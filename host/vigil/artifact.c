@@ -426,3 +426,24 @@ int vgh_artifact_set_section(const uint8_t *in, uint32_t tag, const void *body, 
     *len = off;
     return 0;
 }
+
+const uint8_t *vgh_artifact_section(const vg_model_t *m, uint32_t tag, uint32_t *size)
+{
+    /* vg_model_parse() has checked the table: every entry's section is inside the artifact. */
+    const uint8_t *b = (const uint8_t *)m->buf;
+    const uint32_t ns = (uint32_t)b[16] | ((uint32_t)b[17] << 8) | ((uint32_t)b[18] << 16) |
+                        ((uint32_t)b[19] << 24);
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        uint32_t t = (uint32_t)e[0] | ((uint32_t)e[1] << 8) | ((uint32_t)e[2] << 16) |
+                     ((uint32_t)e[3] << 24);
+        if (t != tag)
+            continue;
+        *size = (uint32_t)e[8] | ((uint32_t)e[9] << 8) | ((uint32_t)e[10] << 16) |
+                ((uint32_t)e[11] << 24);
+        return b + ((uint32_t)e[4] | ((uint32_t)e[5] << 8) | ((uint32_t)e[6] << 16) |
+                    ((uint32_t)e[7] << 24));
+    }
+    *size = 0;
+    return NULL;
+}

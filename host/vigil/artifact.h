@@ -73,6 +73,9 @@ int vgh_artifact_set_section(const uint8_t *in, uint32_t tag, const void *body, 
                              uint16_t min_minor, uint8_t **out, size_t *len, char *err,
                              size_t errlen);
 
+/** @brief The first section tagged @p tag of a parsed artifact and its size, or NULL. */
+const uint8_t *vgh_artifact_section(const vg_model_t *m, uint32_t tag, uint32_t *size);
+
 /** @brief Write bytes to @p path atomically (temporary file, then rename). */
 int vgh_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 
