@@ -357,3 +357,93 @@ int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
     *len += l + 1;
     return 0;
 }
+
+int vgh_artifact_set_section(const uint8_t *in, uint32_t tag, const void *body, size_t blen,
+                             uint16_t min_minor, uint8_t **out, size_t *len, char *err,
+                             size_t errlen)
+{
+    const uint32_t total = (uint32_t)in[8] | ((uint32_t)in[9] << 8) | ((uint32_t)in[10] << 16) |
+                           ((uint32_t)in[11] << 24);
+    const uint32_t ns = (uint32_t)in[16] | ((uint32_t)in[17] << 8) | ((uint32_t)in[18] << 16) |
+                        ((uint32_t)in[19] << 24);
+    /* The input was parsed by the core: its table and sections are inside it. */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = in + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        kept += ((uint32_t)e[0] | ((uint32_t)e[1] << 8) | ((uint32_t)e[2] << 16) |
+                 ((uint32_t)e[3] << 24)) != tag;
+    }
+    if (kept + 1u > VG_MODEL_MAX_SECTIONS || blen > 0x7FFFFFFFu ||
+        (uint64_t)total + VG_MODEL_SECTION_ENTRY_SIZE + blen + 4u > 0xFFFFFFFFu) {
+        snprintf(err, errlen, "the artifact cannot take another section");
+        return -1;
+    }
+    size_t cap = (size_t)total + VG_MODEL_SECTION_ENTRY_SIZE + blen + 8u;
+    uint8_t *b = calloc(1, cap);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(b, in, VG_MODEL_HEADER_SIZE);
+    uint32_t off = VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * (kept + 1u), k = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = in + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        uint32_t t = (uint32_t)e[0] | ((uint32_t)e[1] << 8) | ((uint32_t)e[2] << 16) |
+                     ((uint32_t)e[3] << 24);
+        uint32_t o = (uint32_t)e[4] | ((uint32_t)e[5] << 8) | ((uint32_t)e[6] << 16) |
+                     ((uint32_t)e[7] << 24);
+        uint32_t size = (uint32_t)e[8] | ((uint32_t)e[9] << 8) | ((uint32_t)e[10] << 16) |
+                        ((uint32_t)e[11] << 24);
+        if (t == tag)
+            continue;
+        uint8_t *ne = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * k++;
+        put32(ne, t);
+        put32(ne + 4, off);
+        put32(ne + 8, size);
+        memcpy(b + off, in + o, size);
+        off = align4(off + size);
+    }
+    uint8_t *ne = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * k;
+    put32(ne, tag);
+    put32(ne + 4, off);
+    put32(ne + 8, (uint32_t)blen);
+    memcpy(b + off, body, blen);
+    off = align4(off + (uint32_t)blen);
+    uint16_t minor = (uint16_t)(in[6] | (in[7] << 8));
+    put16(b + 6, minor > min_minor ? minor : min_minor);
+    put32(b + 8, off);
+    put32(b + 16, kept + 1u);
+    put32(b + VG_MODEL_CRC_OFFSET, vg_model_crc(b, off));
+    vg_model_t check;
+    vg_status_t st = vg_model_parse(&check, b, off);
+    if (st != VG_OK) {
+        snprintf(err, errlen, "internal error: the model built does not validate (%s)",
+                 vg_status_str(st));
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = off;
+    return 0;
+}
+
+const uint8_t *vgh_artifact_section(const vg_model_t *m, uint32_t tag, uint32_t *size)
+{
+    /* vg_model_parse() has checked the table: every entry's section is inside the artifact. */
+    const uint8_t *b = (const uint8_t *)m->buf;
+    const uint32_t ns = (uint32_t)b[16] | ((uint32_t)b[17] << 8) | ((uint32_t)b[18] << 16) |
+                        ((uint32_t)b[19] << 24);
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        uint32_t t = (uint32_t)e[0] | ((uint32_t)e[1] << 8) | ((uint32_t)e[2] << 16) |
+                     ((uint32_t)e[3] << 24);
+        if (t != tag)
+            continue;
+        *size = (uint32_t)e[8] | ((uint32_t)e[9] << 8) | ((uint32_t)e[10] << 16) |
+                ((uint32_t)e[11] << 24);
+        return b + ((uint32_t)e[4] | ((uint32_t)e[5] << 8) | ((uint32_t)e[6] << 16) |
+                    ((uint32_t)e[7] << 24));
+    }
+    *size = 0;
+    return NULL;
+}

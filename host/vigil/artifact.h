@@ -63,6 +63,19 @@ typedef struct {
 int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len, char *err,
                        size_t errlen);
 
+/**
+ * @brief A copy of the parsed artifact @p in with section @p tag set to @p body (replaced
+ *        when there is one, else added last), its minor version raised to at least
+ *        @p min_minor, the CRC recomputed, and validated by vg_model_parse().
+ * @param[out] out malloc'd bytes (free()), @param[out] len their count
+ */
+int vgh_artifact_set_section(const uint8_t *in, uint32_t tag, const void *body, size_t blen,
+                             uint16_t min_minor, uint8_t **out, size_t *len, char *err,
+                             size_t errlen);
+
+/** @brief The first section tagged @p tag of a parsed artifact and its size, or NULL. */
+const uint8_t *vgh_artifact_section(const vg_model_t *m, uint32_t tag, uint32_t *size);
+
 /** @brief Write bytes to @p path atomically (temporary file, then rename). */
 int vgh_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 

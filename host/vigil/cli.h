@@ -40,6 +40,7 @@ int vgh_cmd_simulate(int argc, char **argv);
 int vgh_cmd_simulate_power(int argc, char **argv); /* argv[0] = "power" */
 int vgh_cmd_train(int argc, char **argv);
 int vgh_cmd_train_forest(int argc, char **argv);
+int vgh_cmd_train_events(int argc, char **argv);
 int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events);
 int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events);
 int vgh_cmd_detect(int argc, char **argv);

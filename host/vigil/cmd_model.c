@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "artifact.h"
+#include "pq_evnt.h"
 #include "tflite.h"
 #include "cli.h"
 #include "vg_device_sizes.h"
@@ -185,6 +186,16 @@ int vgh_cmd_info(int argc, char **argv)
     } else {
         printf("baseline:     max |z| over features, running EWMA alpha %g\n",
                (double)m->u.zscore.alpha);
+    }
+    if (vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
+        vgh_pq_evmodel_t em;
+        char eerr[256];
+        if (vgh_pq_evmodel_parse(m, &em, eerr, sizeof eerr) != 0)
+            printf("events:       %s\n", eerr);
+        else if (em.present)
+            printf("events:       event classifier (EVNT, host only): %u trees, %u nodes over %u "
+                   "event features\n",
+                   em.forest.u.forest.n_trees, em.forest.u.forest.n_nodes, em.n_features);
     }
     printf("threshold:    %.6g raw (%s)\n", (double)m->threshold, rule[0] ? rule : "-");
     printf("hysteresis:   open after %u windows over, close after %u under\n", m->open_after,

@@ -529,6 +529,11 @@ static int pq__load(const char *cmd, const char *model_path, const char *in, vgh
     char err[1024];
     if (vgh_model_load(model_path, mf, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
+    vgh_pq_evmodel_t em;
+    if (vgh_pq_evmodel_parse(&mf->m, &em, err, sizeof err) != 0) {
+        vgh_model_free(mf);
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", model_path, err);
+    }
     if (vgh_dataset_load(in, NULL, mf->channels, mf->m.n_channels, mf->m.sample_rate, ds, err,
                          sizeof err) != 0) {
         vgh_model_free(mf);
@@ -660,7 +665,10 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
     if (fe)
         fprintf(fe, "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu\n");
     vgh_pq_tracker_t tr;
-    vgh_pq_track_start(&tr, m, &d);
+    if (vgh_pq_track_start(&tr, m, &d, err, sizeof err) != 0) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", model_path, err);
+        goto done;
+    }
     size_t k = 0;
     double last_t = 0;
     int more = rc == 1;
@@ -811,8 +819,9 @@ int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events
     } else {
         vgh_pq_event_t *ev = NULL;
         size_t nev = 0;
-        if (vgh_pq_run_stream(&mf.m, &ds, NULL, NULL, NULL, &ev, &nev, err, sizeof err) != 0 ||
-            vgh_pq_report_events(stdout, &ds, &mf.m, ev, nev, json, model_path, in) != 0)
+        if (vgh_pq_run_stream(&mf.m, &ds, NULL, NULL, NULL, &ev, &nev, err, sizeof err) != 0)
+            code = vgh_fail("eval", VGH_EXIT_SYSTEM, "%s", err);
+        else if (vgh_pq_report_events(stdout, &ds, &mf.m, ev, nev, json, model_path, in) != 0)
             code = vgh_fail("eval", VGH_EXIT_SYSTEM, "out of memory");
         free(ev);
     }

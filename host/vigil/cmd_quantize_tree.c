@@ -137,6 +137,25 @@ static int stream_measure(const vg_model_t *mf, const vg_model_t *mq, const vgh_
     return rc;
 }
 
+/* The float model's event classifier (EVNT, power-quality streams) goes with it: it reads
+ * the trees' votes and the window features, which the int16 forest gives alike. */
+static int q__keep_evnt(const vg_model_t *m, uint8_t **bytes, size_t *nbytes, char *err,
+                        size_t errlen)
+{
+    uint32_t size;
+    const uint8_t *ev = vgh_artifact_section(m, VGH_SECT_EVNT, &size);
+    if (!ev)
+        return 0;
+    uint8_t *out;
+    size_t len;
+    if (vgh_artifact_set_section(*bytes, VGH_SECT_EVNT, ev, size, 1, &out, &len, err, errlen) != 0)
+        return -1;
+    free(*bytes);
+    *bytes = out;
+    *nbytes = len;
+    return 0;
+}
+
 static double pct(size_t same, size_t n)
 {
     return n ? 100.0 * (double)same / (double)n : NAN;
@@ -197,7 +216,8 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
     s.kind = qkind;
     s.body = body;
     s.body_len = body_len;
-    if (vgh_artifact_build(&s, &bytes, &nbytes, err, sizeof err) != 0) {
+    if (vgh_artifact_build(&s, &bytes, &nbytes, err, sizeof err) != 0 ||
+        q__keep_evnt(m, &bytes, &nbytes, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
         goto done;
     }
@@ -277,6 +297,7 @@ int vgh_quantize_tree_cmd(const vgh_model_file_t *mfile, const char *model, cons
     bytes = NULL;
     s.meta = meta;
     if (vgh_artifact_build(&s, &bytes, &nbytes, err, sizeof err) != 0 ||
+        q__keep_evnt(m, &bytes, &nbytes, err, sizeof err) != 0 ||
         vgh_write_file(out, bytes, nbytes, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
         goto done;

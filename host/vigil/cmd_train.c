@@ -44,7 +44,9 @@ static const char usage_text[] =
     "                          reported as a dropout (default 0.1)\n"
     "Model:\n"
     "  -k, --kind KIND         autoencoder, zscore or iforest (waveforms: --kind forest, or\n"
-    "                          --kind iforest --waveform; see `vigil train --kind forest --help`)\n"
+    "                          --kind iforest --waveform; see `vigil train --kind forest --help`;\n"
+    "                          a stream forest's event classifier: --kind events, see\n"
+    "                          `vigil train --kind events --help`)\n"
     "      --hidden A,B,C      autoencoder hidden widths (default 2d,d/2,2d for d features)\n"
     "      --activation NAME   hidden activation: relu, tanh, sigmoid (default relu)\n"
     "      --epochs E          autoencoder epochs (default 200)\n"
@@ -414,6 +416,12 @@ int vgh_cmd_train(int argc, char **argv)
         if ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) &&
             strcmp(argv[a + 1], "forest") == 0)
             return vgh_cmd_train_forest(argc, argv);
+    /* The event classifier of a power-quality stream model (cmd_pq_events.c). */
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--kind=events") == 0 ||
+            ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) && a + 1 < argc &&
+             strcmp(argv[a + 1], "events") == 0))
+            return vgh_cmd_train_events(argc, argv);
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--kind=forest") == 0 || strcmp(argv[a], "--waveform") == 0)
             return vgh_cmd_train_forest(argc, argv);

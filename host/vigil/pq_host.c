@@ -417,11 +417,38 @@ double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal)
     return f[nf / 2];
 }
 
-void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d)
+int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
+                       size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
     t->d = d;
+    return vgh_pq_evmodel_parse(m, &t->em, err, errlen);
+}
+
+void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
+{
+    const vg_model_t *m = t->m;
+    const uint16_t nc = m->u.forest.n_classes, nf = m->n_features;
+    uint64_t total = 0;
+    for (uint16_t c = 0; c < nc; c++)
+        total += t->votes[c];
+    const double tot = total ? (double)total : 1.0;
+    size_t k = 0;
+    for (uint16_t c = 0; c < nc; c++)
+        f[k++] = (float)((double)t->votes[c] / tot);
+    for (uint16_t c = 0; c < nc; c++)
+        f[k++] = (float)t->peak[c] / (float)m->u.forest.n_trees;
+    f[k++] = (float)t->n_cycles;
+    f[k++] = (float)t->n_windows;
+    f[k++] = t->cur.sag_pu;
+    f[k++] = t->cur.swell_pu;
+    f[k++] = t->cur.thd_max;
+    f[k++] = t->cur.peak_pu;
+    for (uint16_t j = 0; j < nf; j++)
+        f[k++] = t->n_windows ? t->fmax[j] : 0.0f;
+    for (uint16_t j = 0; j < nf; j++)
+        f[k++] = t->n_windows ? t->fmin[j] : 0.0f;
 }
 
 /* The class that adds an oscillatory transient to class @p c (power-quality.md's table), or 0. */
@@ -456,7 +483,9 @@ static uint16_t pq__sag_swell_twin(uint16_t c)
     return 0;
 }
 
-/* The class of a closed event: its soft vote, never the normal class; then, because an
+/* The class of a closed event. With an event classifier (EVNT section): its vote over the
+ * event's features, never the normal class. Without one: the soft vote, never the normal
+ * class; then, because an
  * oscillatory transient lasts a fraction of the sag or swell it sits in (U(T/5, the event)),
  * the windows that do not hold it vote for the class without it and outnumber those that do:
  * an event whose class has an "+ oscillatory transient" variant takes that variant when
@@ -476,11 +505,28 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
             best = t->votes[c];
             cur->cls = c;
         }
+    cur->vote_cls = cur->cls;
+    if (!isfinite(cur->sag_pu))
+        cur->sag_pu = 1.0f;
+    cur->feat = NULL;
+    if (vgh_pq_event_n_features(m) && (t->keep_features || (t->em.present && cur->cls))) {
+        vgh_pq_event_features(t, t->feat);
+        cur->feat = t->feat;
+    }
+    if (t->em.present && cur->cls) {
+        uint16_t ev[VG_MAX_CLASSES];
+        vg_forest_predict(&t->em.forest, t->feat, ev, NULL);
+        uint16_t bv = 0;
+        for (uint16_t c = 0; c < m->u.forest.n_classes; c++)
+            if (ev[c] > bv && c != m->u.forest.normal_class) {
+                bv = ev[c];
+                cur->cls = c;
+            }
+        return; /* it learnt what the rules below say (its features hold the RMS extremes) */
+    }
     uint16_t ot = vg_model_base_kind(m->kind) == VG_KIND_FOREST ? pq__with_ot(cur->cls) : 0;
     if (ot && ot < m->u.forest.n_classes && t->peak[ot] > 0.7 * m->u.forest.n_trees)
         cur->cls = ot;
-    if (!isfinite(cur->sag_pu))
-        cur->sag_pu = 1.0f;
     /* IEEE 1159's definitions decide between a class and its sag/swell twin when the
      * measured RMS leaves no doubt: a "sag" whose RMS never fell below 0.9 pu but rose above
      * 1.1 pu is the swell twin, and the reverse. */
@@ -517,6 +563,12 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
         memset(cur, 0, sizeof *cur);
         memset(t->votes, 0, sizeof t->votes);
         memset(t->peak, 0, sizeof t->peak);
+        t->n_windows = 0;
+        t->n_cycles = 0;
+        for (uint16_t j = 0; j < VG_MAX_FEATURES; j++) {
+            t->fmax[j] = -INFINITY;
+            t->fmin[j] = INFINITY;
+        }
         cur->start = row;
         cur->t_start = time;
         cur->sag_pu = INFINITY;
@@ -544,8 +596,15 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
                 t->votes[c] += wv[c];
                 t->peak[c] = wv[c] > t->peak[c] ? wv[c] : t->peak[c];
             }
+            const float *x = vg_detector_normalised(t->d);
+            for (uint16_t j = 0; j < m->n_features; j++) {
+                t->fmax[j] = x[j] > t->fmax[j] ? x[j] : t->fmax[j];
+                t->fmin[j] = x[j] < t->fmin[j] ? x[j] : t->fmin[j];
+            }
+            t->n_windows++;
         }
         if (r->cycle) {
+            t->n_cycles++;
             const float *q = vg_detector_cycle(t->d);
             cur->sag_pu = fminf(cur->sag_pu, q[VG_PQ_HRMS_MIN] / nominal_rms);
             cur->swell_pu = fmaxf(cur->swell_pu, q[VG_PQ_HRMS_MAX] / nominal_rms);
@@ -570,25 +629,43 @@ int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_
     return 1;
 }
 
-int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
-                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
-                      size_t errlen)
+void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n)
+{
+    for (size_t i = 0; ev && i < n; i++)
+        free(ev[i].feat);
+    free(ev);
+}
+
+static int pq__run(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                   uint16_t *cls, int keep, vgh_pq_event_t **events, size_t *n_events, char *err,
+                   size_t errlen)
 {
     size_t alen = vg_detector_arena_size(m);
     void *arena = malloc(alen);
     vg_detector_t d;
     size_t cap = 64, ne = 0;
     vgh_pq_event_t *ev = malloc(cap * sizeof *ev);
-    if (!arena || !ev || vg_detector_init(&d, m, arena, alen) != VG_OK) {
+    vgh_pq_tracker_t *tr = malloc(sizeof *tr);
+    if (!arena || !ev || !tr || vg_detector_init(&d, m, arena, alen) != VG_OK) {
         free(arena);
         free(ev);
+        free(tr);
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         return -1;
     }
-    vgh_pq_tracker_t tr;
-    vgh_pq_track_start(&tr, m, &d);
+    if (vgh_pq_track_start(tr, m, &d, err, errlen) != 0) {
+        free(arena);
+        free(ev);
+        free(tr);
+        return -1;
+    }
+    tr->keep_features = keep;
+    const uint16_t nef = vgh_pq_event_n_features(m);
+    int rc = 0;
     /* Block pushes (the stream is in memory): each block's samples before its last produced
-     * `quiet`, the last one `last`, exactly as per-sample pushes would. */
+     * `quiet`, the last one `last`, exactly as per-sample pushes would. A block ends at the
+     * sample that completes a cycle or window, so the tracker reads the detector's cycle and
+     * window state exactly when a per-sample push would have left it. */
     vg_result_t last, quiet;
     size_t block_end = 0;
     for (size_t i = 0; i < ds->n; i++) {
@@ -605,28 +682,90 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
                      : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
                                  : r.cls;
         vgh_pq_event_t done;
-        int closed = vgh_pq_track(&tr, &r, i, ds->t[i], &done);
+        int closed = vgh_pq_track(tr, &r, i, ds->t[i], &done);
         if (!closed && i + 1 == ds->n)
-            closed = vgh_pq_track_end(&tr, i, ds->t[i], &done);
+            closed = vgh_pq_track_end(tr, i, ds->t[i], &done);
         if (!closed)
             continue;
         if (ne == cap) {
             vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
             if (!nv) {
-                free(arena);
-                free(ev);
-                snprintf(err, errlen, "out of memory for events");
-                return -1;
+                rc = -1;
+                break;
             }
             ev = nv;
             cap *= 2;
         }
+        float *kept = NULL;
+        if (keep && done.feat && nef) {
+            kept = malloc(nef * sizeof(float));
+            if (!kept) {
+                rc = -1;
+                break;
+            }
+            memcpy(kept, done.feat, nef * sizeof(float));
+        }
+        done.feat = kept;
         ev[ne++] = done;
     }
     free(arena);
+    free(tr);
+    if (rc != 0) {
+        vgh_pq_events_free(ev, ne);
+        snprintf(err, errlen, "out of memory for events");
+        return -1;
+    }
     *events = ev;
     *n_events = ne;
     return 0;
+}
+
+int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen)
+{
+    return pq__run(m, ds, score, anomaly, cls, 0, events, n_events, err, errlen);
+}
+
+int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
+                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen)
+{
+    return pq__run(m, ds, NULL, NULL, NULL, 1, events, n_events, err, errlen);
+}
+
+void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
+                        size_t n_ev, uint16_t *truth)
+{
+    const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
+    double *ov = calloc(n_ev + 1, sizeof *ov);
+    for (size_t e = 0; e < n_ev; e++)
+        truth[e] = 0;
+    if (!ov)
+        return;
+    /* Labelled runs and events are both in time order: one pass with a moving start. */
+    size_t e0 = 0;
+    for (size_t i = 0; i < ds->n;) {
+        if (!pq__disturbed(ds, i)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        uint16_t c = ds->has_class ? ds->cls[i] : 2;
+        while (j + 1 < ds->n && pq__disturbed(ds, j + 1) && (!ds->has_class || ds->cls[j + 1] == c))
+            j++;
+        double t0 = ds->t[i], t1 = ds->t[j] + 1.0 / (double)m->sample_rate + slack;
+        while (e0 < n_ev && ds->t[ev[e0].end] < t0)
+            e0++;
+        for (size_t e = e0; e < n_ev && ds->t[ev[e].start] <= t1; e++) {
+            double a = fmax(t0, ds->t[ev[e].start]), b = fmin(t1, ds->t[ev[e].end]);
+            if (b >= a && (truth[e] == 0 || b - a > ov[e])) {
+                truth[e] = c;
+                ov[e] = b - a;
+            }
+        }
+        i = j + 1;
+    }
+    free(ov);
 }
 
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,

@@ -12,6 +12,7 @@
 
 #include "artifact.h"
 #include "dataset.h"
+#include "pq_evnt.h"
 #include "vigil/vigil.h"
 
 /** Class number of "no disturbance" in power-quality.md's table. */
@@ -88,28 +89,41 @@ void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode
 /** A detected event on a stream. */
 typedef struct {
     size_t start, end;      /**< rows */
-    uint16_t cls;           /**< majority class of its windows */
+    uint16_t cls;           /**< its class (event classifier, else soft vote; then the rules) */
+    uint16_t vote_cls;      /**< the soft vote of its windows' trees alone */
     float sag_pu, swell_pu; /**< lowest and highest half-cycle RMS, per unit of nominal RMS */
     float thd_max, peak_pu; /**< largest THD, largest |v| in per unit of nominal peak */
     double t_start, t_end;  /**< times of the start and end rows */
+    float *feat;            /**< event features, when the tracker was asked to keep them */
 } vgh_pq_event_t;
 
 /** Follows a detector's results and builds its events incrementally (constant memory). */
 typedef struct {
     const vg_model_t *m;
     const vg_detector_t *d;
-    int open;
+    vgh_pq_evmodel_t em;
+    int open, keep_features;
     vgh_pq_event_t cur;
     uint32_t votes[VG_MAX_CLASSES];
     uint16_t peak[VG_MAX_CLASSES]; /**< most trees voting for each class in one window */
+    uint32_t n_windows, n_cycles;
+    float fmax[VG_MAX_FEATURES], fmin[VG_MAX_FEATURES]; /**< window features over the event */
+    float feat[VGH_PQ_EV_MAX_FEATURES];
 } vgh_pq_tracker_t;
 
-void vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d);
-/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes. */
+/** @brief Start a tracker; -1 with @p err when the model's EVNT section is malformed. */
+int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
+                       size_t errlen);
+/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes
+ *         (done->feat points into the tracker until the next call when keep_features). */
 int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
                  vgh_pq_event_t *done);
 /** @brief Close an event still open at the end of the input; 1 and the event if there was one. */
 int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done);
+
+/** @brief The event features of the tracker's current event into @p f
+ *         (vgh_pq_event_n_features() values). */
+void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f);
 
 /**
  * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
@@ -118,6 +132,21 @@ int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen);
+
+/**
+ * @brief vgh_pq_run_stream() keeping every event's features (ev[i].feat, malloc'd; free
+ *        with vgh_pq_events_free()).
+ */
+int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
+                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen);
+void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
+
+/**
+ * @brief The labelled class of each detected event: the class of the labelled disturbance
+ *        overlapping it most (within the slack of vgh_pq_report_events()), 0 for none.
+ */
+void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
+                        size_t n_ev, uint16_t *truth);
 
 /** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON). */
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,

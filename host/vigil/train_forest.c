@@ -10,7 +10,7 @@
 
 #include "rng.h"
 
-_Static_assert(VG_MAX_FEATURES < VG_TREE_LEAF, "feature indices must not collide with LEAF");
+_Static_assert(VGH_RF_MAX_FEATURES < VG_TREE_LEAF, "feature indices must not collide with LEAF");
 _Static_assert(VG_MAX_TREES <= 65535, "n_trees is stored as uint16");
 _Static_assert(VG_MAX_CLASSES >= 2 && VG_MAX_CLASSES <= 65535, "labels are uint16");
 /* A tree of m distinct rows has at most 2 m - 1 nodes: relative indices fit the u32 right. */
@@ -111,7 +111,7 @@ typedef struct {
     vg_tree_node_t *out;
     uint32_t n_out;
     rf__todo_t *todo;
-    uint16_t feats[VG_MAX_FEATURES];
+    uint16_t feats[VGH_RF_MAX_FEATURES];
     double tot[VG_MAX_CLASSES], lw[VG_MAX_CLASSES], rw[VG_MAX_CLASSES];
     vgh_rng_t rng;
 } rf__ws_t;
@@ -462,8 +462,8 @@ static int rf__check(const float *X, const uint16_t *y, size_t n, size_t d, uint
         bad = "X, y and cfg must not be NULL";
     else if (n < 2 || n > VGH_RF_MAX_ROWS)
         bad = "n (rows) must be 2..2^30-1";
-    else if (d == 0 || d > VG_MAX_FEATURES)
-        bad = "d (features) must be 1..VG_MAX_FEATURES";
+    else if (d == 0 || d > VGH_RF_MAX_FEATURES)
+        bad = "d (features) must be 1..VGH_RF_MAX_FEATURES";
     else if (k < 2 || k > VG_MAX_CLASSES)
         bad = "n_classes must be 2..VG_MAX_CLASSES";
     else if (c->n_trees == 0 || c->n_trees > VG_MAX_TREES)

@@ -33,6 +33,9 @@ enum {
 
 /** Largest training set accepted (row indices and per-tree node counts stay in 32 bits). */
 #define VGH_RF_MAX_ROWS 0x3FFFFFFFu
+/** Most features a host-trained forest takes: the core's VG_MAX_FEATURES for window models,
+ *  more for the event classifier of power-quality streams (host only, pq_host.h). */
+#define VGH_RF_MAX_FEATURES 512u
 
 /** Random forest settings. Start from vgh_rf_defaults(); the second source document's forest
  *  is the defaults with n_trees = 300 (depth 16, min split 5). */

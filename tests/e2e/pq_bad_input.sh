@@ -158,6 +158,18 @@ expect 1 "stnolab.csv: no 'class' column to evaluate against" -- $VIGIL eval -m 
 expect 1 "stnolab.csv: no 'class' column to evaluate against" -- $VIGIL eval -m m.vgm -i stnolab.csv
 if $VIGIL detect -m m.vgm -i stnolab.csv > /dev/null; then ok "detect needs no class column"; else bad "detect wants a class column"; fi
 
+# --- The event classifier (EVNT section) ---------------------------------------------------
+# A malformed EVNT is refused by name (the fuzz corpus holds such models: a tiny stream forest
+# whose EVNT has a wrong feature count or class count).
+C=$VIGIL_SOURCE_DIR/tests/fuzz/corpus/model
+expect 1 "EVNT section: 21 event features, the model's layout has 22" -- $VIGIL eval -m "$C/pq_evnt_bad_nfeat.vgm" -i st.csv --events
+expect 1 "EVNT section: the event forest has 7 classes (normal 1), the model 5 (1)" -- $VIGIL detect -m "$C/pq_evnt_bad_classes.vgm" -i st.csv --events ev.csv
+if $VIGIL eval -m "$C/pq_forest_evnt.vgm" -i st.csv --events > /dev/null; then ok "a valid EVNT is read"; else bad "valid EVNT refused"; fi
+expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events -i st.csv -o x.vgm
+expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
+expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm
+expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
+
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
 expect 2 "--cycles" -- $VIGIL train -i s.csv -o x.vgm --kind forest --cycles 0

@@ -12,11 +12,13 @@
  * documented invariants; any violation aborts.
  *
  * Fuzz (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include tests/fuzz/fuzz_model.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include -Ihost/vigil \
+ *         tests/fuzz/fuzz_model.c host/vigil/pq_evnt.c \
  *         core/src/vg_[a-z]*.c -o /tmp/fuzz_model && cp -r tests/fuzz/corpus/model
  * /tmp/corpus_model && /tmp/fuzz_model -max_total_time=180 /tmp/corpus_model Replay the corpus
  * without libFuzzer (as CTest does):
- *   gcc -std=c11 -fsanitize=address,undefined -Icore/include tests/fuzz/fuzz_model.c \
+ *   gcc -std=c11 -fsanitize=address,undefined -Icore/include -Ihost/vigil tests/fuzz/fuzz_model.c \
+ *       host/vigil/pq_evnt.c \
  *       tests/fuzz/replay_main.c core/src/vg_[a-z]*.c -lm -o /tmp/replay_model &&
  *   /tmp/replay_model tests/fuzz/corpus/model
  * The seed corpus is written by tests/fuzz/gen_model_corpus.c.
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pq_evnt.h"
 #include "vigil/vg_forest.h"
 #include "vigil/vigil.h"
 
@@ -282,6 +285,35 @@ static void run_detector(const vg_model_t *m, const uint8_t *buf, size_t size)
     fuzz_sink = acc;
 }
 
+/* The host's reader of the EVNT section (the power-quality event classifier): a malformed
+ * one is refused with a message, a valid one votes with exactly its trees on any features,
+ * NaN and infinities included. */
+static void check_evnt(const vg_model_t *m)
+{
+    vgh_pq_evmodel_t em;
+    char err[256];
+    err[0] = '\0';
+    if (vgh_pq_evmodel_parse(m, &em, err, sizeof err) != 0) {
+        CHECK(err[0] != '\0' && !em.present);
+        return;
+    }
+    if (!em.present)
+        return;
+    CHECK(em.n_features == vgh_pq_event_n_features(m) && em.n_features > 0);
+    static float x[VGH_PQ_EV_MAX_FEATURES];
+    static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
+    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
+        for (unsigned k = 0; k < em.n_features; k++)
+            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
+        uint16_t votes[VG_MAX_CLASSES];
+        uint16_t best = vg_forest_predict(&em.forest, x, votes, NULL);
+        uint32_t sum = 0;
+        for (unsigned c = 0; c < em.forest.u.forest.n_classes; c++)
+            sum += votes[c];
+        CHECK(sum == em.forest.u.forest.n_trees && best < em.forest.u.forest.n_classes);
+    }
+}
+
 static void parse_and_run(const uint8_t *buf, size_t size)
 {
     vg_model_t m;
@@ -292,6 +324,7 @@ static void parse_and_run(const uint8_t *buf, size_t size)
     if (s != VG_OK)
         return;
     check_model(&m, buf, size);
+    check_evnt(&m);
     (void)vg_model_param_count(&m);
     run_detector(&m, buf, size);
 }

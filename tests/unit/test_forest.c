@@ -121,7 +121,7 @@ static void test_defaults_and_errors(void **state)
                 {X, y, 4, 0, 2},
                 {X, y, 4, 2, 1},
                 {X, y, 4, 2, VG_MAX_CLASSES + 1},
-                {X, y, 2, VG_MAX_FEATURES + 1, 2}};
+                {X, y, 2, VGH_RF_MAX_FEATURES + 1, 2}};
     for (size_t i = 0; i < NELEM(args); i++) {
         memset(&f, 0x5A, sizeof f);
         err[0] = '\0';

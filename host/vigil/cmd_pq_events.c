@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* `vigil train --kind events`: the event classifier of a power-quality stream model, a random
+ * forest over features of whole detected events (docs/power-quality.md "Event classifier"),
+ * stored in the model's EVNT section. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
+#include "cli.h"
+#include "dataset.h"
+#include "pq_host.h"
+#include "train_forest.h"
+
+#define CMD "train"
+
+_Static_assert(VGH_PQ_EV_MAX_FEATURES <= VGH_RF_MAX_FEATURES,
+               "the host forest trainer must take every event feature");
+
+static const char usage_text[] =
+    "Usage: vigil train --kind events -m MODEL -i STREAM.csv -o OUT [options]\n"
+    "\n"
+    "Adds an event classifier to a multi-class power-quality forest trained on a stream\n"
+    "(`vigil train --kind forest`). MODEL runs over STREAM.csv (a labelled stream as `vigil\n"
+    "simulate power --mode stream` writes it; use another recording than the forest's own,\n"
+    "whose windows the forest has learnt by heart); each detected event is described by its\n"
+    "trees' vote shares (summed over its windows, and the largest in one window), its length,\n"
+    "lowest and highest half-cycle RMS, largest THD and peak, and the largest and smallest\n"
+    "value of every window feature over it, and labelled with the disturbance overlapping it\n"
+    "most. A random forest on these is written into OUT (MODEL with an EVNT section), and\n"
+    "`vigil detect` / `vigil eval` then take an event's class from it.\n"
+    "\n"
+    "  -m, --model MODEL       the window model (multi-class waveform forest)\n"
+    "  -i, --input FILE        labelled stream\n"
+    "  -o, --output OUT        model to write\n"
+    "      --trees T           (default 300)       --depth D (default 0 = unlimited)\n"
+    "      --min-split N       (default 2)         --max-features F (default sqrt of the count)\n"
+    "      --threads N         worker threads (default: all CPUs; the forest is the same)\n"
+    "      --seed S            (default 1)\n"
+    "  -q, --quiet\n"
+    "  -h, --help\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad input data or model, 2 bad usage, 3 system error.\n";
+
+typedef struct {
+    const char *model, *in, *out;
+    unsigned long trees, depth, min_split, max_features, threads, seed;
+    int quiet;
+} ev_opts_t;
+
+static int ev__parse(int argc, char **argv, ev_opts_t *o)
+{
+    enum { O_KIND = 256, O_TREES, O_DEPTH, O_MINSPLIT, O_MAXF, O_THREADS, O_SEED };
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"input", required_argument, 0, 'i'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"kind", required_argument, 0, 'k'},
+                                       {"trees", required_argument, 0, O_TREES},
+                                       {"depth", required_argument, 0, O_DEPTH},
+                                       {"min-split", required_argument, 0, O_MINSPLIT},
+                                       {"max-features", required_argument, 0, O_MAXF},
+                                       {"threads", required_argument, 0, O_THREADS},
+                                       {"seed", required_argument, 0, O_SEED},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->trees = 300;
+    o->depth = 0;
+    o->min_split = 2;
+    o->seed = 1;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:i:o:k:qh", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case 'i': o->in = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'k':
+            if (strcmp(optarg, "events") != 0)
+                return vgh_usage(CMD, "--kind %s: this is --kind events", optarg);
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return -1;
+        case O_TREES: bad = vgh_opt_uint(CMD, "--trees", optarg, 1, VG_MAX_TREES, &o->trees); break;
+        case O_DEPTH: bad = vgh_opt_uint(CMD, "--depth", optarg, 0, 64, &o->depth); break;
+        case O_MINSPLIT:
+            bad = vgh_opt_uint(CMD, "--min-split", optarg, 2, 1000000, &o->min_split);
+            break;
+        case O_MAXF:
+            bad = vgh_opt_uint(CMD, "--max-features", optarg, 1, VGH_PQ_EV_MAX_FEATURES,
+                               &o->max_features);
+            break;
+        case O_THREADS: bad = vgh_opt_uint(CMD, "--threads", optarg, 1, 256, &o->threads); break;
+        case O_SEED:
+            bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &o->seed);
+            break;
+        default: return vgh_usage(CMD, "unknown option");
+        }
+        if (bad)
+            return VGH_EXIT_USAGE;
+    }
+    if (optind < argc)
+        return vgh_usage(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!o->model || !o->in || !o->out)
+        return vgh_usage(CMD, "need -m MODEL, -i STREAM.csv and -o OUT");
+    return 0;
+}
+
+int vgh_cmd_train_events(int argc, char **argv)
+{
+    ev_opts_t o;
+    int rc = ev__parse(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? VGH_EXIT_OK : rc;
+    char err[1024];
+    vgh_model_file_t mf;
+    if (vgh_model_load(o.model, &mf, err, sizeof err) != 0)
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    const vg_model_t *m = &mf.m;
+    int code = VGH_EXIT_OK;
+    vgh_dataset_t ds;
+    memset(&ds, 0, sizeof ds);
+    vgh_pq_event_t *ev = NULL;
+    size_t nev = 0;
+    float *X = NULL;
+    uint16_t *y = NULL, *truth = NULL;
+    uint8_t *body = NULL, *bytes = NULL;
+    vgh_rf_t forest;
+    memset(&forest, 0, sizeof forest);
+    const uint16_t nf = vgh_pq_event_n_features(m);
+    if (!m->wave.present || !nf || m->kind != VG_KIND_FOREST) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: an event classifier needs a multi-class waveform forest (float, "
+                        "before `vigil quantize`); this is a %s model",
+                        o.model, vgh_kind_name(m->kind));
+        goto done;
+    }
+    if (vgh_dataset_load(o.in, NULL, mf.channels, m->n_channels, m->sample_rate, &ds, err,
+                         sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s (model %s needs it)", err, o.model);
+        goto done;
+    }
+    if (!ds.has_class || ds.has_segment) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in,
+                        ds.has_segment ? "snippets (a segment column): events need a stream"
+                                       : "no 'class' column to learn from");
+        goto done;
+    }
+    if (fabs(ds.rate - m->sample_rate) > 0.01 * m->sample_rate) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", o.in,
+                        ds.rate, o.model, (double)m->sample_rate);
+        goto done;
+    }
+    if (vgh_pq_run_stream_features(m, &ds, &ev, &nev, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.model, err);
+        goto done;
+    }
+    truth = malloc((nev + 1) * sizeof *truth);
+    X = malloc((nev + 1) * nf * sizeof(float));
+    y = malloc((nev + 1) * sizeof *y);
+    if (!truth || !X || !y) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
+    vgh_pq_event_truth(&ds, m, ev, nev, truth);
+    /* Events no disturbance explains (false alarms) and events without a voted window teach
+     * nothing about classes. */
+    size_t n = 0, vote_ok = 0;
+    for (size_t e = 0; e < nev; e++) {
+        if (!truth[e] || truth[e] == m->u.forest.normal_class || !ev[e].feat ||
+            truth[e] >= m->u.forest.n_classes)
+            continue;
+        memcpy(X + n * nf, ev[e].feat, nf * sizeof(float));
+        y[n] = truth[e];
+        vote_ok += ev[e].vote_cls == truth[e];
+        n++;
+    }
+    if (n < 2) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: %zu labelled events detected, too few to learn from", o.in, n);
+        goto done;
+    }
+    vgh_rf_cfg_t rf;
+    vgh_rf_defaults(&rf);
+    rf.n_trees = (unsigned)o.trees;
+    rf.max_depth = (unsigned)o.depth;
+    rf.min_split = (unsigned)o.min_split;
+    rf.max_features = (unsigned)o.max_features;
+    rf.threads = (unsigned)o.threads;
+    rf.seed = o.seed;
+    if (vgh_rf_train(X, y, n, nf, m->u.forest.n_classes, &rf, &forest, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    size_t body_len, nbytes;
+    if (vgh_pq_evmodel_body(nf, forest.nodes, forest.n_nodes, forest.roots, forest.n_trees,
+                            m->u.forest.n_classes, m->u.forest.normal_class, &body,
+                            &body_len) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (vgh_artifact_set_section(mf.buf, VGH_SECT_EVNT, body, body_len, 1, &bytes, &nbytes, err,
+                                 sizeof err) != 0 ||
+        vgh_write_file(o.out, bytes, nbytes, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
+        goto done;
+    }
+    if (!o.quiet)
+        fprintf(stderr,
+                "%zu events detected, %zu labelled (the windows' soft vote names %.4f of them)\n"
+                "trained event forest: %u features, %u trees, %u nodes\nwrote %s (%zu bytes)\n",
+                nev, n, (double)vote_ok / (double)n, nf, forest.n_trees, forest.n_nodes, o.out,
+                nbytes);
+done:
+    free(bytes);
+    free(body);
+    free(X);
+    free(y);
+    free(truth);
+    vgh_rf_free(&forest);
+    vgh_pq_events_free(ev, nev);
+    vgh_dataset_free(&ds);
+    vgh_model_free(&mf);
+    return code;
+}

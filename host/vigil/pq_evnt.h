@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file pq_evnt.h
+ * @brief The event classifier of a power-quality stream model: the artifact's optional EVNT
+ *        section (docs/model-format.md), read and written on the host. Cores and devices
+ *        skip it like any section they do not know.
+ */
+#ifndef VGH_PQ_EVNT_H
+#define VGH_PQ_EVNT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/vigil.h"
+
+/** Section of an artifact holding the event classifier (docs/model-format.md): host only,
+ *  cores and devices skip it like any unknown section. */
+#define VGH_SECT_EVNT VG_TAG('E', 'V', 'N', 'T')
+/** Layout version of the EVNT section's event features (vgh_pq_event_features()). */
+#define VGH_PQ_EVNT_LAYOUT 1u
+/** Most event features: votes and peaks per class, 6 event quantities, the largest and
+ *  smallest value of every window feature over the event. */
+#define VGH_PQ_EV_MAX_FEATURES (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES)
+
+/** The event classifier of an artifact: a random forest over event features, parsed in
+ *  place from the EVNT section by the core's forest reader. */
+typedef struct {
+    int present;
+    uint16_t n_features; /**< vgh_pq_event_n_features() of the model */
+    vg_model_t forest;   /**< only n_features and u.forest are set */
+} vgh_pq_evmodel_t;
+
+/** @brief Event features of a multi-class waveform forest @p m (0 for other models). */
+uint16_t vgh_pq_event_n_features(const vg_model_t *m);
+
+/**
+ * @brief Find and check the EVNT section of a parsed artifact.
+ * @return 0 (em->present says whether there is one), or -1 with the reason in @p err when
+ *         the section is malformed or does not fit the model.
+ */
+int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
+
+/**
+ * @brief The EVNT section body for a trained event forest (malloc'd, *len bytes).
+ */
+int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
+                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
+                        uint16_t normal_class, uint8_t **out, size_t *len);
+
+#endif
