@@ -75,6 +75,8 @@ static const char usage_text[] =
     "      --balanced          class weights n / (k n_c), as scikit-learn's 'balanced'\n"
     "      --threads N         worker threads (default: all CPUs; the forest is the same)\n"
     "      --seed S            (default 1)\n"
+    "      --open-after N      consecutive windows over the threshold to open an event\n"
+    "                          (default 2 when a window holds 4 hops or more, else 1)\n"
     "  -q, --quiet\n"
     "  -h, --help\n"
     "\n"
@@ -84,7 +86,7 @@ typedef struct {
     const char *in, *out, *columns, *features;
     double f0, scale, scale_i;
     unsigned long cycles, hop, max_h, trees, depth, min_split, max_features, threads, seed,
-        subsample;
+        subsample, open_after;
     double fa_per_day;
     int binary, balanced, quiet, kind;
 } pq_opts_t;
@@ -110,7 +112,8 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         O_MAXF,
         O_BALANCED,
         O_THREADS,
-        O_SEED
+        O_SEED,
+        O_OPEN
     };
     static const struct option lo[] = {{"input", required_argument, 0, 'i'},
                                        {"output", required_argument, 0, 'o'},
@@ -134,6 +137,7 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
                                        {"waveform", no_argument, 0, O_WAVEFORM},
                                        {"subsample", required_argument, 0, O_SUB},
                                        {"false-alarms", required_argument, 0, O_FA},
+                                       {"open-after", required_argument, 0, O_OPEN},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -200,6 +204,9 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         case O_THREADS: bad = vgh_opt_uint(CMD, "--threads", optarg, 1, 256, &o->threads); break;
         case O_SEED:
             bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &o->seed);
+            break;
+        case O_OPEN:
+            bad = vgh_opt_uint(CMD, "--open-after", optarg, 1, 65535, &o->open_after);
             break;
         default: return vgh_usage(CMD, "unknown option");
         }
@@ -293,7 +300,7 @@ static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_c
     s->roots = iso->roots;
     s->n_trees = iso->n_trees;
     s->c_norm = iso->c_norm;
-    s->open_after = 2;
+    s->open_after = o->open_after ? (uint16_t)o->open_after : 2;
     *n_fit = m;
     return 0;
 }
@@ -337,7 +344,6 @@ int vgh_cmd_train_forest(int argc, char **argv)
     s.norm_kind = VG_NORM_NONE;
     s.max_missing_pm = 100;
     s.threshold = 0.5f;
-    s.open_after = 1;
     s.close_after = 2;
     s.wave = 1;
     s.f_nominal = (float)o.f0;
@@ -394,6 +400,14 @@ int vgh_cmd_train_forest(int argc, char **argv)
     }
     s.window = (uint16_t)cycles;
     s.hop = (uint16_t)(o.hop > cycles ? cycles : o.hop);
+    /* A disturbance shows in every window that holds it, window / hop of them on a stream: two
+     * in a row before an event opens cost no detection there and drop the isolated windows a
+     * 30 dB stream's noise pushes over (docs/power-quality.md). With fewer than 4 windows per
+     * disturbance, or when the user says, as asked. */
+    if (o.open_after)
+        s.open_after = (uint16_t)o.open_after;
+    else if (s.kind == VG_KIND_FOREST)
+        s.open_after = s.window / s.hop >= 4 ? 2 : 1;
     vgh_pq_cfg_from_spec(&s, &cfg);
     /* 60 Hz data under --f0 50 (or the reverse) would train on frames of 1.2 cycles. */
     double f_meas = vgh_pq_measure_f0(&ds, ds.rate, o.f0);
