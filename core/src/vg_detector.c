@@ -207,10 +207,18 @@ static VG_NOINLINE void det__window(vg_detector_t *d, uint16_t missing_pm)
         if (!scored)
             vg_model_score(m, DET_XN(d), &raw, DET_CONTRIB(d), DET_RECON(d), DET_SCRATCH(d));
     }
+    float thr = d->threshold;
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+    /* A strict class (a forest's impulse) needs a larger share of the trees (DECI). */
+    if (m->strict_pm && !out->dropout && out->cls == m->strict_class) {
+        const float strict = 0.001f * (float)m->strict_pm;
+        thr = strict > thr ? strict : thr;
+    }
+#endif
     out->raw = raw;
-    out->score = vg_score_unit(raw, d->threshold);
+    out->score = vg_score_unit(raw, thr);
     /* NaN (a feature overflowed in the model) counts as over: faults raise alarms. */
-    out->over = out->dropout || !(raw <= d->threshold);
+    out->over = out->dropout || !(raw <= thr);
     out->event = (uint8_t)vg_decision_step(&d->dec, out->over);
     out->anomaly = d->dec.open;
     if (!out->dropout) {

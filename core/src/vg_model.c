@@ -120,6 +120,16 @@ static vg_status_t parse_deci(vg_model_t *m, section_t s)
     m->close_after = vg_le16(s.p + 6);
     if (!finite_pos(m->threshold) || m->open_after == 0 || m->close_after == 0)
         return VG_ERR_FORMAT;
+    uint16_t strict_pm = vg_le16(s.p + 8), strict_class = vg_le16(s.p + 10);
+    if (strict_pm > 1000u || (strict_pm == 0 && strict_class != 0))
+        return VG_ERR_FORMAT;
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+    m->strict_pm = strict_pm;
+    m->strict_class = strict_class;
+#else
+    if (strict_pm)
+        return VG_ERR_UNSUPPORTED; /* only forests have a strict class, and this build has none */
+#endif
     return VG_OK;
 }
 
@@ -328,6 +338,13 @@ vg_status_t vg_model_parse(vg_model_t *m, const void *buf, size_t len)
     VG_TRY(parse_pipe(t, pipe));
     VG_TRY(parse_deci(t, deci));
     VG_TRY(parse_modl(t, modl));
+    /* The strict class is a forest's disturbance class. */
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+    if (t->strict_pm &&
+        (vg_model_base_kind(t->kind) != VG_KIND_FOREST ||
+         t->strict_class >= t->u.forest.n_classes || t->strict_class == t->u.forest.normal_class))
+        return VG_ERR_FORMAT;
+#endif
     t->meta = meta.p ? (const char *)meta.p : 0;
     t->meta_len = meta.size;
     return VG_OK;

@@ -82,7 +82,8 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     }
     put32(b, VG_MODEL_MAGIC);
     put16(b + 4, VG_MODEL_VERSION_MAJOR);
-    put16(b + 6, VG_MODEL_VERSION_MINOR);
+    /* Minor 2: DECI's strict class, which an older reader would ignore. */
+    put16(b + 6, s->strict_pm ? 2u : VG_MODEL_VERSION_MINOR);
     put32(b + 8, total);
     put32(b + 16, nsec);
     /* PIPE, DECI, MODL, then META and WAVE when present (older artifacts keep their bytes). */
@@ -119,6 +120,8 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     putf(p, s->threshold);
     put16(p + 4, s->open_after);
     put16(p + 6, s->close_after);
+    put16(p + 8, s->strict_pm);
+    put16(p + 10, s->strict_class);
 
     p = b + off_modl;
     put16(p, s->kind);

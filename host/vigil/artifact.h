@@ -19,7 +19,8 @@ typedef struct {
     float norm[2 * VG_MAX_FEATURES]; /**< {offset, scale} per feature */
     float threshold;
     uint16_t open_after, close_after;
-    uint16_t kind; /**< vg_model_kind_t */
+    uint16_t strict_pm, strict_class; /**< forests: vg_model_t's (0, 0 = none; minor 2) */
+    uint16_t kind;                    /**< vg_model_kind_t */
     float zscore_alpha;
     /* autoencoder */
     uint16_t n_layers;

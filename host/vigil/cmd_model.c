@@ -106,15 +106,17 @@ int vgh_cmd_info(int argc, char **argv)
                        vg_feature_name(m->feats[k].feature));
         }
         printf("],\"dtype\":\"%s\",\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
-               "\"close_after\":%u,\"max_missing\":%.3f,\"params\":%u,\"flash_bytes\":%u,"
+               "\"close_after\":%u,\"strict_class\":%u,\"strict_share\":%.3f,\"max_missing\":%.3f,"
+               "\"params\":%u,\"flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
                "\"arena\":%zu},\"ram_target\":\"%s\"",
                m->kind == VG_KIND_AE_S8                                          ? "int8"
                : m->kind == VG_KIND_IFOREST_S16 || m->kind == VG_KIND_FOREST_S16 ? "int16"
                                                                                  : "float32",
                norm_name(m->norm_kind), (double)m->threshold, m->open_after, m->close_after,
-               m->max_missing_pm / 1000.0, vg_model_param_count(m), m->size, ram,
-               VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
+               m->strict_class, m->strict_pm / 1000.0, m->max_missing_pm / 1000.0,
+               vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
+               VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
         if (!m->wave.present)
             printf(",\"min_artifact\":%u,\"min_ram\":%zu,\"min_model_view\":%u,"
                    "\"min_detector\":%u",
@@ -200,6 +202,10 @@ int vgh_cmd_info(int argc, char **argv)
     printf("threshold:    %.6g raw (%s)\n", (double)m->threshold, rule[0] ? rule : "-");
     printf("hysteresis:   open after %u windows over, close after %u under\n", m->open_after,
            m->close_after);
+    if (m->strict_pm)
+        printf("strict class: a window voted class %u is over only when more than %.3f of the "
+               "trees vote disturbed\n",
+               m->strict_class, m->strict_pm / 1000.0);
     printf("dropout:      a window with > %.1f%% missing samples raises an alarm\n",
            m->max_missing_pm / 10.0);
     printf("parameters:   %u\n", vg_model_param_count(m));

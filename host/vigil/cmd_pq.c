@@ -23,6 +23,10 @@
 
 #define CMD "train"
 
+/* The impulse rule's default share (docs/power-quality.md, "Impulses and false alarms"). */
+#define PQ_IMPULSE_CLASS   5u
+#define PQ_IMPULSE_DEFAULT 0.75 /* also in the usage text */
+
 #define PQ_DEFAULT_FEATURES                                                                        \
     "rms.min,rms.max,rms.mean,rms.sd,hrms_min.min,hrms_max.max,hrms_min.range,"                    \
     "hrms_max.range,peak.max,crest.max,h1.min,h1.max,thd.min,thd.max,thd.mean,"                    \
@@ -77,6 +81,10 @@ static const char usage_text[] =
     "      --seed S            (default 1)\n"
     "      --open-after N      consecutive windows over the threshold to open an event\n"
     "                          (default 2 when a window holds 4 hops or more, else 1)\n"
+    "      --impulse-share S   a window whose most-voted disturbance is the impulse (class 5,\n"
+    "                          shorter than half a cycle) is over only when more than S of the\n"
+    "                          trees vote for a disturbance; 0 = no such rule (default 0.75\n"
+    "                          for a stream with classes, 0 for snippets and --binary)\n"
     "  -q, --quiet\n"
     "  -h, --help\n"
     "\n"
@@ -87,8 +95,8 @@ typedef struct {
     double f0, scale, scale_i;
     unsigned long cycles, hop, max_h, trees, depth, min_split, max_features, threads, seed,
         subsample, open_after;
-    double fa_per_day;
-    int binary, balanced, quiet, kind;
+    double fa_per_day, impulse_share;
+    int binary, balanced, quiet, kind, impulse_set;
 } pq_opts_t;
 
 static int pq__parse(int argc, char **argv, pq_opts_t *o)
@@ -113,7 +121,8 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         O_BALANCED,
         O_THREADS,
         O_SEED,
-        O_OPEN
+        O_OPEN,
+        O_IMPULSE
     };
     static const struct option lo[] = {{"input", required_argument, 0, 'i'},
                                        {"output", required_argument, 0, 'o'},
@@ -138,6 +147,7 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
                                        {"subsample", required_argument, 0, O_SUB},
                                        {"false-alarms", required_argument, 0, O_FA},
                                        {"open-after", required_argument, 0, O_OPEN},
+                                       {"impulse-share", required_argument, 0, O_IMPULSE},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -207,6 +217,10 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
             break;
         case O_OPEN:
             bad = vgh_opt_uint(CMD, "--open-after", optarg, 1, 65535, &o->open_after);
+            break;
+        case O_IMPULSE:
+            bad = vgh_opt_double(CMD, "--impulse-share", optarg, 0.0, 1.0, &o->impulse_share);
+            o->impulse_set = 1;
             break;
         default: return vgh_usage(CMD, "unknown option");
         }
@@ -447,6 +461,16 @@ int vgh_cmd_train_forest(int argc, char **argv)
         s.normal_class = (uint16_t)(o.binary ? 0u : VGH_PQ_NORMAL_CLASS);
         if (s.normal_class >= n_classes)
             s.n_classes = n_classes = (uint16_t)(s.normal_class + 1u);
+        /* The 1 ms impulse is as short as a noise peak: at 30 dB the smallest ones are
+         * buried, and a stream's normal windows vote for it now and then. Its windows need
+         * a larger share of the trees; the classes a stream must find are untouched. */
+        double share = o.impulse_set                  ? o.impulse_share
+                       : !o.binary && !ds.has_segment ? PQ_IMPULSE_DEFAULT
+                                                      : 0.0;
+        if (share > 0.0 && !o.binary && n_classes > PQ_IMPULSE_CLASS) {
+            s.strict_pm = (uint16_t)(share * 1000.0 + 0.5);
+            s.strict_class = s.strict_pm ? (uint16_t)PQ_IMPULSE_CLASS : 0u;
+        }
 
         vgh_rf_cfg_t rf;
         vgh_rf_defaults(&rf);
@@ -492,8 +516,9 @@ int vgh_cmd_train_forest(int argc, char **argv)
                                             : "power-quality classes") == 0;
         ok = ok && vgh_meta_append(&meta, &meta_len, "train_accuracy=%.6f",
                                    n ? (double)correct / (double)n : 0.0) == 0;
-        ok = ok && vgh_meta_append(&meta, &meta_len,
-                                   "threshold_rule=majority of trees vote disturbed") == 0;
+        ok = ok &&
+             vgh_meta_append(&meta, &meta_len, "threshold_rule=majority of trees vote disturbed%s",
+                             s.strict_pm ? "; impulse windows need the DECI share" : "") == 0;
     }
     ok = ok && vgh_meta_append(&meta, &meta_len, "seed=%lu", o.seed) == 0;
     if (!ok) {

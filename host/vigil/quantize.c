@@ -301,6 +301,8 @@ void vgh_spec_from_model(const vg_model_t *m, vgh_artifact_spec_t *s, vg_biquad_
     s->threshold = m->threshold;
     s->open_after = m->open_after;
     s->close_after = m->close_after;
+    s->strict_pm = m->strict_pm;
+    s->strict_class = m->strict_class;
     if (m->wave.present) {
         s->wave = 1;
         s->f_nominal = m->wave.f_nominal;

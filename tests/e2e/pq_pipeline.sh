@@ -30,6 +30,7 @@ if $VIGIL eval -m snip.vgm -i test.csv | grep -q "^normal vs disturbed accuracy:
 $VIGIL info -m snip.vgm > info.txt
 if grep -q "^kind: *forest$" info.txt; then ok "info: kind forest"; else bad "info kind: $(grep kind info.txt)"; fi
 if grep -q "^waveform: *50 Hz nominal, 128 samples per cycle" info.txt; then ok "info: waveform line"; else bad "info: no waveform line"; fi
+if ! grep -q "^strict class" info.txt; then ok "info: a snippet model has no impulse rule"; else bad "snippet model: $(grep strict info.txt)"; fi
 
 # detect on snippets: one segment,score,anomaly,class row per segment.
 $VIGIL detect -m snip.vgm -i test.csv -o snip.out
@@ -63,6 +64,25 @@ if grep -q "^7,$" from_vigil.csv; then ok "dropout segment has no class in both"
 $VIGIL simulate power --mode stream --minutes 20 --snr 30 --events-per-hour 240 --seed 1 -o strain.csv
 $VIGIL simulate power --mode stream --minutes 10 --snr 30 --events-per-hour 360 --seed 2 -o stest.csv
 $VIGIL train -q -i strain.csv -o stream.vgm --kind forest --seed 1
+# A stream model's impulse windows need more of the trees (docs/power-quality.md, "Impulses
+# and false alarms"); --impulse-share 0 drops the rule, and the format's minor version says
+# which a file holds.
+$VIGIL info -m stream.vgm > sinfo.txt
+if grep -q "^strict class: a window voted class 5 is over only when more than 0.750 of the trees vote disturbed" sinfo.txt &&
+   grep -q "(format 1.2)" sinfo.txt; then
+  ok "info: a stream model's impulse rule (format 1.2)"
+else
+  bad "stream model info: $(grep -E 'strict|format' sinfo.txt)"
+fi
+$VIGIL train -q -i strain.csv -o stream0.vgm --kind forest --seed 1 --impulse-share 0
+if ! $VIGIL info -m stream0.vgm | grep -q "^strict class" && $VIGIL info -m stream0.vgm | grep -q "(format 1.0)"; then
+  ok "--impulse-share 0: no rule, format 1.0"
+else
+  bad "--impulse-share 0: $($VIGIL info -m stream0.vgm | grep -E 'strict|format')"
+fi
+if $VIGIL train -q -i strain.csv -o /dev/null --kind forest --impulse-share 1.5 2> share.err; then
+  bad "--impulse-share 1.5 accepted"
+elif grep -q -- "--impulse-share" share.err; then ok "--impulse-share 1.5 refused, naming the option"; else bad "share error: $(cat share.err)"; fi
 
 # detect on a stream: one t,score,anomaly,class row per input row, same timestamps.
 head -n 12801 stest.csv > short.csv # 2 s
@@ -144,6 +164,7 @@ fi
 # int16 quantization keeps the event classifier.
 $VIGIL quantize -q -m streamev.vgm -o streamev16.vgm --calibrate stest.csv > /dev/null
 if $VIGIL info -m streamev16.vgm | grep -q "^events: *event classifier"; then ok "quantize keeps EVNT"; else bad "quantize dropped EVNT"; fi
+if $VIGIL info -m streamev16.vgm | grep -q "^strict class: a window voted class 5 .* 0.750"; then ok "quantize keeps the impulse rule"; else bad "quantize dropped the impulse rule"; fi
 
 # No labels: an isolation forest on the training stream's windows of class 1 (all windows
 # when there is no class column). Measured on these settings (seeds 1/2, 3/4, 5/6): 39-50

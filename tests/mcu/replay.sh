@@ -61,6 +61,15 @@ $VIGIL detect -m model.vgm -i test.csv -o detect.csv ${exact[@]+"${exact[@]}"}
 "$VIGIL_BUILD_DIR/vigil-stream-header" -m model.vgm -i test.csv -o stream.h
 thr=$($VIGIL info -m model.vgm --json | sed -n 's/.*"threshold":\([^,]*\),.*/\1/p')
 fails=0
+# Stream forests carry the impulse rule (DECI's strict class), which the images apply too.
+case $case_ in
+  pq | pq_s16)
+    if $VIGIL info -m model.vgm | grep -q "^strict class: a window voted class 5"; then
+      echo "ok - $case_: the model holds the impulse rule the images must apply"
+    else
+      echo "FAIL - $case_: no impulse rule in the model"; fails=$((fails + 1))
+    fi ;;
+esac
 # smlad_count ELF: SMLAD instructions in the image's vg_dense_s8().
 smlad_count() {
   arm-none-eabi-objdump -d --no-show-raw-insn "$1" |

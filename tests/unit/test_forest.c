@@ -18,6 +18,7 @@
 #include "rng.h"
 #include "train_forest.h"
 #include "vg_test_artifact.h"
+#include "vigil/vg_decision.h"
 #include "vigil/vg_forest.h"
 
 #define SEED     20251123u
@@ -511,7 +512,8 @@ static void test_progress_and_threads(void **state)
 
 /* ---- artifact round trip ----------------------------------------------------------- */
 
-static uint8_t *build_artifact(const vgh_rf_t *f, size_t d, uint16_t normal, size_t *len)
+static uint8_t *build_artifact_strict(const vgh_rf_t *f, size_t d, uint16_t normal,
+                                      uint16_t strict_pm, uint16_t strict_class, size_t *len)
 {
     vgh_artifact_spec_t s;
     memset(&s, 0, sizeof s);
@@ -538,6 +540,8 @@ static uint8_t *build_artifact(const vgh_rf_t *f, size_t d, uint16_t normal, siz
     s.rf_n_trees = f->n_trees;
     s.n_classes = f->n_classes;
     s.normal_class = normal;
+    s.strict_pm = strict_pm;
+    s.strict_class = strict_class;
     s.meta = "created_by=test_forest\n";
     uint8_t *buf = NULL;
     char err[256] = "";
@@ -548,17 +552,119 @@ static uint8_t *build_artifact(const vgh_rf_t *f, size_t d, uint16_t normal, siz
     return buf;
 }
 
-static void test_artifact_round_trip(void **state)
+static uint8_t *build_artifact(const vgh_rf_t *f, size_t d, uint16_t normal, size_t *len)
 {
-    (void)state;
-    const size_t d = 12;
-    data_t t = blobs(2000, d, 5, 8, 1.0, 31, 32);
+    return build_artifact_strict(f, d, normal, 0, 0, len);
+}
+
+/* 40 trees on 2,000 rows of 5 Gaussian blobs in d dimensions (8 informative). */
+static void blob_forest(size_t d, data_t *t, vgh_rf_t *f)
+{
+    *t = blobs(2000, d, 5, 8, 1.0, 31, 32);
     vgh_rf_cfg_t c;
     vgh_rf_defaults(&c);
     c.n_trees = 40;
     c.seed = SEED;
+    train_ok(t, 5, &c, f);
+}
+
+/* DECI's strict class: a window voted for it is over only when more than strict_pm per mille
+ * of the trees vote disturbed; every other window, and every class, is decided as before. */
+static void test_strict_class(void **state)
+{
+    (void)state;
+    const size_t d = 12;
+    data_t t;
     vgh_rf_t f;
-    train_ok(&t, 5, &c, &f);
+    blob_forest(d, &t, &f);
+    size_t len0 = 0, len1 = 0, len_bad = 0;
+    uint8_t *b0 = build_artifact(&f, d, 2, &len0);
+    assert_non_null(b0);
+    vg_model_t m0, m1;
+    assert_int_equal(vg_model_parse(&m0, b0, len0), VG_OK);
+    size_t al = vg_detector_arena_size(&m0);
+    void *a0 = malloc(al), *a1 = malloc(al);
+    vg_detector_t d0, d1;
+    /* The strict class: the disturbance with the most windows voted between 0.5 and 0.8. */
+    size_t mid[5] = {0};
+    assert_int_equal(vg_detector_init(&d0, &m0, a0, al), VG_OK);
+    vgh_rng_t r;
+    vgh_rng_seed(&r, SEED + 7);
+    for (int i = 0; i < 40000; i++) {
+        float x[2] = {(float)(3.0 * vgh_rng_normal(&r)), (float)(3.0 * vgh_rng_normal(&r))};
+        vg_result_t r0;
+        vg_detector_push(&d0, x, &r0);
+        if (r0.window && r0.over && r0.raw <= 0.8f)
+            mid[r0.cls]++;
+    }
+    uint16_t sc = 0;
+    for (uint16_t k = 1; k < 5; k++)
+        if (k != 2 && mid[k] > mid[sc])
+            sc = k;
+    uint8_t *b1 = build_artifact_strict(&f, d, 2, 800, sc, &len1);
+    assert_non_null(b1);
+    assert_int_equal(vg_model_parse(&m1, b1, len1), VG_OK);
+    assert_int_equal(m0.strict_pm, 0);
+    assert_int_equal(m0.version_minor, VG_MODEL_VERSION_MINOR);
+    assert_int_equal(m1.strict_pm, 800);
+    assert_int_equal(m1.strict_class, sc);
+    assert_int_equal(m1.version_minor, 2);
+    /* the normal class, a class out of range, a share over 1, a class without a share */
+    const uint16_t bad[][2] = {{800, 2}, {800, 5}, {1001, 4}, {0, 4}};
+    for (size_t i = 0; i < NELEM(bad); i++) {
+        uint8_t *bb = build_artifact_strict(&f, d, 2, bad[i][0], bad[i][1], &len_bad);
+        if (!bb)
+            continue; /* the writer refused it: fine too */
+        vg_model_t mb;
+        assert_int_equal(vg_model_parse(&mb, bb, len_bad), VG_ERR_FORMAT);
+        free(bb);
+    }
+    assert_int_equal(al, vg_detector_arena_size(&m1));
+    assert_int_equal(vg_detector_init(&d0, &m0, a0, al), VG_OK);
+    assert_int_equal(vg_detector_init(&d1, &m1, a1, al), VG_OK);
+    vgh_rng_seed(&r, SEED + 7);
+    size_t windows = 0, strict_windows = 0, dropped = 0;
+    for (int i = 0; i < 40000; i++) {
+        float x[2] = {(float)(3.0 * vgh_rng_normal(&r)), (float)(3.0 * vgh_rng_normal(&r))};
+        vg_result_t r0, r1;
+        vg_detector_push(&d0, x, &r0);
+        vg_detector_push(&d1, x, &r1);
+        assert_int_equal(r0.window, r1.window);
+        if (!r0.window)
+            continue;
+        windows++;
+        assert_true(r0.raw == r1.raw);
+        assert_int_equal(r0.cls, r1.cls);
+        if (r0.cls == sc) {
+            strict_windows++;
+            assert_int_equal(r1.over, r0.raw > 0.8f);
+            assert_true(r1.score == vg_score_unit(r0.raw, 0.8f));
+            dropped += r0.over && !r1.over;
+        } else {
+            assert_int_equal(r1.over, r0.over);
+            assert_true(r1.score == r0.score);
+        }
+    }
+    /* the data reach the strict class, and the rule turns some of its windows down */
+    assert_true(windows > 5000);
+    assert_true(strict_windows > 0);
+    assert_int_equal(dropped, mid[sc]);
+    assert_true(dropped > 0);
+    free(a0);
+    free(a1);
+    free(b0);
+    free(b1);
+    vgh_rf_free(&f);
+    data_free(&t);
+}
+
+static void test_artifact_round_trip(void **state)
+{
+    (void)state;
+    const size_t d = 12;
+    data_t t;
+    vgh_rf_t f;
+    blob_forest(d, &t, &f);
     size_t len = 0;
     uint8_t *buf = build_artifact(&f, d, 2, &len);
     assert_non_null(buf);
@@ -856,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_invariants),           cmocka_unit_test(test_class_weights),
         cmocka_unit_test(test_progress_and_threads), cmocka_unit_test(test_artifact_round_trip),
         cmocka_unit_test(test_parse_rejects),        cmocka_unit_test(test_predict_votes),
+        cmocka_unit_test(test_strict_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

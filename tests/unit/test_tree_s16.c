@@ -318,7 +318,7 @@ static vg_status_t patched(const uint8_t *orig, size_t n, size_t at, const void 
         uint8_t b[1 << 16];
     } buf;
     memcpy(buf.b, orig, n);
-    uint32_t bs;
+    uint32_t bs = 0;
     uint8_t *body = modl_body(buf.b, &bs);
     memcpy(body + at, v, vlen);
     vgt_fix_crc(buf.b, n);
@@ -342,7 +342,7 @@ static void test_parser_checks(void **state)
         uint8_t *fb, *qb;
         size_t fn, qn;
         build_pair(X, 200, &fb, &fn, &qb, &qn);
-        uint32_t bs;
+        uint32_t bs = 0;
         uint8_t *body = modl_body(qb, &bs);
         const size_t head = 12, quant = head, roots = quant + 32;
         const size_t leafv = roots + 8, nl = iso ? vgt_get16(body + 2) : 0;

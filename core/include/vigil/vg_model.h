@@ -181,6 +181,12 @@ typedef struct {
     /* DECI */
     float threshold;
     uint16_t open_after, close_after;
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+    uint16_t strict_pm;    /**< forests (minor 2): 0, or a window whose most-voted disturbance is
+                                strict_class is over only when more than strict_pm per mille of
+                                the trees vote disturbed (and more than the threshold) */
+    uint16_t strict_class; /**< 0 when strict_pm is 0 */
+#endif
     /* MODL */
     uint16_t kind;
     union {
