@@ -56,6 +56,14 @@ foreach(src ${SCRIPT_TESTS})
     TIMEOUT 900)
 endforeach()
 
+# The stream bar at full scale (tests/bar/): minutes of training, so the optimised build only.
+if(NOT VIGIL_SANITIZE)
+  add_test(NAME bar.pq_stream_bar COMMAND bash ${T}/bar/pq_stream_bar.sh)
+  set_tests_properties(bar.pq_stream_bar PROPERTIES
+    ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+    TIMEOUT 1800)
+endif()
+
 include(${T}/mcu/mcu.cmake)
 
 # The ESP-IDF port (docs/esp-idf.md): its component for the ESP32-C3's ISA, and the
