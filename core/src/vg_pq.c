@@ -29,9 +29,9 @@ typedef char
                            : -1];
 
 static const char *const qty_names[VG_PQ_COUNT] = {
-    "rms", "hrms_min", "hrms_max", "peak",  "crest", "freq", "h1",   "thd",  "h3",
-    "h5",  "h7",       "resid",    "dmax",  "skew",  "kurt", "hf",   "irms", "p",
-    "q",   "s",        "pf",       "trans", "rpeak", "odd",  "even",
+    "rms", "hrms_min", "hrms_max", "peak",  "crest", "freq", "h1",   "thd",     "h3",
+    "h5",  "h7",       "resid",    "dmax",  "skew",  "kurt", "hf",   "irms",    "p",
+    "q",   "s",        "pf",       "trans", "rpeak", "odd",  "even", "ot_band", "ot_share",
 };
 static const char *const agg_names[VG_AGG_COUNT] = {"min",     "max",      "mean",    "sd",
                                                     "range",   "at_low",   "at_high", "coh",
@@ -355,7 +355,7 @@ static void pq__cycle(vg_pq_t *p, float *q)
         (void)vg_rfft_f32(p->fft, n); /* n is a power of two in range: cannot fail */
     }
     float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
-    float odd2 = 0.0f, even2 = 0.0f;
+    float odd2 = 0.0f, even2 = 0.0f, band2 = 0.0f, high2 = 0.0f;
     for (uint16_t h = 1; h <= p->h_max; h++) {
         float re, im, y;
         if (p->fft) {
@@ -382,6 +382,10 @@ static void pq__cycle(vg_pq_t *p, float *q)
             harm2 += y2;
         if (h == 6 || (h >= 8 && h <= 18))
             hf2 += y2;
+        if (h >= 6 && h <= 18)
+            band2 += y2;
+        if (h >= 6)
+            high2 += y2;
         if (h >= 2 && h <= 9) {
             if (h & 1u)
                 odd2 += y2;
@@ -421,6 +425,8 @@ static void pq__cycle(vg_pq_t *p, float *q)
     q[VG_PQ_SKEW] = m2 > 1e-12f ? m3 / (m2 * sqrtf(m2)) : 0.0f;
     q[VG_PQ_KURT] = m2 > 1e-12f ? m4 / (m2 * m2) : 0.0f;
     q[VG_PQ_HF] = sqrtf(hf2) / y1s;
+    q[VG_PQ_OT_BAND] = sqrtf(band2) / y1s;
+    q[VG_PQ_OT_SHARE] = high2 > 0.0f ? band2 / high2 : 0.0f;
     q[VG_PQ_ODD] = sqrtf(odd2) / y1s;
     q[VG_PQ_EVEN] = sqrtf(even2) / y1s;
     if (p->frame_i) {

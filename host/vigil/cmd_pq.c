@@ -36,7 +36,8 @@
     "resid.at_high,trans.at_low,odd.at_low,even.at_low,odd.at_high,even.at_high,odd.max,"          \
     "even.max,h3.coh,h5.coh,h7.coh,thd.coh,odd.coh,even.coh,odd.coh_low,odd.coh_high,"             \
     "h3.coh_low,h3.coh_high,h1.mdiff,"                                                             \
-    "rms.mdiff,hrms_max.mdiff"
+    "rms.mdiff,hrms_max.mdiff,ot_band.max,ot_band.mean,ot_band.range,ot_band.at_low,"              \
+    "ot_share.max,ot_share.mean,ot_share.at_low,ot_share.at_high"
 #define PQ_CURRENT_FEATURES ",irms.min,irms.max,p.mean,pf.min,pf.mean"
 
 static const char usage_text[] =
@@ -64,10 +65,10 @@ static const char usage_text[] =
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 60 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 68 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
-    "                          odd,even;\n"
+    "                          odd,even,ot_band,ot_share;\n"
     "                          aggregates min,max,mean,sd,range,at_low,at_high,coh,coh_low,\n"
     "                          coh_high,mdiff\n"
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"

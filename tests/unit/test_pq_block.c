@@ -194,6 +194,70 @@ static void pq_check(unsigned nc, uint16_t hop, unsigned max_block)
     free(ab);
 }
 
+/* ot_band and ot_share of the last of 4 cycles of sin + a7 sin(7 w t) + a20 sin(20 w t). */
+static void ot_case(double a7, double a20, float *band, float *share)
+{
+    vg_biquad_t sos[5];
+    vg_feat_desc_t feats[2] = {{VG_PQ_OT_BAND, VG_AGG_MAX, 0}, {VG_PQ_OT_SHARE, VG_AGG_MAX, 0}};
+    vg_pq_cfg_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.fs = FS;
+    cfg.f_nominal = F0;
+    cfg.scale = 1.0f;
+    cfg.n_channels = 1;
+    cfg.window_cycles = 1;
+    cfg.hop_cycles = 1;
+    cfg.max_harmonic = 40;
+    cfg.n_features = 2;
+    cfg.feats = feats;
+    cfg.sos = sos;
+    cfg.n_sos = (uint16_t)n_sos_design(sos);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *a = calloc(1, alen);
+    assert_non_null(a);
+    vg_pq_t p;
+    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    float f[2], cyc[VG_PQ_COUNT];
+    int cycles = 0;
+    for (size_t k = 0; k < 4u * 128u; k++) {
+        double w = 6.283185307179586 * F0 * (double)k / FS;
+        float x = (float)(sin(w) + a7 * sin(7.0 * w) + a20 * sin(20.0 * w));
+        uint8_t done = 0, cdone = 0;
+        uint16_t miss = 0;
+        vg_pq_push(&p, &x, f, &done, &miss, cyc, &cdone);
+        cycles += cdone;
+        if (cdone) {
+            *band = cyc[VG_PQ_OT_BAND];
+            *share = cyc[VG_PQ_OT_SHARE];
+        }
+        if (done) /* a one-cycle window: its max is the cycle's value */
+            assert_true(f[0] == cyc[VG_PQ_OT_BAND] && f[1] == cyc[VG_PQ_OT_SHARE]);
+    }
+    assert_int_equal(cycles, 4);
+    free(a);
+}
+
+/* The 300-900 Hz band (harmonics 6-18, the 7th included) and its share of everything above
+ * the 5th: a 350 Hz ringing is all band, a 1 kHz component none of it. */
+static void test_ot_quantities(void **state)
+{
+    (void)state;
+    float band = -1.0f, share = -1.0f;
+    ot_case(0.0, 0.0, &band, &share);
+    assert_true(band < 1e-4f);
+    ot_case(0.1, 0.0, &band, &share);
+    assert_true(fabsf(band - 0.1f) < 1e-4f);
+    assert_true(fabsf(share - 1.0f) < 1e-4f);
+    ot_case(0.0, 0.1, &band, &share);
+    assert_true(band < 1e-4f);
+    assert_true(share < 1e-4f);
+    ot_case(0.1, 0.1, &band, &share);
+    assert_true(fabsf(band - 0.1f) < 1e-4f);
+    assert_true(fabsf(share - 0.5f) < 1e-4f);
+    assert_string_equal(vg_pq_qty_name(VG_PQ_OT_BAND), "ot_band");
+    assert_string_equal(vg_pq_qty_name(VG_PQ_OT_SHARE), "ot_share");
+}
+
 static void test_pq_block_one_channel(void **state)
 {
     (void)state;
@@ -388,6 +452,7 @@ static void test_detector_block_two_channels(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ot_quantities),
         cmocka_unit_test(test_pq_block_one_channel),
         cmocka_unit_test(test_pq_block_two_channels),
         cmocka_unit_test(test_detector_block_one_channel),

@@ -55,7 +55,12 @@ typedef enum {
     VG_PQ_ODD = 23,     /**< sqrt(Y_3^2 + Y_5^2 + Y_7^2 + Y_9^2) / Y_1: odd harmonics */
     VG_PQ_EVEN = 24,    /**< sqrt(Y_2^2 + Y_4^2 + Y_6^2 + Y_8^2) / Y_1: even ones, which an
                              amplitude step inside the cycle raises as much as odd ones */
-    VG_PQ_COUNT = 25
+    VG_PQ_OT_BAND = 25, /**< sqrt(sum_{h=6..18} Y_h^2) / Y_1: the 300-900 Hz band with the 7th
+                             harmonic, where a transient near 350 Hz shows (format minor 3) */
+    VG_PQ_OT_SHARE = 26, /**< sum_{h=6..18} Y_h^2 / sum_{h>=6} Y_h^2 (0 when the latter is 0): a
+                              ringing's energy is narrow-band (near 1), a step's or notch's is
+                              spread over the higher harmonics (format minor 3) */
+    VG_PQ_COUNT = 27
 } vg_pq_qty_t;
 
 /** Aggregates of a quantity over the window (stored in artifacts: never renumbered). */
