@@ -115,10 +115,11 @@ def read_forest(model):
     return roots, nodes
 
 
-def predict_forest(roots, nodes, X):
+def predict_forest(roots, nodes, X, normal=1):
     """Our forest's vote on each row of X (float32 comparisons, x < value goes left, ties to
-    the lowest class), as vg_forest_predict does: checks that the dumped matrix is what the
-    detector classified."""
+    the lowest class), as vg_forest_predict does, then the detector's rule: when more than half
+    of the trees vote for some disturbance but the normal class has the plurality, the class is
+    the most-voted disturbance. Checks that the dumped matrix is what the detector classified."""
     X = X.astype(np.float32)
     rows = np.arange(X.shape[0])
     n_cls = int(nodes["cls"].max()) + 1
@@ -135,7 +136,14 @@ def predict_forest(roots, nodes, X):
             nxt = np.where(go_left, i + 1, r + nodes["right"][i].astype(np.int64))
             i = np.where(internal, nxt, i)
         votes[rows, nodes["cls"][i]] += 1
-    return np.argmax(votes, axis=1)  # argmax takes the first (lowest) class on a tie
+    pred = np.argmax(votes, axis=1)  # argmax takes the first (lowest) class on a tie
+    if normal < n_cls:
+        disturbed = len(roots) - votes[:, normal]
+        others = votes.copy()
+        others[:, normal] = -1
+        flip = (pred == normal) & (disturbed * 2 > len(roots))
+        pred = np.where(flip, np.argmax(others, axis=1), pred)
+    return pred
 
 
 def confusion_dict(truth, pred):

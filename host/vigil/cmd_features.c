@@ -52,7 +52,7 @@ static int features_wave(const vgh_model_file_t *mf, const vgh_dataset_t *ds, co
     fprintf(fo, ",class\n");
     for (size_t i = 0; i < n; i++) {
         for (uint16_t k = 0; k < m->n_features; k++)
-            fprintf(fo, "%s%.7g", k ? "," : "", (double)X[i * m->n_features + k]);
+            fprintf(fo, "%s%.9g", k ? "," : "", (double)X[i * m->n_features + k]);
         fprintf(fo, ",%u\n", y[i]);
     }
     free(X);
@@ -148,7 +148,7 @@ int vgh_cmd_features(int argc, char **argv)
         vg_model_score(m, xn, &score, NULL, NULL, scratch);
         fprintf(fo, "%.3f", ds.t[i]);
         for (uint16_t k = 0; k < m->n_features; k++)
-            fprintf(fo, ",%.7g", (double)(raw ? f[k] : xn[k]));
+            fprintf(fo, ",%.9g", (double)(raw ? f[k] : xn[k]));
         fprintf(fo, ",%.7g,%d\n", (double)score, labelled ? 1 : 0);
     }
     free(scratch);
