@@ -382,10 +382,11 @@ static void pq__cycle(vg_pq_t *p, float *q)
             harm2 += y2;
         if (h == 6 || (h >= 8 && h <= 18))
             hf2 += y2;
-        if (h >= 6 && h <= 18)
-            band2 += y2;
-        if (h >= 6)
+        if (h >= 6) {
             high2 += y2;
+            if (h <= 18)
+                band2 += y2;
+        }
         if (h >= 2 && h <= 9) {
             if (h & 1u)
                 odd2 += y2;

@@ -465,9 +465,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
         /* The 1 ms impulse is as short as a noise peak: at 30 dB the smallest ones are
          * buried, and a stream's normal windows vote for it now and then. Its windows need
          * a larger share of the trees; the classes a stream must find are untouched. */
-        double share = o.impulse_set                  ? o.impulse_share
-                       : !o.binary && !ds.has_segment ? PQ_IMPULSE_DEFAULT
-                                                      : 0.0;
+        double share = o.impulse_set ? o.impulse_share : ds.has_segment ? 0.0 : PQ_IMPULSE_DEFAULT;
         if (share > 0.0 && !o.binary && n_classes > PQ_IMPULSE_CLASS) {
             s.strict_pm = (uint16_t)(share * 1000.0 + 0.5);
             s.strict_class = s.strict_pm ? (uint16_t)PQ_IMPULSE_CLASS : 0u;

@@ -10,7 +10,6 @@
 # only (tests/tests.cmake): it trains on 540,000 windows, minutes under the sanitizers' cost.
 . "$(dirname "$0")/../e2e/lib.sh"
 cd "$TMP"
-jget() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 $VIGIL simulate power --mode stream --minutes 180 --events-per-hour 2000 --snr 30 --seed 1 -o train.csv
 $VIGIL train -q -i train.csv -o pq.vgm --kind forest

@@ -18,6 +18,8 @@ expect() {
   if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, want $code ($out)"; return; fi
   case "$out" in *"$text"*) ok "exit $code, '$text'" ;; *) bad "$* -> message '$out' lacks '$text'" ;; esac
 }
+# jget FILE KEY: a value from a one-line JSON report
+jget() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 finish() {
   echo "$passes passed, $fails failed"
   [ "$fails" = 0 ]

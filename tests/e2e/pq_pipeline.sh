@@ -6,8 +6,6 @@
 # seeds 1..8), NOT the issue's bars (docs/power-quality.md has those and the measured results).
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
-# jget FILE KEY: a number from a one-line JSON report
-jget() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 # atleast NAME VALUE FLOOR
 atleast() {
   if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 $2 < $3"; fi

@@ -99,24 +99,31 @@ static uint16_t all_feats(vg_feat_desc_t *f, unsigned nc)
     return k;
 }
 
+/* A 50 Hz pipeline at FS with the document's band-pass (into sos[5]), harmonics to 40. */
+static void pq_cfg(vg_pq_cfg_t *cfg, vg_biquad_t *sos, unsigned nc, float scale, uint16_t window,
+                   uint16_t hop, const vg_feat_desc_t *feats, uint16_t n_feats)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->fs = FS;
+    cfg->f_nominal = F0;
+    cfg->scale = scale;
+    cfg->scale_i = 0.1f;
+    cfg->n_channels = (uint16_t)nc;
+    cfg->window_cycles = window;
+    cfg->hop_cycles = hop;
+    cfg->max_harmonic = 40;
+    cfg->n_features = n_feats;
+    cfg->feats = feats;
+    cfg->sos = sos;
+    cfg->n_sos = (uint16_t)n_sos_design(sos);
+}
+
 static void pq_check(unsigned nc, uint16_t hop, unsigned max_block)
 {
     vg_biquad_t sos[5];
     vg_feat_desc_t feats[VG_MAX_FEATURES];
     vg_pq_cfg_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.fs = FS;
-    cfg.f_nominal = F0;
-    cfg.scale = 1.0f / 325.0f;
-    cfg.scale_i = 0.1f;
-    cfg.n_channels = (uint16_t)nc;
-    cfg.window_cycles = 10;
-    cfg.hop_cycles = hop;
-    cfg.max_harmonic = 40;
-    cfg.n_features = all_feats(feats, nc);
-    cfg.feats = feats;
-    cfg.sos = sos;
-    cfg.n_sos = (uint16_t)n_sos_design(sos);
+    pq_cfg(&cfg, sos, nc, 1.0f / 325.0f, 10, hop, feats, all_feats(feats, nc));
     size_t alen = vg_pq_arena_size(&cfg);
     float *aa = calloc(1, alen), *ab = calloc(1, alen);
     assert_non_null(aa);
@@ -200,18 +207,7 @@ static void ot_case(double a7, double a20, float *band, float *share)
     vg_biquad_t sos[5];
     vg_feat_desc_t feats[2] = {{VG_PQ_OT_BAND, VG_AGG_MAX, 0}, {VG_PQ_OT_SHARE, VG_AGG_MAX, 0}};
     vg_pq_cfg_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.fs = FS;
-    cfg.f_nominal = F0;
-    cfg.scale = 1.0f;
-    cfg.n_channels = 1;
-    cfg.window_cycles = 1;
-    cfg.hop_cycles = 1;
-    cfg.max_harmonic = 40;
-    cfg.n_features = 2;
-    cfg.feats = feats;
-    cfg.sos = sos;
-    cfg.n_sos = (uint16_t)n_sos_design(sos);
+    pq_cfg(&cfg, sos, 1, 1.0f, 1, 1, feats, 2);
     size_t alen = vg_pq_arena_size(&cfg);
     float *a = calloc(1, alen);
     assert_non_null(a);
