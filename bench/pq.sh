@@ -58,7 +58,7 @@ cc -O2 -g -DNDEBUG -std=c11 -Wall -Wextra -I"$root/core/include" "$here/pq_throu
 "$tp" "$out/pq_f100.vgm" --seconds 2.5 --json "$out/pq_throughput_f100.json"
 echo
 "$tp" "$out/pq_f300.vgm" --seconds 2.5 --json "$out/pq_throughput_f300.json" |
-  grep -E "^model|full detector|^memory|^block API|^VERDICT"
+  grep -E "^model|full detector|^memory|^block API|^forest alone|^VERDICT"
 
 echo
 echo "== callgrind: instructions per sample =="

@@ -18,6 +18,9 @@
  * the body is a multiple of 4). */
 #define FOREST__HEAD 12u
 
+/* Trees walked at once by vg_forest_predict(). */
+#define FOREST__LANES 8u
+
 /*
  * One tree, nodes t[0..n). Termination proof: an internal node i has its left child at i + 1
  * and its right child at right with i + 1 < right < n, so every step of a walk moves to a
@@ -103,8 +106,42 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
     const uint32_t *roots = m->u.forest.roots;
     for (uint16_t c = 0; c < nc; c++)
         v[c] = 0;
-    for (uint16_t t = 0; t < nt; t++)
-        v[vg_tree_leaf(nodes + roots[t], x)->cls]++;
+    /* FOREST__LANES trees are walked at once, each lane taking the next tree when its own
+     * reaches a leaf. One tree at a time, every step waits for the node it chose (a load that
+     * misses L1 on a large model) and every other step mispredicts; walks in lanes are
+     * independent, so their loads overlap, and the child is chosen with a mask, not a branch.
+     * Each walk takes the steps of vg_tree_leaf() and votes are counts, so the result is the
+     * same; bench/README.md has the figures. */
+    uint32_t at[FOREST__LANES], root[FOREST__LANES];
+    uint16_t next = 0;
+    unsigned live = 0;
+    while (live < FOREST__LANES && next < nt) {
+        root[live] = at[live] = roots[next++];
+        live++;
+    }
+    while (live) {
+        for (unsigned i = 0; i < live;) {
+            const vg_tree_node_t *n = nodes + at[i];
+            if (n->feature == VG_TREE_LEAF) {
+                v[n->cls]++;
+                if (next < nt) {
+                    root[i] = at[i] = roots[next++];
+                    i++;
+                } else {
+                    /* the last lane moves here; i is walked again */
+                    live--;
+                    at[i] = at[live];
+                    root[i] = root[live];
+                }
+                continue;
+            }
+            /* all ones when x goes left (NaN goes right, as in vg_tree_leaf()) */
+            const uint32_t left = 0u - (uint32_t)(x[n->feature] < n->value);
+            const uint32_t l = at[i] + 1u, r = root[i] + n->right;
+            at[i] = r ^ ((l ^ r) & left);
+            i++;
+        }
+    }
     /* Strictly greater: on a tie the lowest label wins. nt <= VG_MAX_TREES fits u16. */
     uint16_t best = 0;
     for (uint16_t c = 1; c < nc; c++)

@@ -706,6 +706,20 @@ static void test_artifact_round_trip(void **state)
             const vg_tree_node_t *lc = m.u.forest.nodes + m.u.forest.roots[k];
             assert_int_equal(vg_tree_leaf(lc, x) - lc, i_h);
         }
+        /* vg_forest_predict() walks 8 trees at a time: forests of fewer trees than lanes,
+         * of a multiple and of a non-multiple of 8 count the votes of their own trees */
+        static const uint16_t sizes[] = {1, 3, 8, 13, 40};
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            uint16_t want[5] = {0};
+            for (uint16_t k = 0; k < sizes[z]; k++) {
+                const vg_tree_node_t *lc = m.u.forest.nodes + m.u.forest.roots[k];
+                want[vg_tree_leaf(lc, x)->cls]++;
+            }
+            m.u.forest.n_trees = sizes[z];
+            (void)vg_forest_predict(&m, x, vc, NULL);
+            assert_memory_equal(vc, want, sizeof want);
+        }
+        m.u.forest.n_trees = f.n_trees;
     }
     free(buf);
     /* the writer validates: normal_class out of range is refused */
