@@ -13,8 +13,9 @@
 /* Lanes of the per-cycle loops written for vectorisation: harmonics 1..7 of the residual
  * and one padding lane, or 8 matched-filter positions. */
 #define PQ_LANES 8u
-#if VG_PQ_RESID_HARMONICS != 7 || PQ_LANES != 8
-#error "pq__residual() is written for harmonics 1..7 in 8 lanes"
+#if VG_PQ_RESID_HARMONICS != 7 || PQ_LANES != 8 || VG_PQ_COH_H < VG_PQ_RESID_HARMONICS
+#error                                                                                             \
+    "pq__residual() is written for harmonics 1..7 in 8 lanes, pq__predict() for their phasors in the ring"
 #endif
 
 /* Cycles the fundamental band-pass (45-65 Hz: 20 Hz wide) takes to settle after a reset. */
@@ -29,9 +30,9 @@ typedef char
                            : -1];
 
 static const char *const qty_names[VG_PQ_COUNT] = {
-    "rms", "hrms_min", "hrms_max", "peak",  "crest", "freq", "h1",   "thd",     "h3",
-    "h5",  "h7",       "resid",    "dmax",  "skew",  "kurt", "hf",   "irms",    "p",
-    "q",   "s",        "pf",       "trans", "rpeak", "odd",  "even", "ot_band", "ot_share",
+    "rms", "hrms_min", "hrms_max", "peak", "crest", "freq",    "h1",       "thd",        "h3", "h5",
+    "h7",  "resid",    "dmax",     "skew", "kurt",  "hf",      "irms",     "p",          "q",  "s",
+    "pf",  "trans",    "rpeak",    "odd",  "even",  "ot_band", "ot_share", "trans_prev",
 };
 static const char *const agg_names[VG_AGG_COUNT] = {"min",     "max",      "mean",    "sd",
                                                     "range",   "at_low",   "at_high", "coh",
@@ -88,10 +89,21 @@ static int pq__pow2(size_t n)
     return n >= VG_FFT_MIN_N && n <= VG_FFT_MAX_N && (n & (n - 1u)) == 0;
 }
 
+/* A configured feature uses VG_PQ_TRANS_PREV. */
+static int pq__wants_prev(const vg_pq_cfg_t *cfg)
+{
+    for (uint16_t k = 0; cfg->feats && k < cfg->n_features; k++)
+        if (cfg->feats[k].channel == VG_PQ_TRANS_PREV)
+            return 1;
+    return 0;
+}
+
 size_t vg_pq_arena_size(const vg_pq_cfg_t *cfg)
 {
     size_t n = vg_pq_frame_len(cfg);
+    /* the second residual has the FFT buffer when there is one, else its own */
     size_t floats = n * (cfg->n_channels > 1 ? 2u : 1u) + (pq__pow2(n) ? n : 0u) +
+                    (!pq__pow2(n) && pq__wants_prev(cfg) ? n : 0u) +
                     (size_t)cfg->window_cycles * VG_PQ_STRIDE + 2u * cfg->n_sos;
     return floats * sizeof(float);
 }
@@ -165,6 +177,11 @@ vg_status_t vg_pq_init(vg_pq_t *p, const vg_pq_cfg_t *cfg, void *arena, size_t a
     a += cfg->n_channels > 1 ? n : 0u;
     p->fft = pq__pow2(n) ? a : 0;
     a += pq__pow2(n) ? n : 0u;
+    p->resid2 = 0;
+    if (pq__wants_prev(cfg)) {
+        p->resid2 = p->fft ? p->fft : a;
+        a += p->fft ? 0u : n;
+    }
     p->cycles = a;
     a += (size_t)cfg->window_cycles * VG_PQ_STRIDE;
     p->sos_state = a;
@@ -202,62 +219,12 @@ void vg_pq_reset(vg_pq_t *p)
     p->started = 0;
 }
 
-/* Residual of the frame (in place: the frame is not needed afterwards) after removing the
- * mean and harmonics 1..7, then its peak and the largest matched-filter response relative
- * to its RMS. The harmonics are rebuilt with phasor recurrences, not per-sample sin/cos. */
-static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *him, float *q)
+/* The largest |response| of the matched filter over v[0, n). Each position's sum runs over
+ * the template in the same order, PQ_LANES positions at a time; the largest |response| does
+ * not depend on the order the positions are visited (NaN never wins either way). */
+static float pq__matched(const vg_pq_t *p, const float *v)
 {
-    const uint16_t n = p->n;
-    float *v = p->frame_v;
-    uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
-    const float turn = p->cfg.f_nominal / p->cfg.fs; /* turns per sample of the fundamental */
-    /* One rotating phasor per harmonic, all advanced together. Lane i holds harmonic i + 1;
-     * the lanes past hn (at least the eighth) rotate a zero phasor and are never summed. The
-     * lane loops have a constant trip count and no dependence between lanes, so a compiler
-     * runs them as vector operations (two 4-float vectors); each lane does exactly the
-     * operations of a scalar recurrence, and the sum over harmonics below keeps the order
-     * h = 1, 2, ..., so the residual has the same bits either way. */
-    float c[PQ_LANES], sn[PQ_LANES], cr[PQ_LANES], sr[PQ_LANES], re[PQ_LANES], im[PQ_LANES];
-    for (unsigned i = 0; i < PQ_LANES; i++) {
-        cr[i] = 1.0f;
-        sr[i] = 0.0f;
-        re[i] = im[i] = 0.0f;
-        c[i] = 1.0f;
-        sn[i] = 0.0f;
-    }
-    for (uint16_t h = 1; h <= hn; h++) {
-        vg_cis2pi_f32(turn * (float)h, &cr[h - 1], &sr[h - 1]);
-        re[h - 1] = hre[h];
-        im[h - 1] = him[h];
-    }
-    for (uint16_t j = 0; j < n; j++) {
-        float t[PQ_LANES];
-        for (unsigned i = 0; i < PQ_LANES; i++) {
-            t[i] = re[i] * c[i] - im[i] * sn[i];
-            const float c2 = c[i] * cr[i] - sn[i] * sr[i];
-            sn[i] = sn[i] * cr[i] + c[i] * sr[i];
-            c[i] = c2;
-        }
-        float acc = 0.0f;
-        if (hn == VG_PQ_RESID_HARMONICS) {
-            /* the usual case, unrolled: the same additions in the same order */
-            acc = (((((((acc + t[0]) + t[1]) + t[2]) + t[3]) + t[4]) + t[5]) + t[6]);
-        } else {
-            for (uint16_t h = 0; h < hn; h++)
-                acc += t[h];
-        }
-        v[j] -= acc;
-    }
-    float ss = 0.0f, peak = 0.0f;
-    for (uint16_t j = 0; j < n; j++) {
-        v[j] -= mean;
-        ss += v[j] * v[j];
-        peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
-    }
-    /* The matched filter, PQ_LANES positions at a time: each position's sum runs over the
-     * template in the same order as one at a time, and the largest |response| does not
-     * depend on the order the positions are visited (NaN never wins either way). */
-    const uint16_t m = p->n_tmpl;
+    const uint16_t n = p->n, m = p->n_tmpl;
     float best = 0.0f;
     uint16_t k = 0;
     if (n >= m) {
@@ -285,9 +252,163 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
             acc += v[k + j] * p->tmpl[j];
         best = fabsf(acc) > best ? fabsf(acc) : best;
     }
+    return best;
+}
+
+/* The rebuild loop of pq__residual(): v[j] -= the harmonics (re, im), and with two, first
+ * r2[j] = v[j] - the harmonics (re2, im2). Called with a constant two, so each call compiles
+ * to its own loop and the one without r2 does no work for it. */
+static inline void pq__rebuild(float *v, float *r2, uint16_t n, uint16_t hn, float *c, float *sn,
+                               const float *cr, const float *sr, const float *re, const float *im,
+                               const float *re2, const float *im2, const int two)
+{
+    for (uint16_t j = 0; j < n; j++) {
+        float t[PQ_LANES], t2[PQ_LANES];
+        for (unsigned i = 0; i < PQ_LANES; i++) {
+            t[i] = re[i] * c[i] - im[i] * sn[i];
+            if (two)
+                t2[i] = re2[i] * c[i] - im2[i] * sn[i];
+            const float c2 = c[i] * cr[i] - sn[i] * sr[i];
+            sn[i] = sn[i] * cr[i] + c[i] * sr[i];
+            c[i] = c2;
+        }
+        float acc = 0.0f, acc2 = 0.0f;
+        if (hn == VG_PQ_RESID_HARMONICS) {
+            /* the usual case, unrolled: the same additions in the same order */
+            acc = (((((((acc + t[0]) + t[1]) + t[2]) + t[3]) + t[4]) + t[5]) + t[6]);
+            if (two)
+                acc2 = (((((((acc2 + t2[0]) + t2[1]) + t2[2]) + t2[3]) + t2[4]) + t2[5]) + t2[6]);
+        } else {
+            for (uint16_t h = 0; h < hn; h++) {
+                acc += t[h];
+                if (two)
+                    acc2 += t2[h];
+            }
+        }
+        if (two)
+            r2[j] = v[j] - acc2;
+        v[j] -= acc;
+    }
+}
+
+/* Residual of the frame (in place: the frame is not needed afterwards) after removing the
+ * mean and harmonics 1..7, then its peak and the largest matched-filter response relative
+ * to its RMS. The harmonics are rebuilt with phasor recurrences, not per-sample sin/cos.
+ * With a prediction (pre, pim: the harmonics 1..7 expected from the previous cycles), the
+ * same for the residual after removing the mean and the prediction, into p->resid2, for
+ * VG_PQ_TRANS_PREV. */
+static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *him,
+                         const float *pre, const float *pim, float *q)
+{
+    const uint16_t n = p->n;
+    float *v = p->frame_v;
+    float *r2 = pre ? p->resid2 : 0;
+    uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
+    const float turn = p->cfg.f_nominal / p->cfg.fs; /* turns per sample of the fundamental */
+    /* One rotating phasor per harmonic, all advanced together. Lane i holds harmonic i + 1;
+     * the lanes past hn (at least the eighth) rotate a zero phasor and are never summed. The
+     * lane loops have a constant trip count and no dependence between lanes, so a compiler
+     * runs them as vector operations (two 4-float vectors); each lane does exactly the
+     * operations of a scalar recurrence, and the sum over harmonics below keeps the order
+     * h = 1, 2, ..., so the residual has the same bits either way. */
+    float c[PQ_LANES], sn[PQ_LANES], cr[PQ_LANES], sr[PQ_LANES], re[PQ_LANES], im[PQ_LANES];
+    float re2[PQ_LANES], im2[PQ_LANES];
+    for (unsigned i = 0; i < PQ_LANES; i++) {
+        cr[i] = 1.0f;
+        sr[i] = 0.0f;
+        re[i] = im[i] = re2[i] = im2[i] = 0.0f;
+        c[i] = 1.0f;
+        sn[i] = 0.0f;
+    }
+    for (uint16_t h = 1; h <= hn; h++) {
+        vg_cis2pi_f32(turn * (float)h, &cr[h - 1], &sr[h - 1]);
+        re[h - 1] = hre[h];
+        im[h - 1] = him[h];
+        if (r2) {
+            re2[h - 1] = pre[h];
+            im2[h - 1] = pim[h];
+        }
+    }
+    if (r2)
+        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 1);
+    else
+        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 0);
+    float ss = 0.0f, peak = 0.0f;
+    for (uint16_t j = 0; j < n; j++) {
+        v[j] -= mean;
+        ss += v[j] * v[j];
+        peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
+    }
     float rms = sqrtf(ss / (float)n);
     q[VG_PQ_RPEAK] = peak;
-    q[VG_PQ_TRANS] = best / (rms > 1e-9f ? rms : 1e-9f);
+    q[VG_PQ_TRANS] = pq__matched(p, v) / (rms > 1e-9f ? rms : 1e-9f);
+    q[VG_PQ_TRANS_PREV] = 0.0f;
+    if (r2) {
+        float ss2 = 0.0f;
+        for (uint16_t j = 0; j < n; j++) {
+            r2[j] -= mean;
+            ss2 += r2[j] * r2[j];
+        }
+        float rms2 = sqrtf(ss2 / (float)n);
+        q[VG_PQ_TRANS_PREV] = pq__matched(p, r2) / (rms2 > 1e-9f ? rms2 : 1e-9f);
+    }
+}
+
+/* The harmonics 1..7 this cycle should hold if the waveform went on as in the previous
+ * cycles (up to VG_PQ_PREV_CYCLES of the ring, at most window_cycles - 1): each one's phasor
+ * (stored at its frame's start) turned to this frame's start, then averaged. A frame is n
+ * samples, so away from the nominal frequency every harmonic h turns by h times the
+ * fundamental's turn per frame. That turn is measured on the fundamental phasors themselves
+ * (the mean of P1(c) conj P1(c - 1) over the cycles used, this one included): the
+ * zero-crossing frequency of one noisy cycle is tenths of a hertz off, which leaves a
+ * residual sine as large as 20 dB noise. (h1re, h1im): this cycle's fundamental. Returns 0
+ * when there is no previous cycle. */
+static int pq__predict(const vg_pq_t *p, float h1re, float h1im, float *pre, float *pim)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    uint32_t kmax = VG_PQ_PREV_CYCLES < w - 1u ? VG_PQ_PREV_CYCLES : w - 1u;
+    kmax = p->n_cycles < kmax ? p->n_cycles : kmax;
+    if (kmax == 0)
+        return 0;
+    const float *ph[VG_PQ_PREV_CYCLES + 1];
+    for (uint32_t k = 1; k <= kmax; k++)
+        ph[k] = p->cycles + ((p->ring_head + w - k) % w) * VG_PQ_STRIDE + VG_PQ_PHASORS;
+    /* the fundamental's turn per frame, as a unit complex number (1 when unmeasurable) */
+    float zr = 0.0f, zi = 0.0f, ar = h1re, ai = h1im;
+    for (uint32_t k = 1; k <= kmax; k++) {
+        const float br = ph[k][0], bi = ph[k][1];
+        zr += ar * br + ai * bi; /* a conj(b) */
+        zi += ai * br - ar * bi;
+        ar = br;
+        ai = bi;
+    }
+    const float zn = sqrtf(zr * zr + zi * zi);
+    if (zn > 1e-12f && zn <= 3.0e38f) {
+        zr /= zn;
+        zi /= zn;
+    } else {
+        zr = 1.0f;
+        zi = 0.0f;
+    }
+    const uint16_t hn = p->h_max < VG_PQ_RESID_HARMONICS ? p->h_max : VG_PQ_RESID_HARMONICS;
+    float hr = 1.0f, hi = 0.0f; /* z^h */
+    for (uint16_t h = 1; h <= hn; h++) {
+        float t = hr * zr - hi * zi;
+        hi = hr * zi + hi * zr;
+        hr = t;
+        float rr = 1.0f, ri = 0.0f, sr = 0.0f, si = 0.0f; /* z^(h k), the sum */
+        for (uint32_t k = 1; k <= kmax; k++) {
+            t = rr * hr - ri * hi;
+            ri = rr * hi + ri * hr;
+            rr = t;
+            const float xr = ph[k][2 * (h - 1)], xi = ph[k][2 * (h - 1) + 1];
+            sr += xr * rr - xi * ri;
+            si += xr * ri + xi * rr;
+        }
+        pre[h] = sr / (float)kmax;
+        pim[h] = si / (float)kmax;
+    }
+    return 1;
 }
 
 /* The per-cycle quantities of the frame just completed, into q[VG_PQ_COUNT]. */
@@ -449,8 +570,13 @@ static void pq__cycle(vg_pq_t *p, float *q)
         for (unsigned k = VG_PQ_IRMS; k <= VG_PQ_PF; k++)
             q[k] = 0.0f;
     }
-    /* Last: the residual overwrites the frame. */
-    pq__residual(p, mean, hre, him, q);
+    /* Last: the residual overwrites the frame. Without a previous cycle, the prediction is
+     * this cycle's own harmonics (VG_PQ_TRANS_PREV = VG_PQ_TRANS). */
+    float pre[VG_PQ_RESID_HARMONICS + 1], pim[VG_PQ_RESID_HARMONICS + 1];
+    const int predicted = p->resid2 && pq__predict(p, hre[1], him[1], pre, pim);
+    pq__residual(p, mean, hre, him, predicted ? pre : 0, predicted ? pim : 0, q);
+    if (p->resid2 && !predicted)
+        q[VG_PQ_TRANS_PREV] = q[VG_PQ_TRANS];
 }
 
 /* Per-window scratch of pq__aggregate: every statistic is computed once, however many

@@ -37,7 +37,8 @@
     "even.max,h3.coh,h5.coh,h7.coh,thd.coh,odd.coh,even.coh,odd.coh_low,odd.coh_high,"             \
     "h3.coh_low,h3.coh_high,h1.mdiff,"                                                             \
     "rms.mdiff,hrms_max.mdiff,ot_band.max,ot_band.mean,ot_band.range,ot_band.at_low,"              \
-    "ot_share.max,ot_share.mean,ot_share.at_low,ot_share.at_high"
+    "ot_share.max,ot_share.mean,ot_share.at_low,ot_share.at_high,trans_prev.max,"                  \
+    "trans_prev.mean"
 #define PQ_CURRENT_FEATURES ",irms.min,irms.max,p.mean,pf.min,pf.mean"
 
 static const char usage_text[] =
@@ -65,10 +66,10 @@ static const char usage_text[] =
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 68 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 70 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
-    "                          odd,even,ot_band,ot_share;\n"
+    "                          odd,even,ot_band,ot_share,trans_prev;\n"
     "                          aggregates min,max,mean,sd,range,at_low,at_high,coh,coh_low,\n"
     "                          coh_high,mdiff\n"
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"

@@ -64,11 +64,13 @@ $VIGIL simulate power --mode stream --minutes 10 --snr 30 --events-per-hour 360 
 $VIGIL train -q -i strain.csv -o stream.vgm --kind forest --seed 1
 # A stream model's impulse windows need more of the trees (docs/power-quality.md, "Impulses
 # and false alarms"); --impulse-share 0 drops the rule. The format's minor version says what a
-# file holds: 3 with the default features (ot_band, ot_share), 2 with the rule alone.
+# file holds: 4 with the default features (trans_prev), 3 with ot_band or ot_share, 2 with the
+# rule alone.
 $VIGIL info -m stream.vgm > sinfo.txt
 if grep -q "^strict class: a window voted class 5 is over only when more than 0.750 of the trees vote disturbed" sinfo.txt &&
-   grep -q "(format 1.3)" sinfo.txt && grep -q "ot_share.at_high" sinfo.txt; then
-  ok "info: a stream model's impulse rule and ot_* features (format 1.3)"
+   grep -q "(format 1.4)" sinfo.txt && grep -q "ot_share.at_high" sinfo.txt &&
+   grep -q "trans_prev.mean" sinfo.txt; then
+  ok "info: a stream model's impulse rule, ot_* and trans_prev features (format 1.4)"
 else
   bad "stream model info: $(grep -E 'strict|format' sinfo.txt)"
 fi
@@ -83,6 +85,12 @@ if $VIGIL info -m stream60.vgm | grep -q "(format 1.2)"; then
   ok "the rule without ot_* features: format 1.2"
 else
   bad "format: $($VIGIL info -m stream60.vgm | grep format)"
+fi
+$VIGIL train -q -i strain.csv -o stream68.vgm --kind forest --seed 1 --trees 5 --features rms.min,ot_band.max,trans.max
+if $VIGIL info -m stream68.vgm | grep -q "(format 1.3)"; then
+  ok "ot_* features without trans_prev: format 1.3"
+else
+  bad "format: $($VIGIL info -m stream68.vgm | grep format)"
 fi
 if $VIGIL train -q -i strain.csv -o /dev/null --kind forest --impulse-share 1.5 2> share.err; then
   bad "--impulse-share 1.5 accepted"

@@ -84,7 +84,12 @@ static size_t n_sos_design(vg_biquad_t *sos)
 /* Every quantity with every aggregate that applies, up to VG_MAX_FEATURES. */
 static uint16_t all_feats(vg_feat_desc_t *f, unsigned nc)
 {
-    uint16_t k = 0;
+    /* trans_prev first: it has a code path of its own (a second residual), and the list is
+     * cut at VG_MAX_FEATURES */
+    f[0].channel = VG_PQ_TRANS_PREV;
+    f[0].feature = VG_AGG_MAX;
+    f[0].reserved = 0;
+    uint16_t k = 1;
     for (unsigned q = 0; q < VG_PQ_COUNT; q++)
         for (unsigned a = 0; a < VG_AGG_COUNT; a++) {
             if (nc < 2 && q >= VG_PQ_IRMS && q <= VG_PQ_PF)
@@ -252,6 +257,83 @@ static void test_ot_quantities(void **state)
     assert_true(fabsf(share - 0.5f) < 1e-4f);
     assert_string_equal(vg_pq_qty_name(VG_PQ_OT_BAND), "ot_band");
     assert_string_equal(vg_pq_qty_name(VG_PQ_OT_SHARE), "ot_share");
+}
+
+/* Per-cycle trans and trans_prev of 20 cycles of a 50.15 Hz sine with a 3rd harmonic and
+ * noise of sd 0.01, fs = FS, nominal F0, and (impulse > 0) a 1 ms standard impulse of that
+ * height (the template's shape) in the middle of cycle 15. With wanted = 0 the pipeline has
+ * no trans_prev feature. */
+static void trans_case(float fs, double impulse, int wanted, float *tr, float *tp)
+{
+    vg_feat_desc_t feats[2] = {{VG_PQ_TRANS, VG_AGG_MAX, 0}, {VG_PQ_TRANS_PREV, VG_AGG_MAX, 0}};
+    vg_pq_cfg_t cfg;
+    vg_biquad_t sos[5];
+    pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, wanted ? 2 : 1);
+    cfg.fs = fs; /* the band-pass is FS's: the frequency is not what is tested here */
+    const uint16_t n = vg_pq_frame_len(&cfg);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *a = calloc(1, alen);
+    assert_non_null(a);
+    vg_pq_t p;
+    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    uint64_t seed = 7;
+    const size_t start = 15u * n + n / 2u, gate = (size_t)(0.001f * fs + 0.5f);
+    int c = 0;
+    for (size_t k = 0; k < 20u * n; k++) {
+        const double t = (double)k / fs, w = 6.283185307179586 * 50.15 * t;
+        double v = sin(w + 0.4) + 0.05 * sin(3.0 * w + 1.0) + 0.01 * rng_gauss(&seed);
+        if (impulse > 0.0 && k >= start && k < start + gate) {
+            const double u = (double)(k - start) / fs;
+            v += impulse * (exp(-344.0 * u) - exp(-750.0 * u)) / 0.2365;
+        }
+        float x = (float)v, f[2], cyc[VG_PQ_COUNT];
+        uint8_t done = 0, cdone = 0;
+        uint16_t miss = 0;
+        vg_pq_push(&p, &x, f, &done, &miss, cyc, &cdone);
+        if (cdone) {
+            tr[c] = cyc[VG_PQ_TRANS];
+            tp[c] = cyc[VG_PQ_TRANS_PREV];
+            c++;
+        }
+    }
+    assert_int_equal(c, 20);
+    free(a);
+}
+
+/* trans_prev: equal to trans on the first cycle after a reset; on noise alone (the sine and
+ * its harmonic predicted from the previous cycles, turned for a frequency 0.15 Hz off
+ * nominal) at the level of a noise-only matched filter; on an impulse, larger than trans,
+ * which loses part of the pulse to the cycle's own harmonic fit; 0 and no extra arena when
+ * no feature uses it. At 6.4 kHz (an FFT frame) and 6 kHz (120 samples: Goertzel, its own
+ * buffer). */
+static void test_trans_prev(void **state)
+{
+    (void)state;
+    const float rates[2] = {FS, 6000.0f};
+    for (int r = 0; r < 2; r++) {
+        float tr[20], tp[20];
+        trans_case(rates[r], 0.0, 1, tr, tp);
+        assert_true(tp[0] == tr[0]);
+        for (int c = 2; c < 20; c++)
+            assert_true(tp[c] > 1.0f && tp[c] < 4.5f); /* |N(0,1)| over ~120 positions */
+        trans_case(rates[r], 0.15, 1, tr, tp);
+        assert_true(tp[15] > 8.0f); /* noise alone stays below 4.5 */
+        assert_true(tp[15] > 1.3f * tr[15]);
+        trans_case(rates[r], 0.15, 0, tr, tp);
+        for (int c = 0; c < 20; c++)
+            assert_true(tp[c] == 0.0f);
+    }
+    /* the second residual's buffer: the FFT's at 6.4 kHz, its own at 6 kHz */
+    vg_feat_desc_t with[1] = {{VG_PQ_TRANS_PREV, VG_AGG_MAX, 0}},
+                   without[1] = {{VG_PQ_TRANS, VG_AGG_MAX, 0}};
+    vg_pq_cfg_t cw, co;
+    vg_biquad_t sos[5];
+    pq_cfg(&cw, sos, 1, 1.0f, 10, 1, with, 1);
+    pq_cfg(&co, sos, 1, 1.0f, 10, 1, without, 1);
+    assert_int_equal(vg_pq_arena_size(&cw), vg_pq_arena_size(&co));
+    cw.fs = co.fs = 6000.0f;
+    assert_int_equal(vg_pq_arena_size(&cw), vg_pq_arena_size(&co) + 120u * sizeof(float));
+    assert_string_equal(vg_pq_qty_name(VG_PQ_TRANS_PREV), "trans_prev");
 }
 
 static void test_pq_block_one_channel(void **state)
@@ -449,6 +531,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ot_quantities),
+        cmocka_unit_test(test_trans_prev),
         cmocka_unit_test(test_pq_block_one_channel),
         cmocka_unit_test(test_pq_block_two_channels),
         cmocka_unit_test(test_detector_block_one_channel),

@@ -57,10 +57,18 @@ typedef enum {
                              amplitude step inside the cycle raises as much as odd ones */
     VG_PQ_OT_BAND = 25, /**< sqrt(sum_{h=6..18} Y_h^2) / Y_1: the 300-900 Hz band with the 7th
                              harmonic, where a transient near 350 Hz shows (format minor 3) */
-    VG_PQ_OT_SHARE = 26, /**< sum_{h=6..18} Y_h^2 / sum_{h>=6} Y_h^2 (0 when the latter is 0): a
-                              ringing's energy is narrow-band (near 1), a step's or notch's is
-                              spread over the higher harmonics (format minor 3) */
-    VG_PQ_COUNT = 27
+    VG_PQ_OT_SHARE = 26,   /**< sum_{h=6..18} Y_h^2 / sum_{h>=6} Y_h^2 (0 when the latter is 0): a
+                                ringing's energy is narrow-band (near 1), a step's or notch's is
+                                spread over the higher harmonics (format minor 3) */
+    VG_PQ_TRANS_PREV = 27, /**< VG_PQ_TRANS on the residual after removing DC and the
+                                harmonics 1..7 predicted from the previous cycles (their
+                                phasors averaged, up to VG_PQ_PREV_CYCLES, turned by the measured
+                                frequency), not fitted to this cycle: a fit to the cycle absorbs
+                                part of a short pulse (about half its energy at 6.4 kHz), the
+                                prediction none. Equal to VG_PQ_TRANS for the first cycle after
+                                a reset, and 0 unless a configured feature uses it
+                                (format minor 4) */
+    VG_PQ_COUNT = 28
 } vg_pq_qty_t;
 
 /** Aggregates of a quantity over the window (stored in artifacts: never renumbered). */
@@ -104,6 +112,8 @@ typedef enum {
 #endif
 /** Harmonics removed to form the residual. */
 #define VG_PQ_RESID_HARMONICS 7
+/** Previous cycles whose phasors predict the harmonics VG_PQ_TRANS_PREV removes. */
+#define VG_PQ_PREV_CYCLES 4
 /** Samples the block push band-passes at a time (a stack buffer of this many floats). */
 #ifndef VG_PQ_BLOCK
 #define VG_PQ_BLOCK 64
@@ -139,6 +149,9 @@ typedef struct {
     float *frame_v, *frame_i; /* n each (frame_i NULL without current) */
     float *fft;               /* n floats when n is a power of two (one FFT per cycle gives
                                  every harmonic), else NULL (Goertzel per harmonic) */
+    float *resid2;            /* n floats for the residual of VG_PQ_TRANS_PREV (the FFT buffer,
+                                 free by then, when there is one), or NULL when no feature
+                                 uses it */
     float *cycles;            /* window_cycles x VG_PQ_COUNT, ring */
     float *sos_state;
     float tmpl[VG_PQ_MAX_TEMPLATE]; /* unit-norm transient template */
