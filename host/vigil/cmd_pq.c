@@ -25,7 +25,7 @@
 
 /* The impulse rule's default share (docs/power-quality.md, "Impulses and false alarms"). */
 #define PQ_IMPULSE_CLASS   5u
-#define PQ_IMPULSE_DEFAULT 0.75 /* also in the usage text */
+#define PQ_IMPULSE_DEFAULT 0.55 /* also in the usage text */
 
 #define PQ_DEFAULT_FEATURES                                                                        \
     "rms.min,rms.max,rms.mean,rms.sd,hrms_min.min,hrms_max.max,hrms_min.range,"                    \
@@ -85,7 +85,7 @@ static const char usage_text[] =
     "                          (default 2 when a window holds 4 hops or more, else 1)\n"
     "      --impulse-share S   a window whose most-voted disturbance is the impulse (class 5,\n"
     "                          shorter than half a cycle) is over only when more than S of the\n"
-    "                          trees vote for a disturbance; 0 = no such rule (default 0.75\n"
+    "                          trees vote for a disturbance; 0 = no such rule (default 0.55\n"
     "                          for a stream with classes, 0 for snippets and --binary)\n"
     "  -q, --quiet\n"
     "  -h, --help\n"
