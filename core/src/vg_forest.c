@@ -18,8 +18,9 @@
  * the body is a multiple of 4). */
 #define FOREST__HEAD 12u
 
-/* Trees walked at once by vg_forest_predict(). */
-#define FOREST__LANES 8u
+#if VG_FOREST_LANES < 1 || VG_FOREST_LANES > 16
+#error "VG_FOREST_LANES is 1..16 (vg_opts.h)"
+#endif
 
 /*
  * One tree, nodes t[0..n). Termination proof: an internal node i has its left child at i + 1
@@ -106,16 +107,17 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
     const uint32_t *roots = m->u.forest.roots;
     for (uint16_t c = 0; c < nc; c++)
         v[c] = 0;
-    /* FOREST__LANES trees are walked at once, each lane taking the next tree when its own
+#if VG_FOREST_LANES > 1
+    /* VG_FOREST_LANES trees are walked at once, each lane taking the next tree when its own
      * reaches a leaf. One tree at a time, every step waits for the node it chose (a load that
      * misses L1 on a large model) and every other step mispredicts; walks in lanes are
      * independent, so their loads overlap, and the child is chosen with a mask, not a branch.
      * Each walk takes the steps of vg_tree_leaf() and votes are counts, so the result is the
      * same; bench/README.md has the figures. */
-    uint32_t at[FOREST__LANES], root[FOREST__LANES];
+    uint32_t at[VG_FOREST_LANES], root[VG_FOREST_LANES];
     uint16_t next = 0;
     unsigned live = 0;
-    while (live < FOREST__LANES && next < nt) {
+    while (live < VG_FOREST_LANES && next < nt) {
         root[live] = at[live] = roots[next++];
         live++;
     }
@@ -142,6 +144,10 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
             i++;
         }
     }
+#else
+    for (uint16_t t = 0; t < nt; t++)
+        v[vg_tree_leaf(nodes + roots[t], x)->cls]++;
+#endif
     /* Strictly greater: on a tie the lowest label wins. nt <= VG_MAX_TREES fits u16. */
     uint16_t best = 0;
     for (uint16_t c = 1; c < nc; c++)
