@@ -122,8 +122,6 @@ int vgh_cmd_train_events(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     const vg_model_t *m = &mf.m;
     int code = VGH_EXIT_OK;
-    vgh_dataset_t ds;
-    memset(&ds, 0, sizeof ds);
     vgh_pq_event_t *ev = NULL;
     size_t nev = 0;
     float *X = NULL;
@@ -139,35 +137,19 @@ int vgh_cmd_train_events(int argc, char **argv)
                         o.model, vgh_kind_name(m->kind));
         goto done;
     }
-    if (vgh_dataset_load(o.in, NULL, mf.channels, m->n_channels, m->sample_rate, &ds, err,
-                         sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s (model %s needs it)", err, o.model);
+    /* Read row by row: a 12-hour stream at 6.4 kHz is 276 M rows, which in memory would take
+     * gigabytes; the events and labelled runs take megabytes. */
+    if (vgh_pq_stream_events_csv(m, mf.channels, o.in, o.model, &ev, &nev, &truth, err,
+                                 sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
         goto done;
     }
-    if (!ds.has_class || ds.has_segment) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in,
-                        ds.has_segment ? "snippets (a segment column): events need a stream"
-                                       : "no 'class' column to learn from");
-        goto done;
-    }
-    if (fabs(ds.rate - m->sample_rate) > 0.01 * m->sample_rate) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT,
-                        "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", o.in,
-                        ds.rate, o.model, (double)m->sample_rate);
-        goto done;
-    }
-    if (vgh_pq_run_stream_features(m, &ds, &ev, &nev, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.model, err);
-        goto done;
-    }
-    truth = malloc((nev + 1) * sizeof *truth);
     X = malloc((nev + 1) * nf * sizeof(float));
     y = malloc((nev + 1) * sizeof *y);
-    if (!truth || !X || !y) {
+    if (!X || !y) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
     }
-    vgh_pq_event_truth(&ds, m, ev, nev, truth);
     /* Events no disturbance explains (false alarms) and events without a voted window teach
      * nothing about classes. */
     size_t n = 0, vote_ok = 0;
@@ -224,7 +206,6 @@ done:
     free(truth);
     vgh_rf_free(&forest);
     vgh_pq_events_free(ev, nev);
-    vgh_dataset_free(&ds);
     vgh_model_free(&mf);
     return code;
 }

@@ -727,45 +727,234 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
     return pq__run(m, ds, score, anomaly, cls, 0, events, n_events, err, errlen);
 }
 
-int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
-                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen)
-{
-    return pq__run(m, ds, NULL, NULL, NULL, 1, events, n_events, err, errlen);
-}
+/* A run of labelled rows of one class: the times of its first and last rows. */
+typedef struct {
+    double t0, t1;
+    uint16_t cls;
+} pq_run_t;
 
-void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
-                        size_t n_ev, uint16_t *truth)
+/* The class of the labelled run overlapping each event most (0 for none): runs and events are
+ * both in time order, so one pass with a moving start. */
+static void pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
+                      const vgh_pq_event_t *ev, size_t n_ev, uint16_t *truth, double *ov)
 {
     const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
-    double *ov = calloc(n_ev + 1, sizeof *ov);
-    for (size_t e = 0; e < n_ev; e++)
+    for (size_t e = 0; e < n_ev; e++) {
         truth[e] = 0;
-    if (!ov)
-        return;
-    /* Labelled runs and events are both in time order: one pass with a moving start. */
+        ov[e] = 0.0;
+    }
     size_t e0 = 0;
-    for (size_t i = 0; i < ds->n;) {
-        if (!pq__disturbed(ds, i)) {
-            i++;
-            continue;
-        }
-        size_t j = i;
-        uint16_t c = ds->has_class ? ds->cls[i] : 2;
-        while (j + 1 < ds->n && pq__disturbed(ds, j + 1) && (!ds->has_class || ds->cls[j + 1] == c))
-            j++;
-        double t0 = ds->t[i], t1 = ds->t[j] + 1.0 / (double)m->sample_rate + slack;
-        while (e0 < n_ev && ds->t[ev[e0].end] < t0)
+    for (size_t k = 0; k < n_runs; k++) {
+        const double t0 = runs[k].t0, t1 = runs[k].t1 + 1.0 / (double)m->sample_rate + slack;
+        while (e0 < n_ev && ev[e0].t_end < t0)
             e0++;
-        for (size_t e = e0; e < n_ev && ds->t[ev[e].start] <= t1; e++) {
-            double a = fmax(t0, ds->t[ev[e].start]), b = fmin(t1, ds->t[ev[e].end]);
+        for (size_t e = e0; e < n_ev && ev[e].t_start <= t1; e++) {
+            double a = fmax(t0, ev[e].t_start), b = fmin(t1, ev[e].t_end);
             if (b >= a && (truth[e] == 0 || b - a > ov[e])) {
-                truth[e] = c;
+                truth[e] = runs[k].cls;
                 ov[e] = b - a;
             }
         }
-        i = j + 1;
     }
+}
+
+/* Everything vgh_pq_stream_events_csv() holds, freed in one place. */
+typedef struct {
+    vgh_csv_t *csv;
+    void *arena;
+    vgh_pq_tracker_t *tr;
+    float *bx;
+    double *bt;
+    uint16_t *bc;
+    vgh_pq_event_t *ev;
+    size_t n_ev, cap_ev;
+    pq_run_t *runs;
+    size_t n_runs, cap_runs;
+} pq_stream_t;
+
+/* Room for one more element of size elem in *buf (n used of *cap): doubles the capacity. */
+static int pq__room(void **buf, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *nb = realloc(*buf, c * elem);
+    if (!nb)
+        return -1;
+    *buf = nb;
+    *cap = c;
+    return 0;
+}
+
+static int pq__add_event(pq_stream_t *s, const vgh_pq_event_t *done, uint16_t nef)
+{
+    void *buf = s->ev;
+    int bad = pq__room(&buf, s->n_ev, &s->cap_ev, sizeof *s->ev);
+    s->ev = buf;
+    if (bad)
+        return -1;
+    float *kept = NULL;
+    if (done->feat && nef) {
+        kept = malloc(nef * sizeof(float));
+        if (!kept)
+            return -1;
+        memcpy(kept, done->feat, nef * sizeof(float));
+    }
+    s->ev[s->n_ev] = *done;
+    s->ev[s->n_ev++].feat = kept;
+    return 0;
+}
+
+static int pq__add_run(pq_stream_t *s, const pq_run_t *r)
+{
+    void *buf = s->runs;
+    int bad = pq__room(&buf, s->n_runs, &s->cap_runs, sizeof *s->runs);
+    s->runs = buf;
+    if (bad)
+        return -1;
+    s->runs[s->n_runs++] = *r;
+    return 0;
+}
+
+int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
+                             const char *model, vgh_pq_event_t **events, size_t *n_events,
+                             uint16_t **truth, char *err, size_t errlen)
+{
+    pq_stream_t s;
+    memset(&s, 0, sizeof s);
+    *events = NULL;
+    *n_events = 0;
+    *truth = NULL;
+    int rc = -1, more;
+    const size_t nch = m->n_channels;
+    const uint16_t nef = vgh_pq_event_n_features(m);
+    /* Rows are read and pushed a second at a time (within 64..65536 rows). */
+    size_t hold = (size_t)m->sample_rate;
+    hold = hold < 64 ? 64 : hold > 65536 ? 65536 : hold;
+    size_t alen = vg_detector_arena_size(m);
+    vg_detector_t d;
+    vgh_rows_t rows;
+    memset(&rows, 0, sizeof rows);
+    rows.rate = m->sample_rate;
+    s.csv = vgh_csv_open(path, err, errlen);
+    if (!s.csv)
+        goto done;
+    if ((more = vgh_csv_next(s.csv, err, errlen)) <= 0) {
+        if (more == 0)
+            snprintf(err, errlen, "%s: no data rows after the header", path);
+        goto done;
+    }
+    if (vgh_colmap_resolve(s.csv, NULL, channels, nch, &rows.map, err, errlen) != 0) {
+        size_t len = strlen(err);
+        snprintf(err + len, errlen - len, " (model %s needs it)", model);
+        goto done;
+    }
+    if (rows.map.class_col < 0 || rows.map.segment_col >= 0) {
+        snprintf(err, errlen, "%s: %s", path,
+                 rows.map.segment_col >= 0 ? "snippets (a segment column): events need a stream"
+                                           : "no 'class' column to learn from");
+        goto done;
+    }
+    s.arena = malloc(alen);
+    s.tr = malloc(sizeof *s.tr);
+    s.bx = malloc(hold * nch * sizeof(float));
+    s.bt = malloc(hold * sizeof(double));
+    s.bc = malloc(hold * sizeof(uint16_t));
+    if (!s.arena || !s.tr || !s.bx || !s.bt || !s.bc ||
+        vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
+        snprintf(err, errlen, "cannot start the detector (out of memory?)");
+        goto done;
+    }
+    if (vgh_pq_track_start(s.tr, m, &d, err, errlen) != 0)
+        goto done;
+    s.tr->keep_features = 1;
+    size_t row = 0;
+    pq_run_t cur = {0.0, 0.0, 0};
+    int in_run = 0;
+    for (int first = 1; more == 1; first = 0) {
+        size_t nb = 0;
+        do {
+            vgh_row_t r;
+            if (vgh_rows_read(&rows, s.csv, &r, err, errlen) != 0)
+                goto done;
+            s.bt[nb] = r.t;
+            s.bc[nb] = r.cls;
+            memcpy(s.bx + nb * nch, r.x, nch * sizeof(float));
+            nb++;
+        } while (nb < hold && (more = vgh_csv_next(s.csv, err, errlen)) == 1);
+        if (more < 0)
+            goto done;
+        if (more == 1 && (more = vgh_csv_next(s.csv, err, errlen)) < 0)
+            goto done;
+        if (first && rows.map.time_col >= 0) {
+            const double rate = vgh_infer_rate(s.bt, nb);
+            if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
+                snprintf(err, errlen, "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz",
+                         path, rate, model, (double)m->sample_rate);
+                goto done;
+            }
+        }
+        /* Block pushes within the second, as pq__run() does over a whole recording. */
+        vg_result_t last, quiet;
+        size_t block_end = 0;
+        for (size_t i = 0; i < nb; i++, row++) {
+            if (i == block_end)
+                block_end = i + vg_detector_push_block(&d, s.bx + i * nch, nb - i, &last, &quiet);
+            const vg_result_t r = i + 1 == block_end ? last : quiet;
+            vgh_pq_event_t done;
+            int closed = vgh_pq_track(s.tr, &r, row, s.bt[i], &done);
+            if (!closed && i + 1 == nb && more != 1)
+                closed = vgh_pq_track_end(s.tr, row, s.bt[i], &done);
+            if (closed && pq__add_event(&s, &done, nef) != 0) {
+                snprintf(err, errlen, "out of memory for events");
+                goto done;
+            }
+            /* the labelled runs: consecutive disturbed rows of one class */
+            const uint16_t c = s.bc[i];
+            if (c != VGH_PQ_NORMAL_CLASS && in_run && c == cur.cls) {
+                cur.t1 = s.bt[i];
+                continue;
+            }
+            if (in_run && pq__add_run(&s, &cur) != 0) {
+                snprintf(err, errlen, "out of memory for labelled runs");
+                goto done;
+            }
+            in_run = c != VGH_PQ_NORMAL_CLASS;
+            cur.t0 = cur.t1 = s.bt[i];
+            cur.cls = c;
+        }
+    }
+    if (in_run && pq__add_run(&s, &cur) != 0) {
+        snprintf(err, errlen, "out of memory for labelled runs");
+        goto done;
+    }
+    *truth = malloc((s.n_ev + 1) * sizeof **truth);
+    double *ov = malloc((s.n_ev + 1) * sizeof *ov);
+    if (!*truth || !ov) {
+        free(ov);
+        free(*truth);
+        *truth = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    pq__truth(s.runs, s.n_runs, m, s.ev, s.n_ev, *truth, ov);
     free(ov);
+    *events = s.ev;
+    *n_events = s.n_ev;
+    s.ev = NULL;
+    s.n_ev = 0;
+    rc = 0;
+done:
+    vgh_pq_events_free(s.ev, s.n_ev);
+    free(s.runs);
+    free(s.bc);
+    free(s.bt);
+    free(s.bx);
+    free(s.tr);
+    free(s.arena);
+    if (s.csv)
+        vgh_csv_close(s.csv);
+    return rc;
 }
 
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,

@@ -133,20 +133,22 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen);
 
-/**
- * @brief vgh_pq_run_stream() keeping every event's features (ev[i].feat, malloc'd; free
- *        with vgh_pq_events_free()).
- */
-int vgh_pq_run_stream_features(const vg_model_t *m, const vgh_dataset_t *ds,
-                               vgh_pq_event_t **events, size_t *n_events, char *err, size_t errlen);
 void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
 
 /**
- * @brief The labelled class of each detected event: the class of the labelled disturbance
- *        overlapping it most (within the slack of vgh_pq_report_events()), 0 for none.
+ * @brief Run a waveform model over a labelled stream CSV read row by row, as
+ *        vgh_pq_run_stream() would over it in memory, keeping every event's features
+ *        (ev[i].feat, malloc'd; free with vgh_pq_events_free()) and its labelled class in
+ *        (*truth)[i]: the class of the labelled disturbance overlapping it most (within the
+ *        slack of vgh_pq_report_events()), 0 for none. Memory holds the events and the
+ *        labelled runs, not the stream.
+ * @param channels  the model's channel names (vgh_model_file_t), for the columns
+ * @param model     the model's path, for messages
+ * @return 0, or -1 with @p err naming the file (and line) on bad input or no memory.
  */
-void vgh_pq_event_truth(const vgh_dataset_t *ds, const vg_model_t *m, const vgh_pq_event_t *ev,
-                        size_t n_ev, uint16_t *truth);
+int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
+                             const char *model, vgh_pq_event_t **events, size_t *n_events,
+                             uint16_t **truth, char *err, size_t errlen);
 
 /** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON). */
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,

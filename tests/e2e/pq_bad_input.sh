@@ -169,6 +169,12 @@ expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events
 expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
 expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm
 expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
+# read row by row: a bad row after the first second (past the rows held for the rate check)
+# is found where it is, and a wrong rate is refused
+awk -F, 'BEGIN { OFS = "," } NR == 9001 { $2 = "1.2.3" } { print }' st.csv > stbad.csv
+expect 1 "stbad.csv:9001" -- $VIGIL train --kind events -m m.vgm -i stbad.csv -o x.vgm
+awk 'NR == 1 || NR % 2 == 0' st.csv > sthalf.csv
+expect 1 "sthalf.csv: data is sampled at 3200 Hz but model m.vgm expects" -- $VIGIL train --kind events -m m.vgm -i sthalf.csv -o x.vgm
 
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore

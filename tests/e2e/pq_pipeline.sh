@@ -153,6 +153,9 @@ atleast "class accuracy per event (merged)" "$(jget events.json class_accuracy_m
 # floor is a regression guard (measured: see the comment below), not the issue's bar.
 $VIGIL simulate power --mode stream --minutes 20 --snr 30 --events-per-hour 720 --seed 3 -o sev.csv
 $VIGIL train --kind events -q -m stream.vgm -i sev.csv -o streamev.vgm --seed 1
+# The stream is read row by row (not loaded): from standard input, the same model.
+$VIGIL train --kind events -q -m stream.vgm -i - -o streamev_stdin.vgm --seed 1 < sev.csv
+if cmp -s streamev.vgm streamev_stdin.vgm; then ok "event classifier: the same bytes from standard input"; else bad "event classifier differs when read from standard input"; fi
 if $VIGIL info -m streamev.vgm | grep -q "^events: *event classifier (EVNT, host only): 300 trees"; then
   ok "info names the event classifier"
 else
