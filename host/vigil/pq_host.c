@@ -636,127 +636,11 @@ void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n)
     free(ev);
 }
 
-static int pq__run(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
-                   uint16_t *cls, int keep, vgh_pq_event_t **events, size_t *n_events, char *err,
-                   size_t errlen)
-{
-    size_t alen = vg_detector_arena_size(m);
-    void *arena = malloc(alen);
-    vg_detector_t d;
-    size_t cap = 64, ne = 0;
-    vgh_pq_event_t *ev = malloc(cap * sizeof *ev);
-    vgh_pq_tracker_t *tr = malloc(sizeof *tr);
-    if (!arena || !ev || !tr || vg_detector_init(&d, m, arena, alen) != VG_OK) {
-        free(arena);
-        free(ev);
-        free(tr);
-        snprintf(err, errlen, "cannot start the detector (out of memory?)");
-        return -1;
-    }
-    if (vgh_pq_track_start(tr, m, &d, err, errlen) != 0) {
-        free(arena);
-        free(ev);
-        free(tr);
-        return -1;
-    }
-    tr->keep_features = keep;
-    const uint16_t nef = vgh_pq_event_n_features(m);
-    int rc = 0;
-    /* Block pushes (the stream is in memory): each block's samples before its last produced
-     * `quiet`, the last one `last`, exactly as per-sample pushes would. A block ends at the
-     * sample that completes a cycle or window, so the tracker reads the detector's cycle and
-     * window state exactly when a per-sample push would have left it. */
-    vg_result_t last, quiet;
-    size_t block_end = 0;
-    for (size_t i = 0; i < ds->n; i++) {
-        if (i == block_end)
-            block_end =
-                i + vg_detector_push_block(&d, ds->x + i * ds->n_ch, ds->n - i, &last, &quiet);
-        const vg_result_t r = i + 1 == block_end ? last : quiet;
-        if (score)
-            score[i] = r.ready ? r.score : 0.0f;
-        if (anomaly)
-            anomaly[i] = r.anomaly;
-        if (cls)
-            cls[i] = !r.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
-                     : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
-                                 : r.cls;
-        vgh_pq_event_t done;
-        int closed = vgh_pq_track(tr, &r, i, ds->t[i], &done);
-        if (!closed && i + 1 == ds->n)
-            closed = vgh_pq_track_end(tr, i, ds->t[i], &done);
-        if (!closed)
-            continue;
-        if (ne == cap) {
-            vgh_pq_event_t *nv = realloc(ev, 2 * cap * sizeof *ev);
-            if (!nv) {
-                rc = -1;
-                break;
-            }
-            ev = nv;
-            cap *= 2;
-        }
-        float *kept = NULL;
-        if (keep && done.feat && nef) {
-            kept = malloc(nef * sizeof(float));
-            if (!kept) {
-                rc = -1;
-                break;
-            }
-            memcpy(kept, done.feat, nef * sizeof(float));
-        }
-        done.feat = kept;
-        ev[ne++] = done;
-    }
-    free(arena);
-    free(tr);
-    if (rc != 0) {
-        vgh_pq_events_free(ev, ne);
-        snprintf(err, errlen, "out of memory for events");
-        return -1;
-    }
-    *events = ev;
-    *n_events = ne;
-    return 0;
-}
-
-int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
-                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
-                      size_t errlen)
-{
-    return pq__run(m, ds, score, anomaly, cls, 0, events, n_events, err, errlen);
-}
-
 /* A run of labelled rows of one class: the times of its first and last rows. */
 typedef struct {
     double t0, t1;
     uint16_t cls;
 } pq_run_t;
-
-/* The class of the labelled run overlapping each event most (0 for none): runs and events are
- * both in time order, so one pass with a moving start. */
-static void pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
-                      const vgh_pq_event_t *ev, size_t n_ev, uint16_t *truth, double *ov)
-{
-    const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
-    for (size_t e = 0; e < n_ev; e++) {
-        truth[e] = 0;
-        ov[e] = 0.0;
-    }
-    size_t e0 = 0;
-    for (size_t k = 0; k < n_runs; k++) {
-        const double t0 = runs[k].t0, t1 = runs[k].t1 + 1.0 / (double)m->sample_rate + slack;
-        while (e0 < n_ev && ev[e0].t_end < t0)
-            e0++;
-        for (size_t e = e0; e < n_ev && ev[e].t_start <= t1; e++) {
-            double a = fmax(t0, ev[e].t_start), b = fmin(t1, ev[e].t_end);
-            if (b >= a && (truth[e] == 0 || b - a > ov[e])) {
-                truth[e] = runs[k].cls;
-                ov[e] = b - a;
-            }
-        }
-    }
-}
 
 /* Everything vgh_pq_stream_events_csv() holds, freed in one place. */
 typedef struct {
@@ -814,6 +698,102 @@ static int pq__add_run(pq_stream_t *s, const pq_run_t *r)
         return -1;
     s->runs[s->n_runs++] = *r;
     return 0;
+}
+
+/* The end of a run: with ok, the events go to the caller; everything else is freed. */
+static int pq__finish(pq_stream_t *s, int ok, vgh_pq_event_t **events, size_t *n_events)
+{
+    if (ok) {
+        *events = s->ev;
+        *n_events = s->n_ev;
+        s->ev = NULL;
+        s->n_ev = 0;
+    }
+    vgh_pq_events_free(s->ev, s->n_ev);
+    free(s->runs);
+    free(s->bc);
+    free(s->bt);
+    free(s->bx);
+    free(s->tr);
+    free(s->arena);
+    if (s->csv)
+        vgh_csv_close(s->csv);
+    return ok ? 0 : -1;
+}
+
+int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                      uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen)
+{
+    pq_stream_t s;
+    memset(&s, 0, sizeof s);
+    size_t alen = vg_detector_arena_size(m);
+    s.arena = malloc(alen);
+    s.tr = malloc(sizeof *s.tr);
+    vg_detector_t d;
+    int rc = -1;
+    if (!s.arena || !s.tr || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
+        snprintf(err, errlen, "cannot start the detector (out of memory?)");
+        goto done;
+    }
+    if (vgh_pq_track_start(s.tr, m, &d, err, errlen) != 0)
+        goto done;
+    /* Block pushes (the stream is in memory): each block's samples before its last produced
+     * `quiet`, the last one `last`, exactly as per-sample pushes would. A block ends at the
+     * sample that completes a cycle or window, so the tracker reads the detector's cycle and
+     * window state exactly when a per-sample push would have left it. */
+    vg_result_t last, quiet;
+    size_t block_end = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        if (i == block_end)
+            block_end =
+                i + vg_detector_push_block(&d, ds->x + i * ds->n_ch, ds->n - i, &last, &quiet);
+        const vg_result_t r = i + 1 == block_end ? last : quiet;
+        if (score)
+            score[i] = r.ready ? r.score : 0.0f;
+        if (anomaly)
+            anomaly[i] = r.anomaly;
+        if (cls)
+            cls[i] = !r.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
+                     : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
+                                 : r.cls;
+        vgh_pq_event_t done;
+        int closed = vgh_pq_track(s.tr, &r, i, ds->t[i], &done);
+        if (!closed && i + 1 == ds->n)
+            closed = vgh_pq_track_end(s.tr, i, ds->t[i], &done);
+        if (closed && pq__add_event(&s, &done, 0) != 0) {
+            snprintf(err, errlen, "out of memory for events");
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    return pq__finish(&s, rc == 0, events, n_events);
+}
+
+/* The class of the labelled run overlapping each event most (0 for none): runs and events are
+ * both in time order, so one pass with a moving start. */
+static void pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
+                      const vgh_pq_event_t *ev, size_t n_ev, uint16_t *truth, double *ov)
+{
+    const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
+    for (size_t e = 0; e < n_ev; e++) {
+        truth[e] = 0;
+        ov[e] = 0.0;
+    }
+    size_t e0 = 0;
+    for (size_t k = 0; k < n_runs; k++) {
+        const double t0 = runs[k].t0, t1 = runs[k].t1 + 1.0 / (double)m->sample_rate + slack;
+        while (e0 < n_ev && ev[e0].t_end < t0)
+            e0++;
+        for (size_t e = e0; e < n_ev && ev[e].t_start <= t1; e++) {
+            double a = fmax(t0, ev[e].t_start), b = fmin(t1, ev[e].t_end);
+            if (b >= a && (truth[e] == 0 || b - a > ov[e])) {
+                truth[e] = runs[k].cls;
+                ov[e] = b - a;
+            }
+        }
+    }
 }
 
 int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
@@ -939,22 +919,9 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
     }
     pq__truth(s.runs, s.n_runs, m, s.ev, s.n_ev, *truth, ov);
     free(ov);
-    *events = s.ev;
-    *n_events = s.n_ev;
-    s.ev = NULL;
-    s.n_ev = 0;
     rc = 0;
 done:
-    vgh_pq_events_free(s.ev, s.n_ev);
-    free(s.runs);
-    free(s.bc);
-    free(s.bt);
-    free(s.bx);
-    free(s.tr);
-    free(s.arena);
-    if (s.csv)
-        vgh_csv_close(s.csv);
-    return rc;
+    return pq__finish(&s, rc == 0, events, n_events);
 }
 
 int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
