@@ -255,6 +255,23 @@ static float pq__matched(const vg_pq_t *p, const float *v)
     return best;
 }
 
+/* r[0, n) less the mean, then its largest matched-filter response over its RMS; with peak,
+ * also its largest |value|. */
+static float pq__trans(const vg_pq_t *p, float *r, float mean, float *peak)
+{
+    const uint16_t n = p->n;
+    float ss = 0.0f, pk = 0.0f;
+    for (uint16_t j = 0; j < n; j++) {
+        r[j] -= mean;
+        ss += r[j] * r[j];
+        pk = fabsf(r[j]) > pk ? fabsf(r[j]) : pk;
+    }
+    if (peak)
+        *peak = pk;
+    const float rms = sqrtf(ss / (float)n);
+    return pq__matched(p, r) / (rms > 1e-9f ? rms : 1e-9f);
+}
+
 /* The rebuild loop of pq__residual(): v[j] -= the harmonics (re, im), and with two, first
  * r2[j] = v[j] - the harmonics (re2, im2). Called with a constant two, so each call compiles
  * to its own loop and the one without r2 does no work for it. */
@@ -333,25 +350,8 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
         pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 1);
     else
         pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 0);
-    float ss = 0.0f, peak = 0.0f;
-    for (uint16_t j = 0; j < n; j++) {
-        v[j] -= mean;
-        ss += v[j] * v[j];
-        peak = fabsf(v[j]) > peak ? fabsf(v[j]) : peak;
-    }
-    float rms = sqrtf(ss / (float)n);
-    q[VG_PQ_RPEAK] = peak;
-    q[VG_PQ_TRANS] = pq__matched(p, v) / (rms > 1e-9f ? rms : 1e-9f);
-    q[VG_PQ_TRANS_PREV] = 0.0f;
-    if (r2) {
-        float ss2 = 0.0f;
-        for (uint16_t j = 0; j < n; j++) {
-            r2[j] -= mean;
-            ss2 += r2[j] * r2[j];
-        }
-        float rms2 = sqrtf(ss2 / (float)n);
-        q[VG_PQ_TRANS_PREV] = pq__matched(p, r2) / (rms2 > 1e-9f ? rms2 : 1e-9f);
-    }
+    q[VG_PQ_TRANS] = pq__trans(p, v, mean, &q[VG_PQ_RPEAK]);
+    q[VG_PQ_TRANS_PREV] = r2 ? pq__trans(p, r2, mean, NULL) : 0.0f;
 }
 
 /* The harmonics 1..7 this cycle should hold if the waveform went on as in the previous

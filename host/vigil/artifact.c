@@ -85,14 +85,13 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     /* Minor 2: DECI's strict class, which an older reader would ignore; minor 3: a waveform
      * feature of ot_band or ot_share, which an older reader refuses; minor 4: trans_prev. */
     uint16_t minor = s->strict_pm ? 2u : VG_MODEL_VERSION_MINOR;
-    for (uint16_t k = 0; s->wave && k < s->n_features; k++)
-        if (s->feats[k].channel >= VG_PQ_OT_BAND && s->feats[k].channel <= VG_PQ_OT_SHARE &&
-            minor < 3u)
-            minor = 3u;
-    /* minor 4: a waveform feature of trans_prev, likewise */
-    for (uint16_t k = 0; s->wave && k < s->n_features; k++)
-        if (s->feats[k].channel == VG_PQ_TRANS_PREV)
-            minor = 4u;
+    for (uint16_t k = 0; s->wave && k < s->n_features; k++) {
+        const unsigned q = s->feats[k].channel;
+        const uint16_t need = q == VG_PQ_TRANS_PREV                       ? 4u
+                              : q >= VG_PQ_OT_BAND && q <= VG_PQ_OT_SHARE ? 3u
+                                                                          : 0u;
+        minor = need > minor ? need : minor;
+    }
     put16(b + 6, minor);
     put32(b + 8, total);
     put32(b + 16, nsec);

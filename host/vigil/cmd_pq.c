@@ -680,11 +680,8 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
     head.n_ch = m->n_channels;
     head.x = bx;
     head.t = bt;
-    double rate = rows.map.time_col >= 0 ? vgh_infer_rate(bt, nb) : (double)m->sample_rate;
-    if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
-        code = vgh_fail("detect", VGH_EXIT_INPUT,
-                        "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", in, rate,
-                        model_path, (double)m->sample_rate);
+    if (rows.map.time_col >= 0 && vgh_pq_check_rate(m, bt, nb, in, model_path, err, sizeof err)) {
+        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
         goto done;
     }
     double f0 = (double)m->wave.f_nominal, f = vgh_pq_measure_f0(&head, m->sample_rate, f0);

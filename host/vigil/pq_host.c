@@ -636,6 +636,18 @@ void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n)
     free(ev);
 }
 
+int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char *path,
+                      const char *model, char *err, size_t errlen)
+{
+    const double rate = vgh_infer_rate(t, n);
+    if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
+        snprintf(err, errlen, "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", path,
+                 rate, model, (double)m->sample_rate);
+        return -1;
+    }
+    return 0;
+}
+
 /* A run of labelled rows of one class: the times of its first and last rows. */
 typedef struct {
     double t0, t1;
@@ -649,7 +661,6 @@ typedef struct {
     vgh_pq_tracker_t *tr;
     float *bx;
     double *bt;
-    uint16_t *bc;
     vgh_pq_event_t *ev;
     size_t n_ev, cap_ev;
     pq_run_t *runs;
@@ -711,7 +722,6 @@ static int pq__finish(pq_stream_t *s, int ok, vgh_pq_event_t **events, size_t *n
     }
     vgh_pq_events_free(s->ev, s->n_ev);
     free(s->runs);
-    free(s->bc);
     free(s->bt);
     free(s->bx);
     free(s->tr);
@@ -773,13 +783,16 @@ done:
 
 /* The class of the labelled run overlapping each event most (0 for none): runs and events are
  * both in time order, so one pass with a moving start. */
-static void pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
-                      const vgh_pq_event_t *ev, size_t n_ev, uint16_t *truth, double *ov)
+static uint16_t *pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
+                           const vgh_pq_event_t *ev, size_t n_ev)
 {
     const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
-    for (size_t e = 0; e < n_ev; e++) {
-        truth[e] = 0;
-        ov[e] = 0.0;
+    uint16_t *truth = calloc(n_ev + 1, sizeof *truth);
+    double *ov = calloc(n_ev + 1, sizeof *ov); /* the overlap behind truth[e] */
+    if (!truth || !ov) {
+        free(truth);
+        free(ov);
+        return NULL;
     }
     size_t e0 = 0;
     for (size_t k = 0; k < n_runs; k++) {
@@ -794,6 +807,8 @@ static void pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
             }
         }
     }
+    free(ov);
+    return truth;
 }
 
 int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
@@ -839,9 +854,7 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
     s.tr = malloc(sizeof *s.tr);
     s.bx = malloc(hold * nch * sizeof(float));
     s.bt = malloc(hold * sizeof(double));
-    s.bc = malloc(hold * sizeof(uint16_t));
-    if (!s.arena || !s.tr || !s.bx || !s.bt || !s.bc ||
-        vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
+    if (!s.arena || !s.tr || !s.bx || !s.bt || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         goto done;
     }
@@ -858,22 +871,28 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
             if (vgh_rows_read(&rows, s.csv, &r, err, errlen) != 0)
                 goto done;
             s.bt[nb] = r.t;
-            s.bc[nb] = r.cls;
             memcpy(s.bx + nb * nch, r.x, nch * sizeof(float));
             nb++;
+            /* the labelled runs: consecutive disturbed rows of one class */
+            if (r.cls != VGH_PQ_NORMAL_CLASS && in_run && r.cls == cur.cls) {
+                cur.t1 = r.t;
+                continue;
+            }
+            if (in_run && pq__add_run(&s, &cur) != 0) {
+                snprintf(err, errlen, "out of memory for labelled runs");
+                goto done;
+            }
+            in_run = r.cls != VGH_PQ_NORMAL_CLASS;
+            cur.t0 = cur.t1 = r.t;
+            cur.cls = r.cls;
         } while (nb < hold && (more = vgh_csv_next(s.csv, err, errlen)) == 1);
         if (more < 0)
             goto done;
         if (more == 1 && (more = vgh_csv_next(s.csv, err, errlen)) < 0)
             goto done;
-        if (first && rows.map.time_col >= 0) {
-            const double rate = vgh_infer_rate(s.bt, nb);
-            if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
-                snprintf(err, errlen, "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz",
-                         path, rate, model, (double)m->sample_rate);
-                goto done;
-            }
-        }
+        if (first && rows.map.time_col >= 0 &&
+            vgh_pq_check_rate(m, s.bt, nb, path, model, err, errlen) != 0)
+            goto done;
         /* Block pushes within the second, as pq__run() does over a whole recording. */
         vg_result_t last, quiet;
         size_t block_end = 0;
@@ -889,36 +908,17 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
                 snprintf(err, errlen, "out of memory for events");
                 goto done;
             }
-            /* the labelled runs: consecutive disturbed rows of one class */
-            const uint16_t c = s.bc[i];
-            if (c != VGH_PQ_NORMAL_CLASS && in_run && c == cur.cls) {
-                cur.t1 = s.bt[i];
-                continue;
-            }
-            if (in_run && pq__add_run(&s, &cur) != 0) {
-                snprintf(err, errlen, "out of memory for labelled runs");
-                goto done;
-            }
-            in_run = c != VGH_PQ_NORMAL_CLASS;
-            cur.t0 = cur.t1 = s.bt[i];
-            cur.cls = c;
         }
     }
     if (in_run && pq__add_run(&s, &cur) != 0) {
         snprintf(err, errlen, "out of memory for labelled runs");
         goto done;
     }
-    *truth = malloc((s.n_ev + 1) * sizeof **truth);
-    double *ov = malloc((s.n_ev + 1) * sizeof *ov);
-    if (!*truth || !ov) {
-        free(ov);
-        free(*truth);
-        *truth = NULL;
+    *truth = pq__truth(s.runs, s.n_runs, m, s.ev, s.n_ev);
+    if (!*truth) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    pq__truth(s.runs, s.n_runs, m, s.ev, s.n_ev, *truth, ov);
-    free(ov);
     rc = 0;
 done:
     return pq__finish(&s, rc == 0, events, n_events);

@@ -136,6 +136,14 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
 void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
 
 /**
+ * @brief Refuse rows whose timestamps t[0, n) show a sampling rate more than 1 % off the
+ *        model's: -1 with @p err naming @p path and @p model, else 0 (also when n is too short
+ *        to tell).
+ */
+int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char *path,
+                      const char *model, char *err, size_t errlen);
+
+/**
  * @brief Run a waveform model over a labelled stream CSV read row by row, as
  *        vgh_pq_run_stream() would over it in memory, keeping every event's features
  *        (ev[i].feat, malloc'd; free with vgh_pq_events_free()) and its labelled class in
