@@ -302,7 +302,8 @@ static stage_result_t time_stage(bench_t *b, int stage, double seconds)
 /* The forest alone: vg_forest_predict (trees walked in lanes, vg_forest.c) against the peer it
  * replaced, one tree at a time with vg_tree_leaf, on the feature vectors of every window of the
  * signal. The two are timed alternately, 5 rounds, best of each; the votes are compared first
- * (they must be equal). Returns the ratio peer / ours (> 1: ours is faster), or -1. */
+ * (they must be equal). forest_compare() fills a forest_cmp_t and returns 0, or -1 when the
+ * votes differ, memory runs out or there is no window. */
 typedef struct {
     double ours_us, peer_us; /* per window */
     size_t windows;
