@@ -286,77 +286,106 @@ static int kind_id(vgh_dataset_t *ds, const char *name)
     return kn[ds->n_kinds] ? (int)ds->n_kinds++ : -1;
 }
 
-int vgh_dataset_load(const char *path, const char *columns, char *const *required,
-                     size_t n_required, double rate, vgh_dataset_t *ds, char *err, size_t errlen)
+int vgh_dataset_begin(vgh_dataset_reader_t *r, const char *path, const char *columns,
+                      char *const *required, size_t n_required, double rate, vgh_dataset_t *ds,
+                      char *err, size_t errlen)
 {
     memset(ds, 0, sizeof *ds);
-    vgh_csv_t *c = vgh_csv_open(path, err, errlen);
-    if (!c)
+    memset(r, 0, sizeof *r);
+    r->c = vgh_csv_open(path, err, errlen);
+    if (!r->c)
         return -1;
-    int rc = vgh_csv_next(c, err, errlen);
+    int rc = vgh_csv_next(r->c, err, errlen);
     if (rc <= 0) {
         if (rc == 0)
-            snprintf(err, errlen, "%s: no data rows after the header", vgh_csv_name(c));
-        vgh_csv_close(c);
-        return -1;
+            snprintf(err, errlen, "%s: no data rows after the header", vgh_csv_name(r->c));
+        goto fail;
     }
-    vgh_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    rows.rate = rate;
-    if (vgh_colmap_resolve(c, columns, required, n_required, &rows.map, err, errlen) != 0) {
-        vgh_csv_close(c);
-        return -1;
-    }
-    ds->n_ch = rows.map.n_ch;
+    r->more = 1; /* the first data row is read and waiting */
+    r->rows.rate = rate;
+    if (vgh_colmap_resolve(r->c, columns, required, n_required, &r->rows.map, err, errlen) != 0)
+        goto fail;
+    ds->n_ch = r->rows.map.n_ch;
     for (size_t k = 0; k < ds->n_ch; k++)
-        ds->ch_names[k] = strdup(vgh_csv_colname(c, (size_t)rows.map.ch_col[k]));
-    ds->has_time = rows.map.time_col >= 0;
-    ds->has_label = rows.map.label_col >= 0;
-    ds->has_kind = rows.map.kind_col >= 0;
-    ds->has_class = rows.map.class_col >= 0;
-    ds->has_segment = rows.map.segment_col >= 0;
+        ds->ch_names[k] = strdup(vgh_csv_colname(r->c, (size_t)r->rows.map.ch_col[k]));
+    ds->has_time = r->rows.map.time_col >= 0;
+    ds->has_label = r->rows.map.label_col >= 0;
+    ds->has_kind = r->rows.map.kind_col >= 0;
+    ds->has_class = r->rows.map.class_col >= 0;
+    ds->has_segment = r->rows.map.segment_col >= 0;
     ds->kind_names = malloc(sizeof(char *));
     if (ds->kind_names) {
         ds->kind_names[0] = strdup("normal");
         ds->n_kinds = 1;
     }
-    size_t cap = 0;
-    do {
-        if (ds->n == cap && grow(ds, &cap) != 0) {
-            snprintf(err, errlen, "%s: out of memory at line %lu", vgh_csv_name(c),
-                     vgh_csv_line(c));
-            goto fail;
+    return 0;
+fail:
+    vgh_dataset_end(r);
+    vgh_dataset_free(ds);
+    return -1;
+}
+
+int vgh_dataset_read(vgh_dataset_reader_t *r, vgh_dataset_t *ds, size_t max_rows, char *err,
+                     size_t errlen)
+{
+    for (size_t got = 0; r->more == 1 && got < max_rows; got++) {
+        if (ds->n == r->cap && grow(ds, &r->cap) != 0) {
+            snprintf(err, errlen, "%s: out of memory at line %lu", vgh_csv_name(r->c),
+                     vgh_csv_line(r->c));
+            return -1;
         }
         vgh_row_t row;
-        if (vgh_rows_read(&rows, c, &row, err, errlen) != 0)
-            goto fail;
+        if (vgh_rows_read(&r->rows, r->c, &row, err, errlen) != 0)
+            return -1;
         ds->t[ds->n] = row.t;
         memcpy(ds->x + ds->n * ds->n_ch, row.x, ds->n_ch * sizeof(float));
         ds->label[ds->n] = row.label;
         int k = kind_id(ds, row.kind);
         if (k < 0) {
-            snprintf(err, errlen, "%s: out of memory", vgh_csv_name(c));
-            goto fail;
+            snprintf(err, errlen, "%s: out of memory", vgh_csv_name(r->c));
+            return -1;
         }
         ds->kind[ds->n] = row.label ? k : 0;
         ds->cls[ds->n] = row.cls;
         ds->segment[ds->n] = row.segment;
         ds->n++;
-    } while ((rc = vgh_csv_next(c, err, errlen)) == 1);
-    if (rc < 0)
-        goto fail;
-    vgh_csv_close(c);
+        r->total++;
+        if ((r->more = vgh_csv_next(r->c, err, errlen)) < 0)
+            return -1;
+    }
+    return r->more;
+}
+
+int vgh_dataset_set_rate(vgh_dataset_t *ds, double rate, const char *path, char *err, size_t errlen)
+{
     ds->rate = ds->has_time ? vgh_infer_rate(ds->t, ds->n) : (rate > 0 ? rate : 1.0);
     if (ds->has_time && ds->rate <= 0) {
         snprintf(err, errlen, "%s: cannot infer the sampling rate (all timestamps equal?)", path);
+        return -1;
+    }
+    return 0;
+}
+
+void vgh_dataset_end(vgh_dataset_reader_t *r)
+{
+    if (r->c)
+        vgh_csv_close(r->c);
+    r->c = NULL;
+}
+
+int vgh_dataset_load(const char *path, const char *columns, char *const *required,
+                     size_t n_required, double rate, vgh_dataset_t *ds, char *err, size_t errlen)
+{
+    vgh_dataset_reader_t r;
+    if (vgh_dataset_begin(&r, path, columns, required, n_required, rate, ds, err, errlen) != 0)
+        return -1;
+    int rc = vgh_dataset_read(&r, ds, SIZE_MAX, err, errlen);
+    vgh_dataset_end(&r);
+    if (rc != 0 || vgh_dataset_set_rate(ds, rate, path, err, errlen) != 0) {
         vgh_dataset_free(ds);
         return -1;
     }
     return 0;
-fail:
-    vgh_csv_close(c);
-    vgh_dataset_free(ds);
-    return -1;
 }
 
 void vgh_dataset_free(vgh_dataset_t *ds)

@@ -80,6 +80,36 @@ int vgh_dataset_load(const char *path, const char *columns, char *const *require
                      size_t n_required, double rate, vgh_dataset_t *ds, char *err, size_t errlen);
 void vgh_dataset_free(vgh_dataset_t *ds);
 
+/** A recording read a chunk at a time (vgh_dataset_load() reads it in one). */
+typedef struct {
+    vgh_csv_t *c;
+    vgh_rows_t rows;
+    size_t cap;   /**< rows the dataset's arrays hold */
+    size_t total; /**< rows read so far */
+    int more;     /**< 1 while a data row is waiting to be read */
+} vgh_dataset_reader_t;
+
+/**
+ * @brief Open @p path and decide its columns as vgh_dataset_load() does; @p ds gets the
+ *        names and column flags and no rows. On error everything is closed and freed.
+ */
+int vgh_dataset_begin(vgh_dataset_reader_t *r, const char *path, const char *columns,
+                      char *const *required, size_t n_required, double rate, vgh_dataset_t *ds,
+                      char *err, size_t errlen);
+/**
+ * @brief Append up to @p max_rows more rows to @p ds (set ds->n to 0 first to reuse its
+ *        arrays for the next chunk).
+ * @return 1 when rows remain, 0 at the end of the file, -1 with @p err on a bad row.
+ */
+int vgh_dataset_read(vgh_dataset_reader_t *r, vgh_dataset_t *ds, size_t max_rows, char *err,
+                     size_t errlen);
+/** @brief ds->rate as vgh_dataset_load() sets it, from the rows in @p ds (the first 10,001
+ *         are enough, vgh_infer_rate()); -1 with @p err naming @p path if it cannot. */
+int vgh_dataset_set_rate(vgh_dataset_t *ds, double rate, const char *path, char *err,
+                         size_t errlen);
+/** @brief Close the file (the dataset is freed apart, with vgh_dataset_free()). */
+void vgh_dataset_end(vgh_dataset_reader_t *r);
+
 /** @brief Median of the first (up to 10000) positive sampling intervals of @p t, as Hz; 0 if none.
  */
 double vgh_infer_rate(const double *t, size_t n);

@@ -66,134 +66,203 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
                           float **X, uint16_t **y, size_t *n_out, size_t *skipped, char *err,
                           size_t errlen)
 {
+    vgh_pq_win_t w;
     *X = NULL;
     *y = NULL;
     *n_out = 0;
     *skipped = 0;
-    vg_pq_t p;
-    size_t alen = vg_pq_arena_size(cfg);
-    void *arena = malloc(alen);
-    if (!arena) {
+    if (vgh_pq_win_begin(&w, cfg, max_missing_pm, ds->has_segment, err, errlen) != 0)
+        return -1;
+    if (vgh_pq_win_push(&w, ds, err, errlen) != 0) {
+        vgh_pq_win_free(&w);
+        return -1;
+    }
+    return vgh_pq_win_end(&w, X, y, n_out, skipped, err, errlen);
+}
+
+int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missing_pm, int segments,
+                     char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->cfg = cfg;
+    w->max_missing_pm = max_missing_pm;
+    w->segments = segments;
+    w->frame = vg_pq_frame_len(cfg);
+    w->span = (size_t)w->frame * cfg->window_cycles;
+    w->last = VGH_PQ_NORMAL_CLASS;
+    const size_t alen = vg_pq_arena_size(cfg);
+    w->arena = malloc(alen);
+    w->dist_ring = segments ? NULL : calloc(w->span ? w->span : 1, 1);
+    if (!w->arena || (!segments && !w->dist_ring)) {
+        vgh_pq_win_free(w);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    vg_status_t st = vg_pq_init(&p, cfg, arena, alen);
+    vg_status_t st = vg_pq_init(&w->p, cfg, w->arena, alen);
     if (st != VG_OK) {
-        free(arena);
+        vgh_pq_win_free(w);
         snprintf(err, errlen, "invalid waveform pipeline (%s): check --f0, --cycles, the rate",
                  vg_status_str(st));
         return -1;
     }
-    const size_t d = cfg->n_features;
-    const uint16_t frame = vg_pq_frame_len(cfg);
-    size_t cap = ds->n / ((size_t)frame * cfg->hop_cycles) + 2, n = 0;
-    float *F = malloc(cap * d * sizeof(float));
-    uint16_t *Y = malloc(cap * sizeof(uint16_t));
-    float feats[VG_MAX_FEATURES];
-    int rc = 0;
-    if (!F || !Y) {
-        snprintf(err, errlen, "out of memory for %zu windows", cap);
-        rc = -1;
-        goto out;
+    return 0;
+}
+
+/* One more window and its label; F and Y grow by doubling. */
+static int pq__win_add(vgh_pq_win_t *w, const float *feats, uint16_t label, char *err,
+                       size_t errlen)
+{
+    const size_t d = w->cfg->n_features;
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? 2 * w->cap : 4096;
+        float *F = realloc(w->F, nc * d * sizeof(float));
+        if (F)
+            w->F = F;
+        uint16_t *Y = realloc(w->Y, nc * sizeof(uint16_t));
+        if (Y)
+            w->Y = Y;
+        if (!F || !Y) {
+            snprintf(err, errlen, "out of memory for %zu windows", nc);
+            return -1;
+        }
+        w->cap = nc;
     }
-    if (ds->has_segment) {
+    memcpy(w->F + w->n * d, feats, d * sizeof(float));
+    w->Y[w->n++] = label;
+    return 0;
+}
+
+/* The segment that just ended: its last window stands for it, as in
+ * vgh_pq_classify_segments(); a segment too short for a window is an error naming it. */
+static int pq__win_segment_end(vgh_pq_win_t *w, char *err, size_t errlen)
+{
+    if (!w->in_seg)
+        return 0;
+    w->in_seg = 0;
+    if (!w->got) {
+        snprintf(err, errlen,
+                 "segment %ld has %zu samples, fewer than a window of %u cycles x %u samples",
+                 w->seg, w->seg_len, w->cfg->window_cycles, w->frame);
+        return -1;
+    }
+    if (w->last_miss > w->max_missing_pm) {
+        w->skipped++;
+        return 0;
+    }
+    return pq__win_add(w, w->seg_feats, w->seg_cls, err, errlen);
+}
+
+int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t errlen)
+{
+    float feats[VG_MAX_FEATURES];
+    const size_t d = w->cfg->n_features;
+    if (w->segments) {
         for (size_t i = 0; i < ds->n;) {
-            long sg = ds->segment[i];
-            size_t j = i;
-            int got = 0;
-            uint16_t last_miss = 0;
-            vg_pq_reset(&p);
+            if (!w->in_seg || ds->segment[i] != w->seg) {
+                if (pq__win_segment_end(w, err, errlen) != 0)
+                    return -1;
+                w->in_seg = 1;
+                w->seg = ds->segment[i];
+                w->seg_cls = ds->cls[i];
+                w->seg_len = 0;
+                w->got = 0;
+                w->last_miss = 0;
+                vg_pq_reset(&w->p);
+            }
             size_t end = i;
-            while (end < ds->n && ds->segment[end] == sg)
+            while (end < ds->n && ds->segment[end] == w->seg)
                 end++;
             /* Block pushes: only a block's last sample can complete a window. */
-            while (j < end) {
+            while (i < end) {
                 uint8_t done;
                 uint16_t miss;
-                j += vg_pq_push_block(&p, ds->x + j * ds->n_ch, end - j, feats, &done, &miss, NULL,
-                                      NULL);
+                size_t k = vg_pq_push_block(&w->p, ds->x + i * ds->n_ch, end - i, feats, &done,
+                                            &miss, NULL, NULL);
+                w->seg_len += k;
+                i += k;
                 if (done) {
-                    memcpy(F + n * d, feats, d * sizeof(float));
-                    got = 1;
-                    last_miss = miss;
+                    memcpy(w->seg_feats, feats, d * sizeof(float));
+                    w->got = 1;
+                    w->last_miss = miss;
                 }
             }
-            if (!got) {
-                snprintf(err, errlen,
-                         "segment %ld has %zu samples, fewer than a window of %u cycles x %u "
-                         "samples",
-                         sg, j - i, cfg->window_cycles, frame);
-                rc = -1;
-                goto out;
-            }
-            /* The segment's last window stands for it, as in vgh_pq_classify_segments(). */
-            if (last_miss > max_missing_pm)
-                (*skipped)++;
-            else
-                Y[n++] = ds->cls[i];
-            i = j;
         }
-    } else {
-        const size_t span = (size_t)frame * cfg->window_cycles;
-        size_t dist = 0, ev_start = 0;
-        int ev_open = 0;
-        uint16_t last = VGH_PQ_NORMAL_CLASS;
-        size_t block_end = 0;
-        uint8_t done = 0;
-        uint16_t miss = 0;
-        for (size_t i = 0; i < ds->n; i++) {
-            int di = pq__disturbed(ds, i);
-            dist += (size_t)di;
-            if (i >= span)
-                dist -= (size_t)pq__disturbed(ds, i - span);
-            uint16_t ci = ds->has_class ? ds->cls[i] : 2;
-            if (di && (!ev_open || ci != last))
-                ev_start = i; /* a new event starts here */
-            ev_open = di;
-            if (di)
-                last = ci;
-            /* Block pushes: only a block's last sample can complete a window. */
-            if (i == block_end)
-                block_end = i + vg_pq_push_block(&p, ds->x + i * ds->n_ch, ds->n - i, feats, &done,
-                                                 &miss, NULL, NULL);
-            if (i + 1 != block_end || !done || n >= cap)
-                continue;
-            if (miss > max_missing_pm) {
-                (*skipped)++;
-                continue;
-            }
-            memcpy(F + n * d, feats, d * sizeof(float));
-            /* The most recent disturbed row is inside the window whenever dist > 0. The window
-             * is labelled with its class when it holds half a cycle of the event, or the whole
-             * event (a 1 ms transient never lasts half a cycle). */
-            int whole = dist > 0 && !ev_open && i + 1 >= span && ev_start > i + 1 - span;
-            Y[n++] = dist * 2 >= frame || whole ? last : (uint16_t)VGH_PQ_NORMAL_CLASS;
-        }
-        if (n == 0 && *skipped == 0) {
-            snprintf(err, errlen, "%zu samples hold no window of %u cycles x %u samples", ds->n,
-                     cfg->window_cycles, frame);
-            rc = -1;
-            goto out;
-        }
+        return 0;
     }
-    if (n == 0) {
+    for (size_t i = 0; i < ds->n; i++, w->rows++) {
+        int di = pq__disturbed(ds, i);
+        uint8_t *slot = &w->dist_ring[w->rows % w->span];
+        w->dist += (size_t)di;
+        if (w->rows >= w->span)
+            w->dist -= (size_t)*slot;
+        *slot = (uint8_t)di;
+        uint16_t ci = ds->has_class ? ds->cls[i] : 2;
+        if (di && (!w->ev_open || ci != w->last))
+            w->ev_start = w->rows; /* a new event starts here */
+        w->ev_open = di;
+        if (di)
+            w->last = ci;
+        /* Block pushes: only a block's last sample can complete a window. */
+        if (i == w->block_end)
+            w->block_end = i + vg_pq_push_block(&w->p, ds->x + i * ds->n_ch, ds->n - i, feats,
+                                                &w->done, &w->miss, NULL, NULL);
+        if (i + 1 != w->block_end || !w->done)
+            continue;
+        if (w->miss > w->max_missing_pm) {
+            w->skipped++;
+            continue;
+        }
+        /* The most recent disturbed row is inside the window whenever dist > 0. The window
+         * is labelled with its class when it holds half a cycle of the event, or the whole
+         * event (a 1 ms transient never lasts half a cycle). */
+        const size_t r = w->rows;
+        int whole = w->dist > 0 && !w->ev_open && r + 1 >= w->span && w->ev_start > r + 1 - w->span;
+        uint16_t label = w->dist * 2 >= w->frame || whole ? w->last : (uint16_t)VGH_PQ_NORMAL_CLASS;
+        if (pq__win_add(w, feats, label, err, errlen) != 0)
+            return -1;
+    }
+    w->block_end = 0; /* the next chunk starts a new block (the dataset's rows are replaced) */
+    return 0;
+}
+
+int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, size_t *n_out, size_t *skipped,
+                   char *err, size_t errlen)
+{
+    int rc = w->segments ? pq__win_segment_end(w, err, errlen) : 0;
+    if (rc == 0 && !w->segments && w->n == 0 && w->skipped == 0) {
+        snprintf(err, errlen, "%zu samples hold no window of %u cycles x %u samples", w->rows,
+                 w->cfg->window_cycles, w->frame);
+        rc = -1;
+    }
+    if (rc == 0 && w->n == 0) {
         snprintf(err, errlen,
                  "all %zu %s have more than %.1f%% missing samples (empty or non-finite "
                  "cells): nothing to learn from",
-                 *skipped, ds->has_segment ? "segments" : "windows", 0.1 * max_missing_pm);
+                 w->skipped, w->segments ? "segments" : "windows", 0.1 * w->max_missing_pm);
         rc = -1;
     }
-out:
-    free(arena);
-    if (rc != 0) {
-        free(F);
-        free(Y);
-        return rc;
+    *skipped = w->skipped;
+    if (rc == 0) {
+        *X = w->F;
+        *y = w->Y;
+        *n_out = w->n;
+        w->F = NULL;
+        w->Y = NULL;
     }
-    *X = F;
-    *y = Y;
-    *n_out = n;
-    return 0;
+    vgh_pq_win_free(w);
+    return rc;
+}
+
+void vgh_pq_win_free(vgh_pq_win_t *w)
+{
+    free(w->arena);
+    free(w->dist_ring);
+    free(w->F);
+    free(w->Y);
+    w->arena = NULL;
+    w->dist_ring = NULL;
+    w->F = NULL;
+    w->Y = NULL;
 }
 
 int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,

@@ -47,6 +47,44 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
                           float **X, uint16_t **y, size_t *n, size_t *skipped, char *err,
                           size_t errlen);
 
+/** vgh_pq_windows_policy() a chunk of rows at a time: the frontend's state, the labelling's
+ *  state and the windows so far (memory: the windows, not the rows). */
+typedef struct {
+    const vg_pq_cfg_t *cfg;
+    uint16_t max_missing_pm, frame;
+    int segments;
+    vg_pq_t p;
+    void *arena;
+    float *F; /**< n x n_features */
+    uint16_t *Y;
+    size_t n, cap, skipped;
+    /* snippets: the open segment */
+    int in_seg, got;
+    long seg;
+    uint16_t seg_cls, last_miss;
+    size_t seg_len;
+    float seg_feats[VG_MAX_FEATURES];
+    /* a stream: rows so far, disturbed rows among the last span, the open disturbance */
+    size_t rows, span, dist, ev_start, block_end;
+    uint8_t *dist_ring; /**< span flags: was each of the last span rows disturbed */
+    int ev_open;
+    uint16_t last, miss;
+    uint8_t done;
+} vgh_pq_win_t;
+
+/** @brief Start collecting windows (@p segments: snippets with a `segment` column). */
+int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missing_pm, int segments,
+                     char *err, size_t errlen);
+/** @brief Feed the rows of @p ds, the recording's next rows in order (a segment may continue
+ *         from the previous chunk). */
+int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t errlen);
+/** @brief The last segment, then the windows and labels as vgh_pq_windows_policy() returns
+ *         them (the same errors); @p w is freed either way. */
+int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, size_t *n, size_t *skipped, char *err,
+                   size_t errlen);
+/** @brief Free what @p w holds (after an error of vgh_pq_win_push()). */
+void vgh_pq_win_free(vgh_pq_win_t *w);
+
 /**
  * @brief The fundamental frequency of the voltage: the median over blocks (each segment's
  *        first 10 nominal cycles, or a stream's first 24 blocks of 10 cycles; blocks shorter

@@ -175,6 +175,16 @@ awk -F, 'BEGIN { OFS = "," } NR == 9001 { $2 = "1.2.3" } { print }' st.csv > stb
 expect 1 "stbad.csv:9001" -- $VIGIL train --kind events -m m.vgm -i stbad.csv -o x.vgm
 awk 'NR == 1 || NR % 2 == 0' st.csv > sthalf.csv
 expect 1 "sthalf.csv: data is sampled at 3200 Hz but model m.vgm expects" -- $VIGIL train --kind events -m m.vgm -i sthalf.csv -o x.vgm
+# train --kind forest reads a chunk at a time too: a bad row in a later chunk (line 75,001,
+# past the first rows and the first 65,536-row chunk) is found where it is, and so are a
+# stream too short for a window and a snippet cut short at the end of the file.
+awk -F, 'BEGIN { OFS = "," } NR == 75001 { $2 = "1.2.3" } { print }' st.csv > stbad2.csv
+expect 1 "stbad2.csv:75001: column 'v'" -- $VIGIL train -i stbad2.csv -o x.vgm --kind forest
+head -n 1001 st.csv > sttiny.csv
+expect 1 "sttiny.csv: 1000 samples hold no window of 10 cycles x 128 samples" -- $VIGIL train -i sttiny.csv -o x.vgm --kind forest
+head -n $((1 + 7 * 1280 + 500)) s.csv > slast.csv
+expect 1 "slast.csv: segment 7 has 500 samples, fewer than a window of 10 cycles x 128 samples" -- \
+  $VIGIL train -i slast.csv -o x.vgm --kind forest
 
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
