@@ -620,8 +620,9 @@ done:
     return code;
 }
 
-static int pq__load(const char *cmd, const char *model_path, const char *in, vgh_model_file_t *mf,
-                    vgh_dataset_t *ds)
+/* The model and the recording's header, read with the model's channels (no rows yet). */
+static int pq__open(const char *cmd, const char *model_path, const char *in, vgh_model_file_t *mf,
+                    vgh_dataset_reader_t *rd, vgh_dataset_t *ds)
 {
     char err[1024];
     if (vgh_model_load(model_path, mf, err, sizeof err) != 0)
@@ -631,32 +632,55 @@ static int pq__load(const char *cmd, const char *model_path, const char *in, vgh
         vgh_model_free(mf);
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", model_path, err);
     }
-    if (vgh_dataset_load(in, NULL, mf->channels, mf->m.n_channels, mf->m.sample_rate, ds, err,
-                         sizeof err) != 0) {
+    if (vgh_dataset_begin(rd, in, NULL, mf->channels, mf->m.n_channels, mf->m.sample_rate, ds, err,
+                          sizeof err) != 0) {
         vgh_model_free(mf);
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s (model %s needs it)", err, model_path);
     }
+    return VGH_EXIT_OK;
+}
+
+/* Snippets, a chunk at a time: the first rows checked for the model's rate and fundamental,
+ * then every segment through the detector (vgh_pq_segs_*). */
+static int pq__segments(const char *cmd, const char *model_path, const char *in,
+                        const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
+                        vgh_pq_seg_t **seg, size_t *n)
+{
+    char err[1024];
+    int more = pq__read_head(rd, ds, (double)m->wave.f_nominal, err, sizeof err);
+    if (more < 0 || vgh_dataset_set_rate(ds, m->sample_rate, in, err, sizeof err) != 0)
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
     /* A model's cycle length is fs / f0: data at another rate would be misread. */
-    int code = VGH_EXIT_OK;
-    if (fabs(ds->rate - mf->m.sample_rate) > 0.01 * mf->m.sample_rate) {
-        code = vgh_fail(cmd, VGH_EXIT_INPUT,
+    if (fabs(ds->rate - m->sample_rate) > 0.01 * m->sample_rate)
+        return vgh_fail(cmd, VGH_EXIT_INPUT,
                         "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", in, ds->rate,
-                        model_path, (double)mf->m.sample_rate);
-    } else {
-        /* Nor is 60 Hz data at a 50 Hz model's rate (or the reverse) classifiable: every
-         * frame would hold 1.2 cycles. */
-        double f0 = (double)mf->m.wave.f_nominal;
-        double f = vgh_pq_measure_f0(ds, (double)mf->m.sample_rate, f0);
-        if (f > 0 && fabs(f - f0) > 0.05 * f0)
-            code = vgh_fail(cmd, VGH_EXIT_INPUT,
-                            "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in,
-                            f, model_path, f0);
+                        model_path, (double)m->sample_rate);
+    /* Nor is 60 Hz data at a 50 Hz model's rate (or the reverse) classifiable: every frame
+     * would hold 1.2 cycles. */
+    double f0 = (double)m->wave.f_nominal;
+    double f = vgh_pq_measure_f0(ds, (double)m->sample_rate, f0);
+    if (f > 0 && fabs(f - f0) > 0.05 * f0)
+        return vgh_fail(cmd, VGH_EXIT_INPUT,
+                        "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in, f,
+                        model_path, f0);
+    vgh_pq_segs_t c;
+    if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0)
+        return vgh_fail(cmd, VGH_EXIT_SYSTEM, "%s", err);
+    int bad = vgh_pq_segs_push(&c, ds, err, sizeof err) != 0;
+    while (!bad && more == 1) {
+        ds->n = 0;
+        more = vgh_dataset_read(rd, ds, PQ_CHUNK_ROWS, err, sizeof err);
+        bad = more < 0 || vgh_pq_segs_push(&c, ds, err, sizeof err) != 0;
     }
-    if (code != VGH_EXIT_OK) {
-        vgh_dataset_free(ds);
-        vgh_model_free(mf);
+    if (bad) {
+        vgh_pq_segs_free(&c);
+        /* a bad row's message names the file already */
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s%s%s", more < 0 ? "" : in, more < 0 ? "" : ": ",
+                        err);
     }
-    return code;
+    if (vgh_pq_segs_end(&c, seg, n, err, sizeof err) != 0)
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+    return VGH_EXIT_OK;
 }
 
 static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
@@ -844,28 +868,26 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
         return pq__detect_stream(model_path, in, out, events);
     vgh_model_file_t mf;
     vgh_dataset_t ds;
-    int rc = pq__load("detect", model_path, in, &mf, &ds);
-    if (rc)
-        return rc;
-    char err[1024];
-    int code = VGH_EXIT_OK;
+    vgh_dataset_reader_t rd;
+    int code = pq__open("detect", model_path, in, &mf, &rd, &ds);
+    if (code)
+        return code;
     FILE *fo = NULL;
+    vgh_pq_seg_t *seg = NULL;
+    size_t n = 0;
     if (events) {
         code = vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
         goto done;
     }
+    if (ds.has_segment &&
+        (code = pq__segments("detect", model_path, in, &mf.m, &rd, &ds, &seg, &n)) != 0)
+        goto done;
     fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;
     if (!fo) {
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: cannot write", out);
         goto done;
     }
     if (ds.has_segment) {
-        vgh_pq_seg_t *seg;
-        size_t n;
-        if (vgh_pq_classify_segments(&mf.m, &ds, &seg, &n, err, sizeof err) != 0) {
-            code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", in, err);
-            goto done;
-        }
         /* A segment whose window failed the missing-sample policy has no class: empty. */
         fprintf(fo, "segment,score,anomaly,class\n");
         for (size_t k = 0; k < n; k++) {
@@ -874,7 +896,6 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
                 fprintf(fo, "%u", seg[k].pred);
             fputc('\n', fo);
         }
-        free(seg);
     }
     if (fo != stdout && fclose(fo) != 0 && code == VGH_EXIT_OK)
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: write failed", out);
@@ -882,6 +903,8 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
 done:
     if (fo && fo != stdout)
         fclose(fo);
+    free(seg);
+    vgh_dataset_end(&rd);
     vgh_dataset_free(&ds);
     vgh_model_free(&mf);
     return code;
@@ -891,34 +914,33 @@ int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events
 {
     vgh_model_file_t mf;
     vgh_dataset_t ds;
-    int rc = pq__load("eval", model_path, in, &mf, &ds);
-    if (rc)
-        return rc;
+    vgh_dataset_reader_t rd;
+    int code = pq__open("eval", model_path, in, &mf, &rd, &ds);
+    if (code)
+        return code;
     char err[1024];
-    int code = VGH_EXIT_OK;
     if (!ds.has_class) {
         code = vgh_fail("eval", VGH_EXIT_INPUT, "%s: no 'class' column to evaluate against", in);
     } else if (ds.has_segment && !events) {
-        vgh_pq_seg_t *seg;
-        size_t n;
-        if (vgh_pq_classify_segments(&mf.m, &ds, &seg, &n, err, sizeof err) != 0) {
-            code = vgh_fail("eval", VGH_EXIT_INPUT, "%s: %s", in, err);
-        } else {
+        vgh_pq_seg_t *seg = NULL;
+        size_t n = 0;
+        code = pq__segments("eval", model_path, in, &mf.m, &rd, &ds, &seg, &n);
+        if (code == VGH_EXIT_OK)
             vgh_pq_report_segments(stdout, seg, n, vgh_pq_mode(&mf.m), json, model_path, in);
-            free(seg);
-        }
+        free(seg);
     } else if (ds.has_segment) {
         code = vgh_fail("eval", VGH_EXIT_USAGE,
                         "%s: --events needs a stream recording (this one has segments)", in);
     } else {
-        vgh_pq_event_t *ev = NULL;
-        size_t nev = 0;
-        if (vgh_pq_run_stream(&mf.m, &ds, NULL, NULL, NULL, &ev, &nev, err, sizeof err) != 0)
-            code = vgh_fail("eval", VGH_EXIT_SYSTEM, "%s", err);
-        else if (vgh_pq_report_events(stdout, &ds, &mf.m, ev, nev, json, model_path, in) != 0)
+        /* A stream is read a second at a time: memory holds its events and labelled runs. */
+        vgh_pq_stream_t st;
+        if (vgh_pq_stream_events(&mf.m, &rd, &ds, in, model_path, 0, &st, err, sizeof err) != 0)
+            code = vgh_fail("eval", VGH_EXIT_INPUT, "%s", err);
+        else if (vgh_pq_report_events(stdout, &st, &mf.m, json, model_path, in) != 0)
             code = vgh_fail("eval", VGH_EXIT_SYSTEM, "out of memory");
-        free(ev);
+        vgh_pq_stream_free(&st);
     }
+    vgh_dataset_end(&rd);
     vgh_dataset_free(&ds);
     vgh_model_free(&mf);
     return code;

@@ -122,10 +122,10 @@ int vgh_cmd_train_events(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     const vg_model_t *m = &mf.m;
     int code = VGH_EXIT_OK;
-    vgh_pq_event_t *ev = NULL;
-    size_t nev = 0;
+    vgh_pq_stream_t st;
+    memset(&st, 0, sizeof st);
     float *X = NULL;
-    uint16_t *y = NULL, *truth = NULL;
+    uint16_t *y = NULL;
     uint8_t *body = NULL, *bytes = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
@@ -139,11 +139,13 @@ int vgh_cmd_train_events(int argc, char **argv)
     }
     /* Read row by row: a 12-hour stream at 6.4 kHz is 276 M rows, which in memory would take
      * gigabytes; the events and labelled runs take megabytes. */
-    if (vgh_pq_stream_events_csv(m, mf.channels, o.in, o.model, &ev, &nev, &truth, err,
-                                 sizeof err) != 0) {
+    if (vgh_pq_stream_events_csv(m, mf.channels, o.in, o.model, &st, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
         goto done;
     }
+    const vgh_pq_event_t *ev = st.ev;
+    const uint16_t *truth = st.truth;
+    const size_t nev = st.n_ev;
     X = malloc((nev + 1) * nf * sizeof(float));
     y = malloc((nev + 1) * sizeof *y);
     if (!X || !y) {
@@ -203,9 +205,8 @@ done:
     free(body);
     free(X);
     free(y);
-    free(truth);
     vgh_rf_free(&forest);
-    vgh_pq_events_free(ev, nev);
+    vgh_pq_stream_free(&st);
     vgh_model_free(&mf);
     return code;
 }

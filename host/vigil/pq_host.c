@@ -32,6 +32,20 @@ unsigned long vgh_pq_segment_cycles(const vgh_dataset_t *ds, uint16_t frame)
     return frame ? (unsigned long)(len / frame) : 0;
 }
 
+/* Room for one more element of size elem in *buf (n used of *cap): doubles the capacity. */
+static int pq__room(void **buf, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *nb = realloc(*buf, c * elem);
+    if (!nb)
+        return -1;
+    *buf = nb;
+    *cap = c;
+    return 0;
+}
+
 int vgh_pq_mode(const vg_model_t *m)
 {
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST)
@@ -268,58 +282,116 @@ void vgh_pq_win_free(vgh_pq_win_t *w)
 int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,
                              size_t *n_out, char *err, size_t errlen)
 {
-    size_t nseg = 0;
-    for (size_t i = 0; i < ds->n; i++)
-        nseg += i == 0 || ds->segment[i] != ds->segment[i - 1];
-    vgh_pq_seg_t *seg = calloc(nseg + 1, sizeof *seg);
+    vgh_pq_segs_t c;
+    if (vgh_pq_segs_begin(&c, m, err, errlen) != 0)
+        return -1;
+    if (vgh_pq_segs_push(&c, ds, err, errlen) != 0) {
+        vgh_pq_segs_free(&c);
+        return -1;
+    }
+    return vgh_pq_segs_end(&c, out, n_out, err, errlen);
+}
+
+int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->m = m;
     size_t alen = vg_detector_arena_size(m);
-    void *arena = malloc(alen);
-    vg_detector_t d;
-    if (!seg || !arena || vg_detector_init(&d, m, arena, alen) != VG_OK) {
-        free(seg);
-        free(arena);
+    c->arena = malloc(alen);
+    if (!c->arena || vg_detector_init(&c->d, m, c->arena, alen) != VG_OK) {
+        vgh_pq_segs_free(c);
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         return -1;
     }
-    size_t k = 0;
+    return 0;
+}
+
+/* The segment that just ended: its last window decides; too short for one is an error. */
+static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
+{
+    if (!c->in_seg)
+        return 0;
+    c->in_seg = 0;
+    if (!c->last.window) {
+        snprintf(err, errlen,
+                 "segment %ld has %zu samples, fewer than the model's window of %u cycles", c->sg,
+                 c->seg_len, c->m->window);
+        return -1;
+    }
+    void *buf = c->seg;
+    if (pq__room(&buf, c->n, &c->cap, sizeof *c->seg) != 0) {
+        snprintf(err, errlen, "out of memory for segments");
+        return -1;
+    }
+    c->seg = buf;
+    vgh_pq_seg_t *g = &c->seg[c->n++];
+    memset(g, 0, sizeof *g);
+    g->segment = c->sg;
+    g->truth = c->truth;
+    /* A window that failed the missing-sample policy was not classified (its cls is the
+     * previous window's): no class. */
+    g->pred = c->last.dropout ? (uint16_t)VGH_PQ_NO_CLASS : c->last.cls;
+    g->score = c->last.score;
+    g->dropout = c->last.dropout;
+    g->anomaly = c->last.over;
+    return 0;
+}
+
+int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_t errlen)
+{
     for (size_t i = 0; i < ds->n;) {
-        long sg = ds->segment[i];
-        vg_detector_reset(&d);
-        vg_result_t r, last;
-        memset(&last, 0, sizeof last);
-        size_t j = i;
+        if (!c->in_seg || ds->segment[i] != c->sg) {
+            if (pq__segs_close(c, err, errlen) != 0)
+                return -1;
+            c->in_seg = 1;
+            c->sg = ds->segment[i];
+            c->truth = ds->cls[i];
+            c->seg_len = 0;
+            memset(&c->last, 0, sizeof c->last);
+            vg_detector_reset(&c->d);
+        }
         size_t end = i;
-        while (end < ds->n && ds->segment[end] == sg)
+        while (end < ds->n && ds->segment[end] == c->sg)
             end++;
         /* Block pushes: only a block's last sample can complete a window. */
-        while (j < end) {
-            j += vg_detector_push_block(&d, ds->x + j * ds->n_ch, end - j, &r, NULL);
+        while (i < end) {
+            vg_result_t r;
+            size_t k = vg_detector_push_block(&c->d, ds->x + i * ds->n_ch, end - i, &r, NULL);
+            i += k;
+            c->seg_len += k;
             if (r.window)
-                last = r;
+                c->last = r;
         }
-        if (!last.window) {
-            snprintf(err, errlen,
-                     "segment %ld has %zu samples, fewer than the model's window of %u cycles", sg,
-                     j - i, m->window);
-            free(seg);
-            free(arena);
-            return -1;
-        }
-        seg[k].segment = sg;
-        seg[k].truth = ds->cls[i];
-        /* A window that failed the missing-sample policy was not classified (its cls is the
-         * previous window's): no class. */
-        seg[k].pred = last.dropout ? (uint16_t)VGH_PQ_NO_CLASS : last.cls;
-        seg[k].score = last.score;
-        seg[k].dropout = last.dropout;
-        seg[k].anomaly = last.over;
-        k++;
-        i = j;
     }
-    free(arena);
-    *out = seg;
-    *n_out = k;
     return 0;
+}
+
+int vgh_pq_segs_end(vgh_pq_segs_t *c, vgh_pq_seg_t **out, size_t *n_out, char *err, size_t errlen)
+{
+    int rc = pq__segs_close(c, err, errlen);
+    if (rc == 0) {
+        if (!c->seg)
+            c->seg = calloc(1, sizeof *c->seg);
+        if (!c->seg) {
+            snprintf(err, errlen, "out of memory for segments");
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        *out = c->seg;
+        *n_out = c->n;
+        c->seg = NULL;
+    }
+    vgh_pq_segs_free(c);
+    return rc;
+}
+
+void vgh_pq_segs_free(vgh_pq_segs_t *c)
+{
+    free(c->arena);
+    free(c->seg);
+    c->arena = NULL;
+    c->seg = NULL;
 }
 
 void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
@@ -717,38 +789,17 @@ int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char
     return 0;
 }
 
-/* A run of labelled rows of one class: the times of its first and last rows. */
+/* Everything vgh_pq_stream_events() holds, freed in one place. */
 typedef struct {
-    double t0, t1;
-    uint16_t cls;
-} pq_run_t;
-
-/* Everything vgh_pq_stream_events_csv() holds, freed in one place. */
-typedef struct {
-    vgh_csv_t *csv;
     void *arena;
     vgh_pq_tracker_t *tr;
     float *bx;
     double *bt;
     vgh_pq_event_t *ev;
     size_t n_ev, cap_ev;
-    pq_run_t *runs;
+    vgh_pq_run_t *runs;
     size_t n_runs, cap_runs;
 } pq_stream_t;
-
-/* Room for one more element of size elem in *buf (n used of *cap): doubles the capacity. */
-static int pq__room(void **buf, size_t n, size_t *cap, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? 2 * *cap : 64;
-    void *nb = realloc(*buf, c * elem);
-    if (!nb)
-        return -1;
-    *buf = nb;
-    *cap = c;
-    return 0;
-}
 
 static int pq__add_event(pq_stream_t *s, const vgh_pq_event_t *done, uint16_t nef)
 {
@@ -769,7 +820,7 @@ static int pq__add_event(pq_stream_t *s, const vgh_pq_event_t *done, uint16_t ne
     return 0;
 }
 
-static int pq__add_run(pq_stream_t *s, const pq_run_t *r)
+static int pq__add_run(pq_stream_t *s, const vgh_pq_run_t *r)
 {
     void *buf = s->runs;
     int bad = pq__room(&buf, s->n_runs, &s->cap_runs, sizeof *s->runs);
@@ -795,8 +846,6 @@ static int pq__finish(pq_stream_t *s, int ok, vgh_pq_event_t **events, size_t *n
     free(s->bx);
     free(s->tr);
     free(s->arena);
-    if (s->csv)
-        vgh_csv_close(s->csv);
     return ok ? 0 : -1;
 }
 
@@ -852,7 +901,7 @@ done:
 
 /* The class of the labelled run overlapping each event most (0 for none): runs and events are
  * both in time order, so one pass with a moving start. */
-static uint16_t *pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t *m,
+static uint16_t *pq__truth(const vgh_pq_run_t *runs, size_t n_runs, const vg_model_t *m,
                            const vgh_pq_event_t *ev, size_t n_ev)
 {
     const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
@@ -880,99 +929,81 @@ static uint16_t *pq__truth(const pq_run_t *runs, size_t n_runs, const vg_model_t
     return truth;
 }
 
-int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
-                             const char *model, vgh_pq_event_t **events, size_t *n_events,
-                             uint16_t **truth, char *err, size_t errlen)
+int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
+                         const char *path, const char *model, int keep_features,
+                         vgh_pq_stream_t *out, char *err, size_t errlen)
 {
     pq_stream_t s;
     memset(&s, 0, sizeof s);
-    *events = NULL;
-    *n_events = 0;
-    *truth = NULL;
-    int rc = -1, more;
+    memset(out, 0, sizeof *out);
+    int rc = -1, more = 1;
     const size_t nch = m->n_channels;
-    const uint16_t nef = vgh_pq_event_n_features(m);
+    const uint16_t nef = keep_features ? vgh_pq_event_n_features(m) : 0;
     /* Rows are read and pushed a second at a time (within 64..65536 rows). */
     size_t hold = (size_t)m->sample_rate;
     hold = hold < 64 ? 64 : hold > 65536 ? 65536 : hold;
     size_t alen = vg_detector_arena_size(m);
     vg_detector_t d;
-    vgh_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    rows.rate = m->sample_rate;
-    s.csv = vgh_csv_open(path, err, errlen);
-    if (!s.csv)
-        goto done;
-    if ((more = vgh_csv_next(s.csv, err, errlen)) <= 0) {
-        if (more == 0)
-            snprintf(err, errlen, "%s: no data rows after the header", path);
-        goto done;
-    }
-    if (vgh_colmap_resolve(s.csv, NULL, channels, nch, &rows.map, err, errlen) != 0) {
-        size_t len = strlen(err);
-        snprintf(err + len, errlen - len, " (model %s needs it)", model);
-        goto done;
-    }
-    if (rows.map.class_col < 0 || rows.map.segment_col >= 0) {
-        snprintf(err, errlen, "%s: %s", path,
-                 rows.map.segment_col >= 0 ? "snippets (a segment column): events need a stream"
-                                           : "no 'class' column to learn from");
-        goto done;
-    }
     s.arena = malloc(alen);
     s.tr = malloc(sizeof *s.tr);
-    s.bx = malloc(hold * nch * sizeof(float));
-    s.bt = malloc(hold * sizeof(double));
-    if (!s.arena || !s.tr || !s.bx || !s.bt || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
+    if (!s.arena || !s.tr || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         goto done;
     }
     if (vgh_pq_track_start(s.tr, m, &d, err, errlen) != 0)
         goto done;
-    s.tr->keep_features = 1;
+    s.tr->keep_features = keep_features;
     size_t row = 0;
-    pq_run_t cur = {0.0, 0.0, 0};
+    vgh_pq_run_t cur = {0.0, 0.0, 0};
     int in_run = 0;
     for (int first = 1; more == 1; first = 0) {
-        size_t nb = 0;
-        do {
-            vgh_row_t r;
-            if (vgh_rows_read(&rows, s.csv, &r, err, errlen) != 0)
-                goto done;
-            s.bt[nb] = r.t;
-            memcpy(s.bx + nb * nch, r.x, nch * sizeof(float));
-            nb++;
-            /* the labelled runs: consecutive disturbed rows of one class */
-            if (r.cls != VGH_PQ_NORMAL_CLASS && in_run && r.cls == cur.cls) {
-                cur.t1 = r.t;
+        ds->n = 0;
+        if ((more = vgh_dataset_read(rd, ds, hold, err, errlen)) < 0)
+            goto done;
+        if (first && ds->has_time &&
+            vgh_pq_check_rate(m, ds->t, ds->n, path, model, err, errlen) != 0)
+            goto done;
+        /* 60 Hz data at a 50 Hz model's rate (or the reverse): every frame would hold 1.2
+         * cycles. The first second is enough to tell. */
+        const double f0 = (double)m->wave.f_nominal;
+        const double f = first ? vgh_pq_measure_f0(ds, (double)m->sample_rate, f0) : 0.0;
+        if (f > 0 && fabs(f - f0) > 0.05 * f0) {
+            snprintf(err, errlen,
+                     "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", path, f,
+                     model, f0);
+            goto done;
+        }
+        if (first && ds->n)
+            out->t_first = ds->t[0];
+        if (ds->n)
+            out->t_last = ds->t[ds->n - 1];
+        /* the labelled runs: consecutive disturbed rows of one class */
+        for (size_t i = 0; i < ds->n && ds->has_class; i++) {
+            const uint16_t c = ds->cls[i];
+            if (c != VGH_PQ_NORMAL_CLASS && in_run && c == cur.cls) {
+                cur.t1 = ds->t[i];
                 continue;
             }
             if (in_run && pq__add_run(&s, &cur) != 0) {
                 snprintf(err, errlen, "out of memory for labelled runs");
                 goto done;
             }
-            in_run = r.cls != VGH_PQ_NORMAL_CLASS;
-            cur.t0 = cur.t1 = r.t;
-            cur.cls = r.cls;
-        } while (nb < hold && (more = vgh_csv_next(s.csv, err, errlen)) == 1);
-        if (more < 0)
-            goto done;
-        if (more == 1 && (more = vgh_csv_next(s.csv, err, errlen)) < 0)
-            goto done;
-        if (first && rows.map.time_col >= 0 &&
-            vgh_pq_check_rate(m, s.bt, nb, path, model, err, errlen) != 0)
-            goto done;
-        /* Block pushes within the second, as pq__run() does over a whole recording. */
+            in_run = c != VGH_PQ_NORMAL_CLASS;
+            cur.t0 = cur.t1 = ds->t[i];
+            cur.cls = c;
+        }
+        /* Block pushes within the second, as vgh_pq_run_stream() does over a whole recording. */
         vg_result_t last, quiet;
         size_t block_end = 0;
-        for (size_t i = 0; i < nb; i++, row++) {
+        for (size_t i = 0; i < ds->n; i++, row++) {
             if (i == block_end)
-                block_end = i + vg_detector_push_block(&d, s.bx + i * nch, nb - i, &last, &quiet);
+                block_end =
+                    i + vg_detector_push_block(&d, ds->x + i * nch, ds->n - i, &last, &quiet);
             const vg_result_t r = i + 1 == block_end ? last : quiet;
             vgh_pq_event_t done;
-            int closed = vgh_pq_track(s.tr, &r, row, s.bt[i], &done);
-            if (!closed && i + 1 == nb && more != 1)
-                closed = vgh_pq_track_end(s.tr, row, s.bt[i], &done);
+            int closed = vgh_pq_track(s.tr, &r, row, ds->t[i], &done);
+            if (!closed && i + 1 == ds->n && more != 1)
+                closed = vgh_pq_track_end(s.tr, row, ds->t[i], &done);
             if (closed && pq__add_event(&s, &done, nef) != 0) {
                 snprintf(err, errlen, "out of memory for events");
                 goto done;
@@ -983,20 +1014,59 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
         snprintf(err, errlen, "out of memory for labelled runs");
         goto done;
     }
-    *truth = pq__truth(s.runs, s.n_runs, m, s.ev, s.n_ev);
-    if (!*truth) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
+    out->rows = row;
+    out->runs = s.runs;
+    out->n_runs = s.n_runs;
+    s.runs = NULL;
     rc = 0;
 done:
-    return pq__finish(&s, rc == 0, events, n_events);
+    return pq__finish(&s, rc == 0, &out->ev, &out->n_ev);
 }
 
-int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
-                         const vgh_pq_event_t *ev, size_t n_ev, int json, const char *model,
-                         const char *data)
+void vgh_pq_stream_free(vgh_pq_stream_t *o)
 {
+    vgh_pq_events_free(o->ev, o->n_ev);
+    free(o->runs);
+    free(o->truth);
+    memset(o, 0, sizeof *o);
+}
+
+int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
+                             const char *model, vgh_pq_stream_t *out, char *err, size_t errlen)
+{
+    vgh_dataset_t ds;
+    vgh_dataset_reader_t rd;
+    memset(out, 0, sizeof *out);
+    if (vgh_dataset_begin(&rd, path, NULL, channels, m->n_channels, m->sample_rate, &ds, err,
+                          errlen) != 0) {
+        size_t len = strlen(err);
+        snprintf(err + len, errlen - len, " (model %s needs it)", model);
+        return -1;
+    }
+    int rc = -1;
+    if (!ds.has_class || ds.has_segment)
+        snprintf(err, errlen, "%s: %s", path,
+                 ds.has_segment ? "snippets (a segment column): events need a stream"
+                                : "no 'class' column to learn from");
+    else if (vgh_pq_stream_events(m, &rd, &ds, path, model, 1, out, err, errlen) == 0) {
+        out->truth = pq__truth(out->runs, out->n_runs, m, out->ev, out->n_ev);
+        if (out->truth)
+            rc = 0;
+        else
+            snprintf(err, errlen, "out of memory");
+    }
+    if (rc != 0)
+        vgh_pq_stream_free(out);
+    vgh_dataset_end(&rd);
+    vgh_dataset_free(&ds);
+    return rc;
+}
+
+int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m, int json,
+                         const char *model, const char *data)
+{
+    const vgh_pq_event_t *ev = st->ev;
+    const size_t n_ev = st->n_ev;
     /* Slack: a window still holds a disturbance for one window length after it ends. */
     const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
     const double half_cycle = 0.5 / (double)m->wave.f_nominal;
@@ -1008,16 +1078,9 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
     if (!json)
         fprintf(f, "%-6s %10s %9s %6s %6s %9s\n", "class", "start (s)", "length", "found", "as",
                 "magnitude");
-    for (size_t i = 0; i < ds->n;) {
-        if (!pq__disturbed(ds, i)) {
-            i++;
-            continue;
-        }
-        size_t j = i;
-        uint16_t c = ds->has_class ? ds->cls[i] : 2;
-        while (j + 1 < ds->n && pq__disturbed(ds, j + 1) && (!ds->has_class || ds->cls[j + 1] == c))
-            j++;
-        double t0 = ds->t[i], t1 = ds->t[j] + 1.0 / (double)m->sample_rate;
+    for (size_t k = 0; k < st->n_runs; k++) {
+        const uint16_t c = st->runs[k].cls;
+        const double t0 = st->runs[k].t0, t1 = st->runs[k].t1 + 1.0 / (double)m->sample_rate;
         int is_long = t1 - t0 >= half_cycle - 1e-9;
         labelled++;
         long_enough += (size_t)is_long;
@@ -1025,7 +1088,7 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
         size_t best = SIZE_MAX;
         double best_ov = 0;
         for (size_t e = 0; e < n_ev; e++) {
-            double a = fmax(t0, ds->t[ev[e].start]), b = fmin(t1 + slack, ds->t[ev[e].end]);
+            double a = fmax(t0, ev[e].t_start), b = fmin(t1 + slack, ev[e].t_end);
             if (b >= a && (best == SIZE_MAX || b - a > best_ov)) {
                 best = e;
                 best_ov = b - a;
@@ -1040,13 +1103,12 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
         }
         if (!json && best != SIZE_MAX)
             fprintf(f, "%-6u %10.3f %8.1fc %6s %6u  sag %.2f swell %.2f thd %.3f peak %.2f\n", c,
-                    t0 - ds->t[0], (t1 - t0) * (double)m->wave.f_nominal, "yes", ev[best].cls,
+                    t0 - st->t_first, (t1 - t0) * (double)m->wave.f_nominal, "yes", ev[best].cls,
                     (double)ev[best].sag_pu, (double)ev[best].swell_pu, (double)ev[best].thd_max,
                     (double)ev[best].peak_pu);
         else if (!json) /* missed: no magnitudes (not nan) */
-            fprintf(f, "%-6u %10.3f %8.1fc %6s %6s\n", c, t0 - ds->t[0],
+            fprintf(f, "%-6u %10.3f %8.1fc %6s %6s\n", c, t0 - st->t_first,
                     (t1 - t0) * (double)m->wave.f_nominal, "NO", "-");
-        i = j + 1;
     }
     /* A predicted event that no labelled disturbance explains (within the slack either side,
      * since one event may cover two close disturbances) is a false alarm. */
@@ -1054,13 +1116,12 @@ int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
         if (matched[e])
             continue;
         int near = 0;
-        for (size_t i = 0; i < ds->n && !near; i++)
-            near = pq__disturbed(ds, i) && ds->t[i] >= ds->t[ev[e].start] - slack &&
-                   ds->t[i] <= ds->t[ev[e].end] + slack;
+        for (size_t k = 0; k < st->n_runs && !near; k++)
+            near = st->runs[k].t1 >= ev[e].t_start - slack && st->runs[k].t0 <= ev[e].t_end + slack;
         false_alarms += (size_t)!near;
     }
     free(matched);
-    double hours = ds->n > 1 ? (ds->t[ds->n - 1] - ds->t[0]) / 3600.0 : 0.0;
+    double hours = st->rows > 1 ? (st->t_last - st->t_first) / 3600.0 : 0.0;
     double dl = labelled ? (double)labelled : 1.0, df = found ? (double)found : 1.0;
     /* Detector models (isolation forest) name no class: their class accuracy is undefined. */
     const int classes = vg_model_base_kind(m->kind) == VG_KIND_FOREST;

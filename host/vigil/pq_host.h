@@ -119,6 +119,31 @@ int vgh_pq_mode(const vg_model_t *m);
 int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,
                              size_t *n, char *err, size_t errlen);
 
+/** vgh_pq_classify_segments() a chunk of rows at a time: the detector, the open segment and
+ *  the results so far (memory: the results, not the rows). */
+typedef struct {
+    const vg_model_t *m;
+    vg_detector_t d;
+    void *arena;
+    vgh_pq_seg_t *seg;
+    size_t n, cap;
+    int in_seg;
+    long sg;
+    uint16_t truth;
+    size_t seg_len;
+    vg_result_t last; /**< the open segment's latest window */
+} vgh_pq_segs_t;
+
+/** @brief Start classifying segments (the detector's arena is allocated here). */
+int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t errlen);
+/** @brief Feed the next rows of a snippet recording (a segment may go on in the next chunk). */
+int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_t errlen);
+/** @brief The last segment, then the results as vgh_pq_classify_segments() returns them (the
+ *         same errors); @p c is freed either way. */
+int vgh_pq_segs_end(vgh_pq_segs_t *c, vgh_pq_seg_t **out, size_t *n, char *err, size_t errlen);
+/** @brief Free what @p c holds (after an error of vgh_pq_segs_push()). */
+void vgh_pq_segs_free(vgh_pq_segs_t *c);
+
 /** @brief Print accuracy, macro-F1, the binary and merged-pair accuracies and the confusion
  *         matrix (text or JSON). */
 void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
@@ -181,23 +206,52 @@ void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
 int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char *path,
                       const char *model, char *err, size_t errlen);
 
+/** A labelled disturbance of a stream: consecutive rows of one class other than normal. */
+typedef struct {
+    double t0, t1; /**< times of its first and last rows */
+    uint16_t cls;
+} vgh_pq_run_t;
+
+/** What vgh_pq_stream_events() gathers from a stream. */
+typedef struct {
+    vgh_pq_event_t *ev; /**< the detected events, in time order */
+    size_t n_ev;
+    uint16_t *truth;    /**< vgh_pq_stream_events_csv(): each event's labelled class, 0 for none */
+    vgh_pq_run_t *runs; /**< the labelled runs (none without a class column) */
+    size_t n_runs;
+    double t_first, t_last; /**< times of the first and last rows */
+    size_t rows;
+} vgh_pq_stream_t;
+
 /**
- * @brief Run a waveform model over a labelled stream CSV read row by row, as
- *        vgh_pq_run_stream() would over it in memory, keeping every event's features
- *        (ev[i].feat, malloc'd; free with vgh_pq_events_free()) and its labelled class in
- *        (*truth)[i]: the class of the labelled disturbance overlapping it most (within the
- *        slack of vgh_pq_report_events()), 0 for none. Memory holds the events and the
- *        labelled runs, not the stream.
+ * @brief Run a waveform model over a stream read a second at a time from @p rd (begun with the
+ *        model's channels; @p ds holds no rows yet and is the chunk buffer), as
+ *        vgh_pq_run_stream() would over it in memory: the events, the labelled runs and the
+ *        first and last times. Memory holds those, not the stream. The first second is checked
+ *        for the model's sampling rate and fundamental (errors name @p path and @p model).
+ * @param keep_features  keep every event's features (ev[i].feat, for training an event
+ *                       classifier)
+ * @return 0, or -1 with @p err (naming the file and line of a bad row) and nothing in @p out.
+ */
+int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
+                         const char *path, const char *model, int keep_features,
+                         vgh_pq_stream_t *out, char *err, size_t errlen);
+
+/**
+ * @brief vgh_pq_stream_events() over the labelled stream CSV @p path, keeping every event's
+ *        features, with out->truth[i] the class of the labelled disturbance overlapping
+ *        event i most (within the slack of vgh_pq_report_events()), 0 for none.
  * @param channels  the model's channel names (vgh_model_file_t), for the columns
  * @param model     the model's path, for messages
- * @return 0, or -1 with @p err naming the file (and line) on bad input or no memory.
  */
 int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
-                             const char *model, vgh_pq_event_t **events, size_t *n_events,
-                             uint16_t **truth, char *err, size_t errlen);
+                             const char *model, vgh_pq_stream_t *out, char *err, size_t errlen);
 
-/** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON). */
-int vgh_pq_report_events(FILE *f, const vgh_dataset_t *ds, const vg_model_t *m,
-                         const vgh_pq_event_t *ev, size_t n_ev, int json, const char *model,
-                         const char *data);
+/** @brief Free what a vgh_pq_stream_t holds. */
+void vgh_pq_stream_free(vgh_pq_stream_t *o);
+
+/** @brief Event recall, false alarms per hour, class accuracy per event (text or JSON), from
+ *         a stream's labelled runs and detected events. */
+int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m, int json,
+                         const char *model, const char *data);
 #endif

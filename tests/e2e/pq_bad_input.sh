@@ -180,11 +180,16 @@ expect 1 "sthalf.csv: data is sampled at 3200 Hz but model m.vgm expects" -- $VI
 # stream too short for a window and a snippet cut short at the end of the file.
 awk -F, 'BEGIN { OFS = "," } NR == 75001 { $2 = "1.2.3" } { print }' st.csv > stbad2.csv
 expect 1 "stbad2.csv:75001: column 'v'" -- $VIGIL train -i stbad2.csv -o x.vgm --kind forest
+expect 1 "stbad2.csv:75001: column 'v'" -- $VIGIL eval -m m.vgm -i stbad2.csv --events
+awk -F, 'BEGIN { OFS = "," } NR == 9001 { $3 = "1.2.3" } { print }' s.csv > sbad.csv
+expect 1 "sbad.csv:9001: column 'v'" -- $VIGIL eval -m m.vgm -i sbad.csv
+expect 1 "sbad.csv:9001: column 'v'" -- $VIGIL detect -m m.vgm -i sbad.csv
 head -n 1001 st.csv > sttiny.csv
 expect 1 "sttiny.csv: 1000 samples hold no window of 10 cycles x 128 samples" -- $VIGIL train -i sttiny.csv -o x.vgm --kind forest
 head -n $((1 + 7 * 1280 + 500)) s.csv > slast.csv
 expect 1 "slast.csv: segment 7 has 500 samples, fewer than a window of 10 cycles x 128 samples" -- \
   $VIGIL train -i slast.csv -o x.vgm --kind forest
+expect 1 "slast.csv: segment 7 has 500 samples, fewer than the model's window of 10 cycles" -- $VIGIL eval -m m.vgm -i slast.csv
 
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
