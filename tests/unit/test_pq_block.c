@@ -527,12 +527,194 @@ static void test_detector_block_two_channels(void **state)
     detector_check(2, 300);
 }
 
+/* Rows of make_stream() as a labelled recording: class 2 in the sag, 3 in the swell, 7 in
+ * the harmonics, 5 at the impulse, 1 elsewhere; with seg_len, segments of seg_len rows. The
+ * samples are x's (not freed by ds_free). */
+static void ds_make(vgh_dataset_t *ds, float *x, size_t n, size_t seg_len)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->n = n;
+    ds->n_ch = 1;
+    ds->x = x;
+    ds->t = malloc(n * sizeof *ds->t);
+    ds->cls = malloc(n * sizeof *ds->cls);
+    ds->label = malloc(n);
+    ds->segment = malloc(n * sizeof *ds->segment);
+    assert_true(ds->t && ds->cls && ds->label && ds->segment);
+    ds->has_class = ds->has_time = ds->has_label = 1;
+    ds->has_segment = seg_len > 0;
+    ds->rate = FS;
+    for (size_t k = 0; k < n; k++) {
+        const double t = (double)k / FS;
+        ds->t[k] = t;
+        ds->cls[k] = t > 0.2 && t < 0.3      ? 2
+                     : t > 0.5 && t < 0.56   ? 3
+                     : t > 0.7 && t < 0.9    ? 7
+                     : t >= 1.0 && t < 1.001 ? 5
+                                             : 1;
+        ds->label[k] = ds->cls[k] != 1;
+        ds->segment[k] = seg_len ? (long)(k / seg_len) : -1;
+    }
+}
+
+static void ds_free(vgh_dataset_t *ds)
+{
+    free(ds->t);
+    free(ds->cls);
+    free(ds->label);
+    free(ds->segment);
+}
+
+/* Rows [i, i + len) of ds, sharing its arrays: the chunk a reader would hand over. */
+static vgh_dataset_t ds_view(const vgh_dataset_t *ds, size_t i, size_t len)
+{
+    vgh_dataset_t v = *ds;
+    v.n = len;
+    v.x = ds->x + i * ds->n_ch;
+    v.t = ds->t + i;
+    v.cls = ds->cls + i;
+    v.label = ds->label + i;
+    v.segment = ds->segment + i;
+    return v;
+}
+
+/* Training windows collected a chunk at a time (vgh_pq_win_*, chunks of seeded random sizes in
+ * 1..max_chunk) must be the windows and labels of the whole recording in one call, bit for bit:
+ * a chunk may end inside a cycle, a window, a labelled disturbance or a segment. */
+static void win_chunks_check(size_t seg_len, unsigned max_chunk)
+{
+    float *x = make_stream(N_SAMPLES, 1, 11u);
+    vgh_dataset_t ds;
+    ds_make(&ds, x, N_SAMPLES, seg_len);
+    if (seg_len)
+        ds.n = (N_SAMPLES / seg_len) * seg_len; /* whole segments only */
+    vg_biquad_t sos[5];
+    vg_feat_desc_t feats[VG_MAX_FEATURES];
+    vg_pq_cfg_t cfg;
+    pq_cfg(&cfg, sos, 1, 1.0f / 325.0f, 10, 1, feats, all_feats(feats, 1));
+    char err[256];
+    float *X1 = NULL, *X2 = NULL;
+    uint16_t *y1 = NULL, *y2 = NULL;
+    size_t n1 = 0, n2 = 0, sk1 = 0, sk2 = 0;
+    if (vgh_pq_windows_policy(&cfg, &ds, 5, &X1, &y1, &n1, &sk1, err, sizeof err) != 0)
+        fail_msg("one call: %s", err);
+    uint64_t seed = BLOCK_SEED + max_chunk + seg_len;
+    vgh_pq_win_t w;
+    assert_int_equal(vgh_pq_win_begin(&w, &cfg, 5, ds.has_segment, err, sizeof err), 0);
+    size_t chunks = 0;
+    for (size_t i = 0; i < ds.n; chunks++) {
+        size_t len = 1u + (size_t)(rng_next(&seed) % max_chunk);
+        len = len > ds.n - i ? ds.n - i : len;
+        vgh_dataset_t v = ds_view(&ds, i, len);
+        if (vgh_pq_win_push(&w, &v, err, sizeof err) != 0)
+            fail_msg("chunk at row %zu: %s", i, err);
+        i += len;
+    }
+    if (vgh_pq_win_end(&w, &X2, &y2, &n2, &sk2, err, sizeof err) != 0)
+        fail_msg("end: %s", err);
+    print_message("windows in %zu chunks of 1..%u rows (segments of %zu): %zu windows, %zu left "
+                  "out\n",
+                  chunks, max_chunk, seg_len, n1, sk1);
+    assert_int_equal(n1, n2);
+    assert_int_equal(sk1, sk2);
+    assert_memory_equal(X1, X2, n1 * cfg.n_features * sizeof(float));
+    assert_memory_equal(y1, y2, n1 * sizeof(uint16_t));
+    /* the recording exercised the labelling: disturbed windows (and normal ones in the
+     * stream), and windows left out for missing samples */
+    size_t disturbed = 0;
+    for (size_t k = 0; k < n1; k++)
+        disturbed += y1[k] != 1;
+    if (seg_len)
+        assert_int_equal(n1 + sk1, ds.n / seg_len);
+    else
+        assert_true(n1 > 3 && disturbed < n1 && sk1 > 0);
+    assert_true(disturbed > 0);
+    free(X1);
+    free(X2);
+    free(y1);
+    free(y2);
+    ds_free(&ds);
+    free(x);
+}
+
+static void test_win_chunks(void **state)
+{
+    (void)state;
+    win_chunks_check(0, 1);
+    win_chunks_check(0, 97);
+    win_chunks_check(0, 4000);
+    win_chunks_check(1280, 7);
+    win_chunks_check(1280 + 300, 2000); /* segments that do not end on a cycle */
+}
+
+/* Segments classified a chunk at a time (vgh_pq_segs_*) against vgh_pq_classify_segments() on
+ * the whole recording: the same results; and a segment too short for a window, cut across
+ * chunks, is named with its full length. */
+static void test_segs_chunks(void **state)
+{
+    (void)state;
+    float *x = make_stream(N_SAMPLES, 1, 13u);
+    vg_model_t m;
+    size_t mlen;
+    uint8_t *mb = make_model(1, x, N_SAMPLES, &m, &mlen);
+    vgh_dataset_t ds;
+    ds_make(&ds, x, N_SAMPLES, 1280 + 211);
+    ds.n = (N_SAMPLES / (1280 + 211)) * (1280 + 211); /* whole segments only */
+    char err[256];
+    vgh_pq_seg_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    if (vgh_pq_classify_segments(&m, &ds, &a, &na, err, sizeof err) != 0)
+        fail_msg("one call: %s", err);
+    for (unsigned max_chunk = 1; max_chunk <= 3001; max_chunk += 1500) {
+        uint64_t seed = BLOCK_SEED + max_chunk;
+        vgh_pq_segs_t c;
+        assert_int_equal(vgh_pq_segs_begin(&c, &m, err, sizeof err), 0);
+        for (size_t i = 0; i < ds.n;) {
+            size_t len = 1u + (size_t)(rng_next(&seed) % max_chunk);
+            len = len > ds.n - i ? ds.n - i : len;
+            vgh_dataset_t v = ds_view(&ds, i, len);
+            assert_int_equal(vgh_pq_segs_push(&c, &v, err, sizeof err), 0);
+            i += len;
+        }
+        assert_int_equal(vgh_pq_segs_end(&c, &b, &nb, err, sizeof err), 0);
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            assert_int_equal(a[k].segment, b[k].segment);
+            assert_int_equal(a[k].truth, b[k].truth);
+            assert_int_equal(a[k].pred, b[k].pred);
+            assert_memory_equal(&a[k].score, &b[k].score, sizeof a[k].score);
+            assert_int_equal(a[k].dropout, b[k].dropout);
+            assert_int_equal(a[k].anomaly, b[k].anomaly);
+        }
+        free(b);
+    }
+    print_message("%zu segments, the same in chunks of 1..1 and 1..1501 rows\n", na);
+    assert_true(na >= 4);
+    /* a last segment of 1,000 rows (under a window), pushed in two chunks */
+    ds_free(&ds);
+    ds_make(&ds, x, 2 * 1491 + 1000, 1491);
+    vgh_pq_segs_t c;
+    assert_int_equal(vgh_pq_segs_begin(&c, &m, err, sizeof err), 0);
+    vgh_dataset_t v1 = ds_view(&ds, 0, 2 * 1491 + 400), v2 = ds_view(&ds, 2 * 1491 + 400, 600);
+    assert_int_equal(vgh_pq_segs_push(&c, &v1, err, sizeof err), 0);
+    assert_int_equal(vgh_pq_segs_push(&c, &v2, err, sizeof err), 0);
+    assert_int_equal(vgh_pq_segs_end(&c, &b, &nb, err, sizeof err), -1);
+    assert_string_equal(err, "segment 2 has 1000 samples, fewer than the model's window of 10 "
+                             "cycles");
+    free(a);
+    ds_free(&ds);
+    free(mb);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ot_quantities),
         cmocka_unit_test(test_trans_prev),
         cmocka_unit_test(test_pq_block_one_channel),
+        cmocka_unit_test(test_win_chunks),
+        cmocka_unit_test(test_segs_chunks),
         cmocka_unit_test(test_pq_block_two_channels),
         cmocka_unit_test(test_detector_block_one_channel),
         cmocka_unit_test(test_detector_block_two_channels),
