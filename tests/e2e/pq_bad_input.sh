@@ -42,6 +42,7 @@ expect_both 1 "s60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL detec
 expect_both 1 "s60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL eval -m m.vgm -i s60.csv
 expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL detect -m m.vgm -i st60.csv
 expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL eval -m m.vgm -i st60.csv --events
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL train --kind events -m m.vgm -i st60.csv -o x.vgm
 expect_both 1 "s60.csv: $F 6" "Hz but --f0 is 50 Hz (set --f0)" -- $VIGIL train -i s60.csv -o x.vgm --kind forest
 if $VIGIL train -q -i s60.csv -o m60.vgm --kind forest --f0 60 --trees 5 && $VIGIL detect -m m60.vgm -i s60.csv > /dev/null; then
   ok "60 Hz data trains and runs with --f0 60"
