@@ -34,9 +34,9 @@ static const char *const qty_names[VG_PQ_COUNT] = {
     "h7",  "resid",    "dmax",     "skew", "kurt",  "hf",      "irms",     "p",          "q",  "s",
     "pf",  "trans",    "rpeak",    "odd",  "even",  "ot_band", "ot_share", "trans_prev",
 };
-static const char *const agg_names[VG_AGG_COUNT] = {"min",     "max",      "mean",    "sd",
-                                                    "range",   "at_low",   "at_high", "coh",
-                                                    "coh_low", "coh_high", "mdiff"};
+static const char *const agg_names[VG_AGG_COUNT] = {
+    "min", "max",     "mean",     "sd",    "range",      "at_low",     "at_high",
+    "coh", "coh_low", "coh_high", "mdiff", "coh_in_low", "coh_in_high"};
 
 const char *vg_pq_qty_name(unsigned q)
 {
@@ -579,6 +579,9 @@ static void pq__cycle(vg_pq_t *p, float *q)
         q[VG_PQ_TRANS_PREV] = q[VG_PQ_TRANS];
 }
 
+/* Cycle selections of the coherent aggregates (VG_AGG_COH .. VG_AGG_COH_IN_HIGH). */
+#define PQ_SELECTIONS 5u
+
 /* Per-window scratch of pq__aggregate: every statistic is computed once, however many
  * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). Each kind is
  * computed for all its members in one pass over the ring the first time a feature needs it:
@@ -586,9 +589,11 @@ static void pq__cycle(vg_pq_t *p, float *q)
  * member's sum still runs over the cycles in ring order from 0, so the values keep their
  * bits. */
 typedef struct {
-    const uint8_t *sel[3];         /* all cycles, cycles in a dip, cycles in a rise */
-    float coh[3][VG_PQ_COH_H + 1]; /* window harmonic amplitudes */
-    uint8_t have_coh[3];
+    const uint8_t *sel; /* per cycle, bit s set when selection s holds it: all
+                           cycles, in a dip, in a rise, wholly in a dip, wholly in a
+                           rise (PQ_SELECTIONS) */
+    float coh[PQ_SELECTIONS][VG_PQ_COH_H + 1]; /* window harmonic amplitudes */
+    uint8_t have_coh[PQ_SELECTIONS];
     uint8_t have_stats;
     float mn[VG_PQ_COUNT], mx[VG_PQ_COUNT], mean[VG_PQ_COUNT];
 } pq_win_t;
@@ -599,13 +604,13 @@ typedef struct {
 static void pq__coh_all(const vg_pq_t *p, pq_win_t *wv, unsigned s)
 {
     const uint32_t w = p->cfg.window_cycles;
-    const uint8_t *sel = wv->sel[s];
+    const uint8_t *sel = wv->sel, bit = (uint8_t)(1u << s);
     float acc[2 * VG_PQ_COH_H]; /* re, im of harmonics 1..VG_PQ_COH_H */
     for (unsigned i = 0; i < 2 * VG_PQ_COH_H; i++)
         acc[i] = 0.0f;
     uint32_t k = 0;
     for (uint32_t c = 0; c < w; c++) {
-        if (!sel[c])
+        if (!(sel[c] & bit))
             continue;
         const float *ph = p->cycles + c * VG_PQ_STRIDE + VG_PQ_PHASORS;
         /* groups of 4 (one vector each) and the rest: lane-wise, the order is the same */
@@ -714,9 +719,11 @@ static void pq__stats(const vg_pq_t *p, pq_win_t *wv)
 static void pq__aggregate(const vg_pq_t *p, float *feats)
 {
     const uint32_t w = p->cfg.window_cycles;
-    /* Cycle selections for the coherent aggregates: all, below and above mid-range RMS; and
-     * the cycles where the RMS dips and rises most (at_low, at_high). */
-    uint8_t all[VG_PQ_MAX_WINDOW], low[VG_PQ_MAX_WINDOW], high[VG_PQ_MAX_WINDOW];
+    /* Cycle selections for the coherent aggregates (one bit each): all; below and above
+     * mid-range RMS; wholly in the bottom or top quarter of the range (both half-cycle RMS
+     * there: no edge of a sag or swell inside, whose step would leak into every harmonic);
+     * and the cycles where the RMS dips and rises most (at_low, at_high). */
+    uint8_t sel[VG_PQ_MAX_WINDOW];
     float lo = p->cycles[VG_PQ_HRMS_MIN], hi = p->cycles[VG_PQ_HRMS_MAX];
     uint32_t at_lo = 0, at_hi = 0;
     for (uint32_t c = 0; c < w; c++) {
@@ -731,17 +738,18 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
             at_hi = c;
         }
     }
-    const float mid = 0.5f * (lo + hi);
+    const float mid = 0.5f * (lo + hi), q_lo = lo + 0.25f * (hi - lo),
+                q_hi = hi - 0.25f * (hi - lo);
     for (uint32_t c = 0; c < w; c++) {
-        all[c] = 1;
-        low[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN] < mid;
-        high[c] = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX] > mid;
+        const float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
+        const float b = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
+        sel[c] = (uint8_t)(1u | (a < mid ? 2u : 0u) | (b > mid ? 4u : 0u) | (b <= q_lo ? 8u : 0u) |
+                           (a >= q_hi ? 16u : 0u));
     }
     pq_win_t wv;
-    wv.sel[0] = all;
-    wv.sel[1] = low;
-    wv.sel[2] = high;
-    wv.have_coh[0] = wv.have_coh[1] = wv.have_coh[2] = 0;
+    wv.sel = sel;
+    for (unsigned s = 0; s < PQ_SELECTIONS; s++)
+        wv.have_coh[s] = 0;
     wv.have_stats = 0;
     for (uint16_t k = 0; k < p->cfg.n_features; k++) {
         unsigned qi = p->cfg.feats[k].channel, agg = p->cfg.feats[k].feature;
@@ -765,6 +773,8 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         case VG_AGG_COH: out = pq__coh_qty(p, &wv, qi, mean, 0); break;
         case VG_AGG_COH_LOW: out = pq__coh_qty(p, &wv, qi, mean, 1); break;
         case VG_AGG_COH_HIGH: out = pq__coh_qty(p, &wv, qi, mean, 2); break;
+        case VG_AGG_COH_IN_LOW: out = pq__coh_qty(p, &wv, qi, mean, 3); break;
+        case VG_AGG_COH_IN_HIGH: out = pq__coh_qty(p, &wv, qi, mean, 4); break;
         default: {
             float ss = 0.0f;
             for (uint32_t c = 0; c < w; c++) {

@@ -259,6 +259,70 @@ static void test_ot_quantities(void **state)
     assert_string_equal(vg_pq_qty_name(VG_PQ_OT_SHARE), "ot_share");
 }
 
+/* h3.coh_low and h3.coh_in_low (or, swell, their _high twins) of the window that ends with
+ * cycle 10 of a 50 Hz sine whose amplitude changes by depth from cycle 3.4 to 7.6 (the edges
+ * inside cycles), with a3 sin(3wt + 1) added to the changed part only, as the generator's
+ * classes 15 and 16 do; noise sd 0.001. */
+static void coh_in_case(double depth, double a3, float *coh, float *coh_in)
+{
+    const int swell = depth > 0.0;
+    vg_feat_desc_t feats[2] = {{VG_PQ_H3, swell ? VG_AGG_COH_HIGH : VG_AGG_COH_LOW, 0},
+                               {VG_PQ_H3, swell ? VG_AGG_COH_IN_HIGH : VG_AGG_COH_IN_LOW, 0}};
+    vg_pq_cfg_t cfg;
+    vg_biquad_t sos[5];
+    pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, 2);
+    const uint16_t n = vg_pq_frame_len(&cfg);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *a = calloc(1, alen);
+    assert_non_null(a);
+    vg_pq_t p;
+    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    uint64_t seed = 9;
+    const size_t g0 = (size_t)(3.4 * n), g1 = (size_t)(7.6 * n);
+    int windows = 0;
+    for (size_t k = 0; k < 10u * n; k++) {
+        const double w = 6.283185307179586 * F0 * (double)k / FS;
+        double v = sin(w + 0.3);
+        if (k >= g0 && k < g1)
+            v += depth * (sin(w + 0.3) + a3 * sin(3.0 * w + 1.0));
+        float x = (float)(v + 0.001 * rng_gauss(&seed)), f[2];
+        uint8_t done = 0;
+        uint16_t miss = 0;
+        vg_pq_push(&p, &x, f, &done, &miss, NULL, NULL);
+        if (done) {
+            *coh = f[0];
+            *coh_in = f[1];
+            windows++;
+        }
+    }
+    assert_int_equal(windows, 1);
+    free(a);
+}
+
+/* coh_in_low / coh_in_high: the coherent harmonics of the cycles wholly inside a sag or swell.
+ * The cycles holding its edges, which coh_low and coh_high take too, leak the step into the
+ * 3rd harmonic; inside, only the generator's harmonics remain: depth a3 / (1 + depth) of the
+ * fundamental. */
+static void test_coh_in(void **state)
+{
+    (void)state;
+    float coh, in;
+    coh_in_case(-0.5, 0.0, &coh, &in); /* a plain sag */
+    print_message("sag 0.5, no harmonics: h3.coh_low %.4f, h3.coh_in_low %.4f\n", coh, in);
+    assert_true(coh > 0.01f);
+    assert_true(in < 0.002f);
+    coh_in_case(-0.5, 0.1, &coh, &in); /* h3 = 0.5 * 0.1 / 0.5 = 0.1 inside */
+    print_message("sag 0.5, a3 0.1: h3.coh_low %.4f, h3.coh_in_low %.4f (0.1 expected)\n", coh, in);
+    assert_true(fabsf(in - 0.1f) < 0.003f);
+    coh_in_case(0.4, 0.0, &coh, &in); /* a plain swell */
+    assert_true(coh > 0.005f);
+    assert_true(in < 0.002f);
+    coh_in_case(0.4, 0.1, &coh, &in); /* 0.4 * 0.1 / 1.4 */
+    assert_true(fabsf(in - 0.4f * 0.1f / 1.4f) < 0.002f);
+    assert_string_equal(vg_pq_agg_name(VG_AGG_COH_IN_LOW), "coh_in_low");
+    assert_string_equal(vg_pq_agg_name(VG_AGG_COH_IN_HIGH), "coh_in_high");
+}
+
 /* Per-cycle trans and trans_prev of 20 cycles of a 50.15 Hz sine with a 3rd harmonic and
  * noise of sd 0.01, fs = FS, nominal F0, and (impulse > 0) a 1 ms standard impulse of that
  * height (the template's shape) in the middle of cycle 15. With wanted = 0 the pipeline has
@@ -712,6 +776,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ot_quantities),
         cmocka_unit_test(test_trans_prev),
+        cmocka_unit_test(test_coh_in),
         cmocka_unit_test(test_pq_block_one_channel),
         cmocka_unit_test(test_win_chunks),
         cmocka_unit_test(test_segs_chunks),

@@ -78,17 +78,23 @@ typedef enum {
     VG_AGG_MEAN = 2,
     VG_AGG_SD = 3,
     VG_AGG_RANGE = 4,
-    VG_AGG_AT_LOW = 5,   /**< the value in the cycle with the lowest half-cycle RMS */
-    VG_AGG_AT_HIGH = 6,  /**< the value in the cycle with the highest half-cycle RMS */
-    VG_AGG_COH = 7,      /**< harmonic quantities (h1, h3, h5, h7, thd, odd, even) measured over
-                              the whole window, IEC 61000-4-7 style, from the mean of the cycles'
-                              harmonic phasors (coherent: noise averages out); others: the mean */
-    VG_AGG_COH_LOW = 8,  /**< VG_AGG_COH over the cycles whose RMS dips below the middle of
-                              the window's range: the harmonics inside a sag */
-    VG_AGG_COH_HIGH = 9, /**< the same over the cycles above it: inside a swell */
-    VG_AGG_MDIFF = 10,   /**< median of |q[c] - q[c-1]| over consecutive cycles: a modulation
-                              that changes every cycle (flicker), not the two edges of a sag */
-    VG_AGG_COUNT = 11
+    VG_AGG_AT_LOW = 5,       /**< the value in the cycle with the lowest half-cycle RMS */
+    VG_AGG_AT_HIGH = 6,      /**< the value in the cycle with the highest half-cycle RMS */
+    VG_AGG_COH = 7,          /**< harmonic quantities (h1, h3, h5, h7, thd, odd, even) measured over
+                                  the whole window, IEC 61000-4-7 style, from the mean of the cycles'
+                                  harmonic phasors (coherent: noise averages out); others: the mean */
+    VG_AGG_COH_LOW = 8,      /**< VG_AGG_COH over the cycles whose RMS dips below the middle of
+                                  the window's range: the harmonics inside a sag */
+    VG_AGG_COH_HIGH = 9,     /**< the same over the cycles above it: inside a swell */
+    VG_AGG_MDIFF = 10,       /**< median of |q[c] - q[c-1]| over consecutive cycles: a modulation
+                                  that changes every cycle (flicker), not the two edges of a sag */
+    VG_AGG_COH_IN_LOW = 11,  /**< VG_AGG_COH over the cycles wholly inside a dip: both their
+                                  half-cycle RMS in the bottom quarter of the window's range, so
+                                  no edge of the sag, whose step leaks into every harmonic
+                                  (format minor 5) */
+    VG_AGG_COH_IN_HIGH = 12, /**< the same over the cycles wholly in the top quarter: inside a
+                                  swell (format minor 5) */
+    VG_AGG_COUNT = 13
 } vg_pq_agg_t;
 
 /** Harmonics whose per-cycle phasors the ring keeps for VG_AGG_COH. */
