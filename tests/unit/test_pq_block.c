@@ -207,17 +207,24 @@ static void pq_check(unsigned nc, uint16_t hop, unsigned max_block)
 }
 
 /* ot_band and ot_share of the last of 4 cycles of sin + a7 sin(7 w t) + a20 sin(20 w t). */
+/* A frontend on cfg in a zeroed arena (free the returned arena). */
+static float *pq_start(vg_pq_t *p, const vg_pq_cfg_t *cfg)
+{
+    size_t alen = vg_pq_arena_size(cfg);
+    float *a = calloc(1, alen);
+    assert_non_null(a);
+    assert_int_equal(vg_pq_init(p, cfg, a, alen), VG_OK);
+    return a;
+}
+
 static void ot_case(double a7, double a20, float *band, float *share)
 {
     vg_biquad_t sos[5];
     vg_feat_desc_t feats[2] = {{VG_PQ_OT_BAND, VG_AGG_MAX, 0}, {VG_PQ_OT_SHARE, VG_AGG_MAX, 0}};
     vg_pq_cfg_t cfg;
     pq_cfg(&cfg, sos, 1, 1.0f, 1, 1, feats, 2);
-    size_t alen = vg_pq_arena_size(&cfg);
-    float *a = calloc(1, alen);
-    assert_non_null(a);
     vg_pq_t p;
-    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    float *a = pq_start(&p, &cfg);
     float f[2], cyc[VG_PQ_COUNT];
     int cycles = 0;
     for (size_t k = 0; k < 4u * 128u; k++) {
@@ -272,11 +279,8 @@ static void coh_in_case(double depth, double a3, float *coh, float *coh_in)
     vg_biquad_t sos[5];
     pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, 2);
     const uint16_t n = vg_pq_frame_len(&cfg);
-    size_t alen = vg_pq_arena_size(&cfg);
-    float *a = calloc(1, alen);
-    assert_non_null(a);
     vg_pq_t p;
-    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    float *a = pq_start(&p, &cfg);
     uint64_t seed = 9;
     const size_t g0 = (size_t)(3.4 * n), g1 = (size_t)(7.6 * n);
     int windows = 0;
@@ -335,11 +339,8 @@ static void trans_case(float fs, double impulse, int wanted, float *tr, float *t
     pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, wanted ? 2 : 1);
     cfg.fs = fs; /* the band-pass is FS's: the frequency is not what is tested here */
     const uint16_t n = vg_pq_frame_len(&cfg);
-    size_t alen = vg_pq_arena_size(&cfg);
-    float *a = calloc(1, alen);
-    assert_non_null(a);
     vg_pq_t p;
-    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    float *a = pq_start(&p, &cfg);
     uint64_t seed = 7;
     const size_t start = 15u * n + n / 2u, gate = (size_t)(0.001f * fs + 0.5f);
     int c = 0;
