@@ -350,6 +350,38 @@ static int pq__read_head(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, double f0,
     return more;
 }
 
+/* Push the rows of @p ds (the first ones), then every further chunk of the recording, to
+ * @p push. On a bad row or a push error the failure is reported as @p cmd (naming @p in,
+ * unless a bad row's message names the file already) and -1 returned. */
+typedef int (*pq_push_fn)(void *ctx, const vgh_dataset_t *ds, char *err, size_t errlen);
+static int pq__chunks(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, int more, pq_push_fn push,
+                      void *ctx, const char *cmd, const char *in, char *err, size_t errlen)
+{
+    int bad = push(ctx, ds, err, errlen) != 0;
+    while (!bad && more == 1) {
+        ds->n = 0;
+        more = vgh_dataset_read(rd, ds, PQ_CHUNK_ROWS, err, errlen);
+        bad = more < 0 || push(ctx, ds, err, errlen) != 0;
+    }
+    if (!bad)
+        return 0;
+    if (more < 0)
+        vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
+    else
+        vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+    return -1;
+}
+
+static int pq__win_push(void *w, const vgh_dataset_t *ds, char *err, size_t errlen)
+{
+    return vgh_pq_win_push(w, ds, err, errlen);
+}
+
+static int pq__segs_push(void *c, const vgh_dataset_t *ds, char *err, size_t errlen)
+{
+    return vgh_pq_segs_push(c, ds, err, errlen);
+}
+
 int vgh_cmd_train_forest(int argc, char **argv)
 {
     pq_opts_t o;
@@ -479,20 +511,12 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
-    int bad = vgh_pq_win_push(&w, &ds, err, sizeof err) != 0;
-    while (!bad && more == 1) {
-        ds.n = 0;
-        more = vgh_dataset_read(&rd, &ds, PQ_CHUNK_ROWS, err, sizeof err);
-        bad = more < 0 || vgh_pq_win_push(&w, &ds, err, sizeof err) != 0;
-    }
-    vgh_dataset_end(&rd);
-    if (bad) {
+    if (pq__chunks(&rd, &ds, more, pq__win_push, &w, CMD, o.in, err, sizeof err) != 0) {
         vgh_pq_win_free(&w);
-        /* a bad row's message names the file already */
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s%s%s", more < 0 ? "" : o.in, more < 0 ? "" : ": ",
-                        err);
+        code = VGH_EXIT_INPUT;
         goto done;
     }
+    vgh_dataset_end(&rd);
     if (vgh_pq_win_end(&w, &X, &y, &n, &skipped, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
@@ -650,33 +674,14 @@ static int pq__segments(const char *cmd, const char *model_path, const char *in,
     int more = pq__read_head(rd, ds, (double)m->wave.f_nominal, err, sizeof err);
     if (more < 0 || vgh_dataset_set_rate(ds, m->sample_rate, in, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
-    /* A model's cycle length is fs / f0: data at another rate would be misread. */
-    if (fabs(ds->rate - m->sample_rate) > 0.01 * m->sample_rate)
-        return vgh_fail(cmd, VGH_EXIT_INPUT,
-                        "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", in, ds->rate,
-                        model_path, (double)m->sample_rate);
-    /* Nor is 60 Hz data at a 50 Hz model's rate (or the reverse) classifiable: every frame
-     * would hold 1.2 cycles. */
-    double f0 = (double)m->wave.f_nominal;
-    double f = vgh_pq_measure_f0(ds, (double)m->sample_rate, f0);
-    if (f > 0 && fabs(f - f0) > 0.05 * f0)
-        return vgh_fail(cmd, VGH_EXIT_INPUT,
-                        "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in, f,
-                        model_path, f0);
+    if (vgh_pq_check_head(m, ds, in, model_path, err, sizeof err) != 0)
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
     vgh_pq_segs_t c;
     if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_SYSTEM, "%s", err);
-    int bad = vgh_pq_segs_push(&c, ds, err, sizeof err) != 0;
-    while (!bad && more == 1) {
-        ds->n = 0;
-        more = vgh_dataset_read(rd, ds, PQ_CHUNK_ROWS, err, sizeof err);
-        bad = more < 0 || vgh_pq_segs_push(&c, ds, err, sizeof err) != 0;
-    }
-    if (bad) {
+    if (pq__chunks(rd, ds, more, pq__segs_push, &c, cmd, in, err, sizeof err) != 0) {
         vgh_pq_segs_free(&c);
-        /* a bad row's message names the file already */
-        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s%s%s", more < 0 ? "" : in, more < 0 ? "" : ": ",
-                        err);
+        return VGH_EXIT_INPUT;
     }
     if (vgh_pq_segs_end(&c, seg, n, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
@@ -762,15 +767,9 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
     head.n_ch = m->n_channels;
     head.x = bx;
     head.t = bt;
-    if (rows.map.time_col >= 0 && vgh_pq_check_rate(m, bt, nb, in, model_path, err, sizeof err)) {
+    head.has_time = rows.map.time_col >= 0;
+    if (vgh_pq_check_head(m, &head, in, model_path, err, sizeof err) != 0) {
         code = vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
-        goto done;
-    }
-    double f0 = (double)m->wave.f_nominal, f = vgh_pq_measure_f0(&head, m->sample_rate, f0);
-    if (f > 0 && fabs(f - f0) > 0.05 * f0) {
-        code = vgh_fail("detect", VGH_EXIT_INPUT,
-                        "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", in, f,
-                        model_path, f0);
         goto done;
     }
     fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;

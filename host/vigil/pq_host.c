@@ -777,13 +777,20 @@ void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n)
     free(ev);
 }
 
-int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char *path,
+int vgh_pq_check_head(const vg_model_t *m, const vgh_dataset_t *ds, const char *path,
                       const char *model, char *err, size_t errlen)
 {
-    const double rate = vgh_infer_rate(t, n);
+    const double rate = ds->has_time ? vgh_infer_rate(ds->t, ds->n) : 0.0;
     if (rate > 0 && fabs(rate - m->sample_rate) > 0.01 * m->sample_rate) {
         snprintf(err, errlen, "%s: data is sampled at %.6g Hz but model %s expects %.6g Hz", path,
                  rate, model, (double)m->sample_rate);
+        return -1;
+    }
+    const double f0 = (double)m->wave.f_nominal;
+    const double f = vgh_pq_measure_f0(ds, (double)m->sample_rate, f0);
+    if (f > 0 && fabs(f - f0) > 0.05 * f0) {
+        snprintf(err, errlen, "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz",
+                 path, f, model, f0);
         return -1;
     }
     return 0;
@@ -793,8 +800,6 @@ int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char
 typedef struct {
     void *arena;
     vgh_pq_tracker_t *tr;
-    float *bx;
-    double *bt;
     vgh_pq_event_t *ev;
     size_t n_ev, cap_ev;
     vgh_pq_run_t *runs;
@@ -842,8 +847,6 @@ static int pq__finish(pq_stream_t *s, int ok, vgh_pq_event_t **events, size_t *n
     }
     vgh_pq_events_free(s->ev, s->n_ev);
     free(s->runs);
-    free(s->bt);
-    free(s->bx);
     free(s->tr);
     free(s->arena);
     return ok ? 0 : -1;
@@ -960,19 +963,8 @@ int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_data
         ds->n = 0;
         if ((more = vgh_dataset_read(rd, ds, hold, err, errlen)) < 0)
             goto done;
-        if (first && ds->has_time &&
-            vgh_pq_check_rate(m, ds->t, ds->n, path, model, err, errlen) != 0)
+        if (first && vgh_pq_check_head(m, ds, path, model, err, errlen) != 0)
             goto done;
-        /* 60 Hz data at a 50 Hz model's rate (or the reverse): every frame would hold 1.2
-         * cycles. The first second is enough to tell. */
-        const double f0 = (double)m->wave.f_nominal;
-        const double f = first ? vgh_pq_measure_f0(ds, (double)m->sample_rate, f0) : 0.0;
-        if (f > 0 && fabs(f - f0) > 0.05 * f0) {
-            snprintf(err, errlen,
-                     "%s: fundamental measured at %.4g Hz but model %s expects %.6g Hz", path, f,
-                     model, f0);
-            goto done;
-        }
         if (first && ds->n)
             out->t_first = ds->t[0];
         if (ds->n)

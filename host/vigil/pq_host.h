@@ -199,11 +199,13 @@ int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score
 void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
 
 /**
- * @brief Refuse rows whose timestamps t[0, n) show a sampling rate more than 1 % off the
- *        model's: -1 with @p err naming @p path and @p model, else 0 (also when n is too short
- *        to tell).
+ * @brief Refuse a recording's first rows (@p ds) when their timestamps show a sampling rate
+ *        more than 1 % off the model's (with a time column), or their fundamental is more than
+ *        5 % off its nominal one (60 Hz data for a 50 Hz model: every frame would hold 1.2
+ *        cycles): -1 with @p err naming @p path and @p model, else 0 (also when the rows are too
+ *        few to tell).
  */
-int vgh_pq_check_rate(const vg_model_t *m, const double *t, size_t n, const char *path,
+int vgh_pq_check_head(const vg_model_t *m, const vgh_dataset_t *ds, const char *path,
                       const char *model, char *err, size_t errlen);
 
 /** A labelled disturbance of a stream: consecutive rows of one class other than normal. */
