@@ -25,7 +25,7 @@
 
 /* The impulse rule's default share (docs/power-quality.md, "Impulses and false alarms"). */
 #define PQ_IMPULSE_CLASS   5u
-#define PQ_IMPULSE_DEFAULT 0.55 /* also in the usage text */
+#define PQ_IMPULSE_DEFAULT 0.6 /* also in the usage text */
 
 #define PQ_DEFAULT_FEATURES                                                                        \
     "rms.min,rms.max,rms.mean,rms.sd,hrms_min.min,hrms_max.max,hrms_min.range,"                    \
@@ -38,7 +38,7 @@
     "h3.coh_low,h3.coh_high,h1.mdiff,"                                                             \
     "rms.mdiff,hrms_max.mdiff,ot_band.max,ot_band.mean,ot_band.range,ot_band.at_low,"              \
     "ot_share.max,ot_share.mean,ot_share.at_low,ot_share.at_high,trans_prev.max,"                  \
-    "trans_prev.mean"
+    "trans_prev.mean,h3.coh_in_low,h5.coh_in_low,h3.coh_in_high,h5.coh_in_high"
 #define PQ_CURRENT_FEATURES ",irms.min,irms.max,p.mean,pf.min,pf.mean"
 
 static const char usage_text[] =
@@ -85,7 +85,7 @@ static const char usage_text[] =
     "                          (default 2 when a window holds 4 hops or more, else 1)\n"
     "      --impulse-share S   a window whose most-voted disturbance is the impulse (class 5,\n"
     "                          shorter than half a cycle) is over only when more than S of the\n"
-    "                          trees vote for a disturbance; 0 = no such rule (default 0.55\n"
+    "                          trees vote for a disturbance; 0 = no such rule (default 0.6\n"
     "                          for a stream with classes, 0 for snippets and --binary)\n"
     "  -q, --quiet\n"
     "  -h, --help\n"

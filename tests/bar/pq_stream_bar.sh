@@ -5,7 +5,7 @@
 # hour, 30 dB, seed 1) on 1-hour test streams at 6.4 kHz, 30 dB, 60 disturbances (seeds 22,
 # 25, 28: three of the four that raised false alarms before the impulse rule). Asserted: every
 # disturbance longer than half a cycle found, fewer than one false alarm per hour on each
-# stream. Event class accuracy >= 0.95 is NOT met yet (measured 0.867, 0.881, 0.933 with 70 features): it is
+# stream. Event class accuracy >= 0.95 is NOT met yet (measured 0.883, 0.881, 0.933 with the 74 default features; 0.950, 0.932, 0.950 with the event classifier of docs/power-quality.md): it is
 # printed, and only a regression floor of 0.80 is asserted. Registered for the optimised build
 # only (tests/tests.cmake): it trains on 540,000 windows, minutes under the sanitizers' cost.
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -14,8 +14,8 @@ cd "$TMP"
 $VIGIL simulate power --mode stream --minutes 180 --events-per-hour 2000 --snr 30 --seed 1 -o train.csv
 $VIGIL train -q -i train.csv -o pq.vgm --kind forest
 rm -f train.csv
-if $VIGIL info -m pq.vgm | grep -q "^strict class: a window voted class 5 is over only when more than 0.550"; then
-  ok "the window forest holds the impulse rule (0.55)"
+if $VIGIL info -m pq.vgm | grep -q "^strict class: a window voted class 5 is over only when more than 0.600"; then
+  ok "the window forest holds the impulse rule (0.6)"
 else
   bad "no impulse rule: $($VIGIL info -m pq.vgm | grep -E 'strict|format')"
 fi
