@@ -35,8 +35,8 @@ static const char *const qty_names[VG_PQ_COUNT] = {
     "pf",  "trans",    "rpeak",    "odd",  "even",  "ot_band", "ot_share", "trans_prev",
 };
 static const char *const agg_names[VG_AGG_COUNT] = {
-    "min", "max",     "mean",     "sd",    "range",      "at_low",     "at_high",
-    "coh", "coh_low", "coh_high", "mdiff", "coh_in_low", "coh_in_high"};
+    "min",     "max",      "mean",  "sd",         "range",       "at_low",    "at_high",   "coh",
+    "coh_low", "coh_high", "mdiff", "coh_in_low", "coh_in_high", "sd_in_low", "sd_in_high"};
 
 const char *vg_pq_qty_name(unsigned q)
 {
@@ -683,6 +683,30 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
 }
 
+/* Standard deviation of quantity qi over the cycles whose selection has bit set (two passes:
+ * mean, then squares); 0 when fewer than two cycles are selected. */
+static float pq__sd_sel(const vg_pq_t *p, const uint8_t *sel, unsigned bit, unsigned qi)
+{
+    const uint32_t w = p->cfg.window_cycles;
+    float sum = 0.0f;
+    uint32_t k = 0;
+    for (uint32_t c = 0; c < w; c++)
+        if (sel[c] & bit) {
+            sum += p->cycles[c * VG_PQ_STRIDE + qi];
+            k++;
+        }
+    if (k < 2u)
+        return 0.0f;
+    const float mean = sum / (float)k;
+    float ss = 0.0f;
+    for (uint32_t c = 0; c < w; c++)
+        if (sel[c] & bit) {
+            const float d = p->cycles[c * VG_PQ_STRIDE + qi] - mean;
+            ss += d * d;
+        }
+    return sqrtf(ss / (float)k);
+}
+
 /* Minimum, maximum and mean over the window of every quantity. The minimum and maximum start
  * at the first slot's value (a NaN there stays), as they always have. */
 static void pq__stats(const vg_pq_t *p, pq_win_t *wv)
@@ -759,6 +783,10 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         }
         if (agg == VG_AGG_MDIFF) {
             feats[k] = pq__mdiff(p, qi);
+            continue;
+        }
+        if (agg == VG_AGG_SD_IN_LOW || agg == VG_AGG_SD_IN_HIGH) {
+            feats[k] = pq__sd_sel(p, sel, agg == VG_AGG_SD_IN_LOW ? 8u : 16u, qi);
             continue;
         }
         if (!wv.have_stats)

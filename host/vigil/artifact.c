@@ -84,11 +84,12 @@ int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len,
     put16(b + 4, VG_MODEL_VERSION_MAJOR);
     /* Minor 2: DECI's strict class, which an older reader would ignore; minor 3: a waveform
      * feature of ot_band or ot_share, which an older reader refuses; minor 4: trans_prev;
-     * minor 5: the coh_in_low and coh_in_high aggregates. */
+     * minor 5: the coh_in_low and coh_in_high aggregates; minor 6: sd_in_low and sd_in_high. */
     uint16_t minor = s->strict_pm ? 2u : VG_MODEL_VERSION_MINOR;
     for (uint16_t k = 0; s->wave && k < s->n_features; k++) {
         const unsigned q = s->feats[k].channel, a = s->feats[k].feature;
-        const uint16_t need = a >= VG_AGG_COH_IN_LOW                      ? 5u
+        const uint16_t need = a >= VG_AGG_SD_IN_LOW                       ? 6u
+                              : a >= VG_AGG_COH_IN_LOW                    ? 5u
                               : q == VG_PQ_TRANS_PREV                     ? 4u
                               : q >= VG_PQ_OT_BAND && q <= VG_PQ_OT_SHARE ? 3u
                                                                           : 0u;

@@ -71,7 +71,7 @@ static const char usage_text[] =
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
     "                          odd,even,ot_band,ot_share,trans_prev;\n"
     "                          aggregates min,max,mean,sd,range,at_low,at_high,coh,coh_low,\n"
-    "                          coh_high,mdiff,coh_in_low,coh_in_high\n"
+    "                          coh_high,mdiff,coh_in_low,coh_in_high,sd_in_low,sd_in_high\n"
     "      --max-harmonic H    highest harmonic order for THD (default 40, limited by Nyquist)\n"
     "      --binary            two classes: normal (0) against any disturbance (1)\n"
     "      --trees T           (default 100)       --depth D       (default 16)\n"

@@ -327,6 +327,68 @@ static void test_coh_in(void **state)
     assert_string_equal(vg_pq_agg_name(VG_AGG_COH_IN_HIGH), "coh_in_high");
 }
 
+/* rms.sd and rms.sd_in_low (swell: sd_in_high) of the window that ends with cycle 10 of a
+ * 50 Hz sine whose amplitude changes by depth from cycle 3.4 to 7.6, the change modulated by
+ * 1 + lambda sin(2 pi 10 t), as the generator's flicker on the gated part (classes 20, 21);
+ * noise sd 0.001. */
+static void sd_in_case(double depth, double lambda, float *sd, float *sd_in)
+{
+    vg_feat_desc_t feats[2] = {{VG_PQ_RMS, VG_AGG_SD, 0},
+                               {VG_PQ_RMS, depth > 0.0 ? VG_AGG_SD_IN_HIGH : VG_AGG_SD_IN_LOW, 0}};
+    vg_pq_cfg_t cfg;
+    vg_biquad_t sos[5];
+    pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, 2);
+    const uint16_t n = vg_pq_frame_len(&cfg);
+    size_t alen = vg_pq_arena_size(&cfg);
+    float *a = calloc(1, alen);
+    assert_non_null(a);
+    vg_pq_t p;
+    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
+    uint64_t seed = 11;
+    const size_t g0 = (size_t)(3.4 * n), g1 = (size_t)(7.6 * n);
+    int windows = 0;
+    for (size_t k = 0; k < 10u * n; k++) {
+        const double t = (double)k / FS, w = 6.283185307179586 * F0 * t;
+        double v = sin(w + 0.3);
+        if (k >= g0 && k < g1)
+            v += depth * sin(w + 0.3) * (1.0 + lambda * sin(6.283185307179586 * 10.0 * t));
+        float x = (float)(v + 0.001 * rng_gauss(&seed)), f[2];
+        uint8_t done = 0;
+        uint16_t miss = 0;
+        vg_pq_push(&p, &x, f, &done, &miss, NULL, NULL);
+        if (done) {
+            *sd = f[0];
+            *sd_in = f[1];
+            windows++;
+        }
+    }
+    assert_int_equal(windows, 1);
+    free(a);
+}
+
+/* sd_in_low / sd_in_high: the spread of the RMS over the cycles wholly inside a sag or swell.
+ * The window's rms.sd is mostly the sag's step, whether or not the sag flickers; inside, a
+ * plain sag is flat to the noise and a flickering one varies by about depth * lambda. */
+static void test_sd_in(void **state)
+{
+    (void)state;
+    float sd, in, sd_f, in_f;
+    sd_in_case(-0.5, 0.0, &sd, &in);
+    sd_in_case(-0.5, 0.1, &sd_f, &in_f);
+    print_message("sag 0.5: rms.sd %.4f / %.4f, rms.sd_in_low %.5f / %.5f (plain / flicker 0.1)\n",
+                  sd, sd_f, in, in_f);
+    assert_true(sd > 0.15f && sd_f > 0.15f);
+    assert_true(in < 0.002f);
+    assert_true(in_f > 0.01f && in_f < 0.04f);
+    sd_in_case(0.4, 0.0, &sd, &in);
+    sd_in_case(0.4, 0.1, &sd_f, &in_f);
+    print_message("swell 0.4: rms.sd_in_high %.5f / %.5f (plain / flicker 0.1)\n", in, in_f);
+    assert_true(in < 0.002f);
+    assert_true(in_f > 0.008f && in_f < 0.03f);
+    assert_string_equal(vg_pq_agg_name(VG_AGG_SD_IN_LOW), "sd_in_low");
+    assert_string_equal(vg_pq_agg_name(VG_AGG_SD_IN_HIGH), "sd_in_high");
+}
+
 /* Per-cycle trans and trans_prev of 20 cycles of a 50.15 Hz sine with a 3rd harmonic and
  * noise of sd 0.01, fs = FS, nominal F0, and (impulse > 0) a 1 ms standard impulse of that
  * height (the template's shape) in the middle of cycle 15. With wanted = 0 the pipeline has
@@ -778,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_ot_quantities),
         cmocka_unit_test(test_trans_prev),
         cmocka_unit_test(test_coh_in),
+        cmocka_unit_test(test_sd_in),
         cmocka_unit_test(test_pq_block_one_channel),
         cmocka_unit_test(test_win_chunks),
         cmocka_unit_test(test_segs_chunks),

@@ -35,7 +35,7 @@
 #define VG_WAVE_FIXED_SIZE 16u
 /** Per-cycle quantities and aggregates a WAVE pipeline's features may name (vg_pq.h). */
 #define VG_WAVE_QTY_COUNT         28u
-#define VG_WAVE_AGG_COUNT         13u
+#define VG_WAVE_AGG_COUNT         15u
 #define VG_WAVE_QTY_FIRST_CURRENT 16u
 #define VG_WAVE_QTY_LAST_CURRENT  20u
 

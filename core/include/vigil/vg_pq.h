@@ -94,7 +94,13 @@ typedef enum {
                                   (format minor 5) */
     VG_AGG_COH_IN_HIGH = 12, /**< the same over the cycles wholly in the top quarter: inside a
                                   swell (format minor 5) */
-    VG_AGG_COUNT = 13
+    VG_AGG_SD_IN_LOW = 13,   /**< standard deviation over the cycles wholly inside a dip (as
+                                  VG_AGG_COH_IN_LOW selects them; 0 for fewer than two): a
+                                  modulation of the sag itself (flicker on the gated part), not
+                                  its edges (format minor 6) */
+    VG_AGG_SD_IN_HIGH = 14,  /**< the same over the cycles wholly in the top quarter: inside a
+                                  swell (format minor 6) */
+    VG_AGG_COUNT = 15
 } vg_pq_agg_t;
 
 /** Harmonics whose per-cycle phasors the ring keeps for VG_AGG_COH. */
