@@ -321,57 +321,6 @@ static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_c
     return 0;
 }
 
-/* Rows per chunk when training reads a recording. */
-#define PQ_CHUNK_ROWS 65536u
-
-/* The first rows of a recording: at least the 10,001 that fix its rate (vgh_infer_rate()),
- * and then 48 blocks of 10 cycles of a stream at the rate they show, or 48 whole snippets:
- * twice what vgh_pq_measure_f0() looks at, and the first segment for its length.
- * 1 when rows remain, 0 at the end of the file, -1 on a bad row. */
-static int pq__read_head(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, double f0, char *err,
-                         size_t errlen)
-{
-    int more = vgh_dataset_read(rd, ds, 10001, err, errlen);
-    size_t need = 0;
-    if (more == 1 && !ds->has_segment) {
-        const double rate = ds->has_time ? vgh_infer_rate(ds->t, ds->n) : 1.0;
-        const double rows = rate > 0 && f0 > 0 ? 480.0 * rate / f0 + 1.0 : 0.0;
-        need = rows < 1e8 ? (size_t)rows : 100000000u;
-    }
-    while (more == 1 && ds->n < need)
-        more = vgh_dataset_read(rd, ds, need - ds->n, err, errlen);
-    for (size_t starts = 0, i = 0; more == 1 && ds->has_segment;) {
-        for (; i < ds->n; i++)
-            starts += i == 0 || ds->segment[i] != ds->segment[i - 1];
-        if (starts > 48)
-            break;
-        more = vgh_dataset_read(rd, ds, 8192, err, errlen);
-    }
-    return more;
-}
-
-/* Push the rows of @p ds (the first ones), then every further chunk of the recording, to
- * @p push. On a bad row or a push error the failure is reported as @p cmd (naming @p in,
- * unless a bad row's message names the file already) and -1 returned. */
-typedef int (*pq_push_fn)(void *ctx, const vgh_dataset_t *ds, char *err, size_t errlen);
-static int pq__chunks(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, int more, pq_push_fn push,
-                      void *ctx, const char *cmd, const char *in, char *err, size_t errlen)
-{
-    int bad = push(ctx, ds, err, errlen) != 0;
-    while (!bad && more == 1) {
-        ds->n = 0;
-        more = vgh_dataset_read(rd, ds, PQ_CHUNK_ROWS, err, errlen);
-        bad = more < 0 || push(ctx, ds, err, errlen) != 0;
-    }
-    if (!bad)
-        return 0;
-    if (more < 0)
-        vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
-    else
-        vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
-    return -1;
-}
-
 static int pq__win_push(void *w, const vgh_dataset_t *ds, char *err, size_t errlen)
 {
     return vgh_pq_win_push(w, ds, err, errlen);
@@ -396,7 +345,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
      * the snippets' length are measured on. */
     if (vgh_dataset_begin(&rd, o.in, o.columns, NULL, 0, 0, &ds, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
-    int more = pq__read_head(&rd, &ds, o.f0, err, sizeof err);
+    int more = vgh_pq_read_head(&rd, &ds, o.f0, err, sizeof err);
     if (more < 0 || vgh_dataset_set_rate(&ds, 0, o.in, err, sizeof err) != 0) {
         vgh_dataset_end(&rd);
         vgh_dataset_free(&ds);
@@ -511,7 +460,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
-    if (pq__chunks(&rd, &ds, more, pq__win_push, &w, CMD, o.in, err, sizeof err) != 0) {
+    if (vgh_pq_chunks(&rd, &ds, more, pq__win_push, &w, CMD, o.in, err, sizeof err) != 0) {
         vgh_pq_win_free(&w);
         code = VGH_EXIT_INPUT;
         goto done;
@@ -671,7 +620,7 @@ static int pq__segments(const char *cmd, const char *model_path, const char *in,
                         vgh_pq_seg_t **seg, size_t *n)
 {
     char err[1024];
-    int more = pq__read_head(rd, ds, (double)m->wave.f_nominal, err, sizeof err);
+    int more = vgh_pq_read_head(rd, ds, (double)m->wave.f_nominal, err, sizeof err);
     if (more < 0 || vgh_dataset_set_rate(ds, m->sample_rate, in, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
     if (vgh_pq_check_head(m, ds, in, model_path, err, sizeof err) != 0)
@@ -679,7 +628,7 @@ static int pq__segments(const char *cmd, const char *model_path, const char *in,
     vgh_pq_segs_t c;
     if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_SYSTEM, "%s", err);
-    if (pq__chunks(rd, ds, more, pq__segs_push, &c, cmd, in, err, sizeof err) != 0) {
+    if (vgh_pq_chunks(rd, ds, more, pq__segs_push, &c, cmd, in, err, sizeof err) != 0) {
         vgh_pq_segs_free(&c);
         return VGH_EXIT_INPUT;
     }

@@ -796,110 +796,166 @@ int vgh_pq_check_head(const vg_model_t *m, const vgh_dataset_t *ds, const char *
     return 0;
 }
 
-/* Everything vgh_pq_stream_events() holds, freed in one place. */
-typedef struct {
-    void *arena;
-    vgh_pq_tracker_t *tr;
-    vgh_pq_event_t *ev;
-    size_t n_ev, cap_ev;
-    vgh_pq_run_t *runs;
-    size_t n_runs, cap_runs;
-} pq_stream_t;
-
-static int pq__add_event(pq_stream_t *s, const vgh_pq_event_t *done, uint16_t nef)
+int vgh_pq_read_head(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, double f0, char *err,
+                     size_t errlen)
 {
-    void *buf = s->ev;
-    int bad = pq__room(&buf, s->n_ev, &s->cap_ev, sizeof *s->ev);
-    s->ev = buf;
+    int more = vgh_dataset_read(rd, ds, 10001, err, errlen);
+    size_t need = 0;
+    if (more == 1 && !ds->has_segment) {
+        const double rate = ds->has_time ? vgh_infer_rate(ds->t, ds->n) : 1.0;
+        const double rows = rate > 0 && f0 > 0 ? 480.0 * rate / f0 + 1.0 : 0.0;
+        need = rows < 1e8 ? (size_t)rows : 100000000u;
+    }
+    while (more == 1 && ds->n < need)
+        more = vgh_dataset_read(rd, ds, need - ds->n, err, errlen);
+    for (size_t starts = 0, i = 0; more == 1 && ds->has_segment;) {
+        for (; i < ds->n; i++)
+            starts += i == 0 || ds->segment[i] != ds->segment[i - 1];
+        if (starts > 48)
+            break;
+        more = vgh_dataset_read(rd, ds, 8192, err, errlen);
+    }
+    return more;
+}
+
+int vgh_pq_chunks(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, int more, vgh_pq_push_fn push,
+                  void *ctx, const char *cmd, const char *in, char *err, size_t errlen)
+{
+    int bad = push(ctx, ds, err, errlen) != 0;
+    while (!bad && more == 1) {
+        ds->n = 0;
+        more = vgh_dataset_read(rd, ds, VGH_PQ_CHUNK_ROWS, err, errlen);
+        bad = more < 0 || push(ctx, ds, err, errlen) != 0;
+    }
+    if (!bad)
+        return 0;
+    if (more < 0)
+        vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
+    else
+        vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+    return -1;
+}
+
+int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, int keep_features, char *err,
+                        size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->m = m;
+    r->nef = keep_features ? vgh_pq_event_n_features(m) : 0;
+    const size_t alen = vg_detector_arena_size(m);
+    r->arena = malloc(alen);
+    r->tr = malloc(sizeof *r->tr);
+    if (!r->arena || !r->tr || vg_detector_init(&r->d, m, r->arena, alen) != VG_OK) {
+        vgh_pq_runner_free(r);
+        snprintf(err, errlen, "cannot start the detector (out of memory?)");
+        return -1;
+    }
+    if (vgh_pq_track_start(r->tr, m, &r->d, err, errlen) != 0) {
+        vgh_pq_runner_free(r);
+        return -1;
+    }
+    r->tr->keep_features = keep_features;
+    return 0;
+}
+
+/* A closed event joins the list, with a copy of its features when they are kept. */
+static int pq__add_event(vgh_pq_runner_t *r, const vgh_pq_event_t *done)
+{
+    void *buf = r->ev;
+    int bad = pq__room(&buf, r->n_ev, &r->cap_ev, sizeof *r->ev);
+    r->ev = buf;
     if (bad)
         return -1;
     float *kept = NULL;
-    if (done->feat && nef) {
-        kept = malloc(nef * sizeof(float));
+    if (done->feat && r->nef) {
+        kept = malloc(r->nef * sizeof(float));
         if (!kept)
             return -1;
-        memcpy(kept, done->feat, nef * sizeof(float));
+        memcpy(kept, done->feat, r->nef * sizeof(float));
     }
-    s->ev[s->n_ev] = *done;
-    s->ev[s->n_ev++].feat = kept;
+    r->ev[r->n_ev] = *done;
+    r->ev[r->n_ev++].feat = kept;
     return 0;
 }
 
-static int pq__add_run(pq_stream_t *s, const vgh_pq_run_t *r)
+int vgh_pq_runner_push(vgh_pq_runner_t *r, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                       uint16_t *cls, char *err, size_t errlen)
 {
-    void *buf = s->runs;
-    int bad = pq__room(&buf, s->n_runs, &s->cap_runs, sizeof *s->runs);
-    s->runs = buf;
-    if (bad)
-        return -1;
-    s->runs[s->n_runs++] = *r;
+    /* Block pushes: each block's samples before its last produced `quiet`, the last one
+     * `last`, exactly as per-sample pushes would. A block ends at the sample that completes a
+     * cycle or window, so the tracker reads the detector's cycle and window state exactly when
+     * a per-sample push would have left it. A chunk's end ends a block: the next chunk goes on
+     * from the same detector state. */
+    vg_result_t last, quiet;
+    size_t block_end = 0;
+    for (size_t i = 0; i < ds->n; i++, r->row++) {
+        if (i == block_end)
+            block_end =
+                i + vg_detector_push_block(&r->d, ds->x + i * ds->n_ch, ds->n - i, &last, &quiet);
+        const vg_result_t res = i + 1 == block_end ? last : quiet;
+        if (score)
+            score[i] = res.ready ? res.score : 0.0f;
+        if (anomaly)
+            anomaly[i] = res.anomaly;
+        if (cls)
+            cls[i] = !res.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
+                     : res.dropout ? (uint16_t)VGH_PQ_NO_CLASS
+                                   : res.cls;
+        vgh_pq_event_t done;
+        if (vgh_pq_track(r->tr, &res, r->row, ds->t[i], &done) && pq__add_event(r, &done) != 0) {
+            snprintf(err, errlen, "out of memory for events");
+            return -1;
+        }
+    }
+    if (ds->n)
+        r->last_t = ds->t[ds->n - 1];
     return 0;
 }
 
-/* The end of a run: with ok, the events go to the caller; everything else is freed. */
-static int pq__finish(pq_stream_t *s, int ok, vgh_pq_event_t **events, size_t *n_events)
+int vgh_pq_runner_end(vgh_pq_runner_t *r, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen)
 {
-    if (ok) {
-        *events = s->ev;
-        *n_events = s->n_ev;
-        s->ev = NULL;
-        s->n_ev = 0;
+    /* An event still open closes at the last row, as if the input had closed it there. */
+    vgh_pq_event_t done;
+    int rc = 0;
+    if (r->row && vgh_pq_track_end(r->tr, r->row - 1, r->last_t, &done) &&
+        pq__add_event(r, &done) != 0) {
+        snprintf(err, errlen, "out of memory for events");
+        rc = -1;
     }
-    vgh_pq_events_free(s->ev, s->n_ev);
-    free(s->runs);
-    free(s->tr);
-    free(s->arena);
-    return ok ? 0 : -1;
+    if (rc == 0) {
+        *events = r->ev;
+        *n_events = r->n_ev;
+        r->ev = NULL;
+        r->n_ev = 0;
+    }
+    vgh_pq_runner_free(r);
+    return rc;
+}
+
+void vgh_pq_runner_free(vgh_pq_runner_t *r)
+{
+    vgh_pq_events_free(r->ev, r->n_ev);
+    free(r->tr);
+    free(r->arena);
+    r->ev = NULL;
+    r->n_ev = 0;
+    r->tr = NULL;
+    r->arena = NULL;
 }
 
 int vgh_pq_run_stream(const vg_model_t *m, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
                       uint16_t *cls, vgh_pq_event_t **events, size_t *n_events, char *err,
                       size_t errlen)
 {
-    pq_stream_t s;
-    memset(&s, 0, sizeof s);
-    size_t alen = vg_detector_arena_size(m);
-    s.arena = malloc(alen);
-    s.tr = malloc(sizeof *s.tr);
-    vg_detector_t d;
-    int rc = -1;
-    if (!s.arena || !s.tr || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
-        snprintf(err, errlen, "cannot start the detector (out of memory?)");
-        goto done;
+    vgh_pq_runner_t r;
+    if (vgh_pq_runner_begin(&r, m, 0, err, errlen) != 0)
+        return -1;
+    if (vgh_pq_runner_push(&r, ds, score, anomaly, cls, err, errlen) != 0) {
+        vgh_pq_runner_free(&r);
+        return -1;
     }
-    if (vgh_pq_track_start(s.tr, m, &d, err, errlen) != 0)
-        goto done;
-    /* Block pushes (the stream is in memory): each block's samples before its last produced
-     * `quiet`, the last one `last`, exactly as per-sample pushes would. A block ends at the
-     * sample that completes a cycle or window, so the tracker reads the detector's cycle and
-     * window state exactly when a per-sample push would have left it. */
-    vg_result_t last, quiet;
-    size_t block_end = 0;
-    for (size_t i = 0; i < ds->n; i++) {
-        if (i == block_end)
-            block_end =
-                i + vg_detector_push_block(&d, ds->x + i * ds->n_ch, ds->n - i, &last, &quiet);
-        const vg_result_t r = i + 1 == block_end ? last : quiet;
-        if (score)
-            score[i] = r.ready ? r.score : 0.0f;
-        if (anomaly)
-            anomaly[i] = r.anomaly;
-        if (cls)
-            cls[i] = !r.ready    ? (uint16_t)VGH_PQ_NORMAL_CLASS
-                     : r.dropout ? (uint16_t)VGH_PQ_NO_CLASS
-                                 : r.cls;
-        vgh_pq_event_t done;
-        int closed = vgh_pq_track(s.tr, &r, i, ds->t[i], &done);
-        if (!closed && i + 1 == ds->n)
-            closed = vgh_pq_track_end(s.tr, i, ds->t[i], &done);
-        if (closed && pq__add_event(&s, &done, 0) != 0) {
-            snprintf(err, errlen, "out of memory for events");
-            goto done;
-        }
-    }
-    rc = 0;
-done:
-    return pq__finish(&s, rc == 0, events, n_events);
+    return vgh_pq_runner_end(&r, events, n_events, err, errlen);
 }
 
 /* The class of the labelled run overlapping each event most (0 for none): runs and events are
@@ -932,87 +988,90 @@ static uint16_t *pq__truth(const vgh_pq_run_t *runs, size_t n_runs, const vg_mod
     return truth;
 }
 
+/* The labelled runs of a stream so far, and the one still open. */
+typedef struct {
+    vgh_pq_run_t *v, cur;
+    size_t n, cap;
+    int open;
+} pq_runs_t;
+
+static int pq__add_run(pq_runs_t *s)
+{
+    void *buf = s->v;
+    int bad = pq__room(&buf, s->n, &s->cap, sizeof *s->v);
+    s->v = buf;
+    if (bad)
+        return -1;
+    s->v[s->n++] = s->cur;
+    return 0;
+}
+
+/* The labelled runs in a chunk: consecutive disturbed rows of one class. */
+static int pq__runs_push(pq_runs_t *s, const vgh_dataset_t *ds)
+{
+    for (size_t i = 0; i < ds->n && ds->has_class; i++) {
+        const uint16_t c = ds->cls[i];
+        if (c != VGH_PQ_NORMAL_CLASS && s->open && c == s->cur.cls) {
+            s->cur.t1 = ds->t[i];
+            continue;
+        }
+        if (s->open && pq__add_run(s) != 0)
+            return -1;
+        s->open = c != VGH_PQ_NORMAL_CLASS;
+        s->cur.t0 = s->cur.t1 = ds->t[i];
+        s->cur.cls = c;
+    }
+    return 0;
+}
+
 int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
                          const char *path, const char *model, int keep_features,
                          vgh_pq_stream_t *out, char *err, size_t errlen)
 {
-    pq_stream_t s;
-    memset(&s, 0, sizeof s);
+    pq_runs_t runs;
+    vgh_pq_runner_t rn;
+    memset(&runs, 0, sizeof runs);
     memset(out, 0, sizeof *out);
-    int rc = -1, more = 1;
-    const size_t nch = m->n_channels;
-    const uint16_t nef = keep_features ? vgh_pq_event_n_features(m) : 0;
+    int more = 1;
     /* Rows are read and pushed a second at a time (within 64..65536 rows). */
     size_t hold = (size_t)m->sample_rate;
     hold = hold < 64 ? 64 : hold > 65536 ? 65536 : hold;
-    size_t alen = vg_detector_arena_size(m);
-    vg_detector_t d;
-    s.arena = malloc(alen);
-    s.tr = malloc(sizeof *s.tr);
-    if (!s.arena || !s.tr || vg_detector_init(&d, m, s.arena, alen) != VG_OK) {
-        snprintf(err, errlen, "cannot start the detector (out of memory?)");
-        goto done;
-    }
-    if (vgh_pq_track_start(s.tr, m, &d, err, errlen) != 0)
-        goto done;
-    s.tr->keep_features = keep_features;
-    size_t row = 0;
-    vgh_pq_run_t cur = {0.0, 0.0, 0};
-    int in_run = 0;
+    if (vgh_pq_runner_begin(&rn, m, keep_features, err, errlen) != 0)
+        return -1;
     for (int first = 1; more == 1; first = 0) {
         ds->n = 0;
         if ((more = vgh_dataset_read(rd, ds, hold, err, errlen)) < 0)
-            goto done;
+            goto fail;
         if (first && vgh_pq_check_head(m, ds, path, model, err, errlen) != 0)
-            goto done;
+            goto fail;
         if (first && ds->n)
             out->t_first = ds->t[0];
         if (ds->n)
             out->t_last = ds->t[ds->n - 1];
-        /* the labelled runs: consecutive disturbed rows of one class */
-        for (size_t i = 0; i < ds->n && ds->has_class; i++) {
-            const uint16_t c = ds->cls[i];
-            if (c != VGH_PQ_NORMAL_CLASS && in_run && c == cur.cls) {
-                cur.t1 = ds->t[i];
-                continue;
-            }
-            if (in_run && pq__add_run(&s, &cur) != 0) {
-                snprintf(err, errlen, "out of memory for labelled runs");
-                goto done;
-            }
-            in_run = c != VGH_PQ_NORMAL_CLASS;
-            cur.t0 = cur.t1 = ds->t[i];
-            cur.cls = c;
+        if (pq__runs_push(&runs, ds) != 0) {
+            snprintf(err, errlen, "out of memory for labelled runs");
+            goto fail;
         }
-        /* Block pushes within the second, as vgh_pq_run_stream() does over a whole recording. */
-        vg_result_t last, quiet;
-        size_t block_end = 0;
-        for (size_t i = 0; i < ds->n; i++, row++) {
-            if (i == block_end)
-                block_end =
-                    i + vg_detector_push_block(&d, ds->x + i * nch, ds->n - i, &last, &quiet);
-            const vg_result_t r = i + 1 == block_end ? last : quiet;
-            vgh_pq_event_t done;
-            int closed = vgh_pq_track(s.tr, &r, row, ds->t[i], &done);
-            if (!closed && i + 1 == ds->n && more != 1)
-                closed = vgh_pq_track_end(s.tr, row, ds->t[i], &done);
-            if (closed && pq__add_event(&s, &done, nef) != 0) {
-                snprintf(err, errlen, "out of memory for events");
-                goto done;
-            }
-        }
+        if (vgh_pq_runner_push(&rn, ds, NULL, NULL, NULL, err, errlen) != 0)
+            goto fail;
     }
-    if (in_run && pq__add_run(&s, &cur) != 0) {
+    if (runs.open && pq__add_run(&runs) != 0) {
         snprintf(err, errlen, "out of memory for labelled runs");
-        goto done;
+        goto fail;
     }
-    out->rows = row;
-    out->runs = s.runs;
-    out->n_runs = s.n_runs;
-    s.runs = NULL;
-    rc = 0;
-done:
-    return pq__finish(&s, rc == 0, &out->ev, &out->n_ev);
+    out->rows = rn.row;
+    if (vgh_pq_runner_end(&rn, &out->ev, &out->n_ev, err, errlen) != 0) {
+        free(runs.v);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->runs = runs.v;
+    out->n_runs = runs.n;
+    return 0;
+fail:
+    vgh_pq_runner_free(&rn);
+    free(runs.v);
+    return -1;
 }
 
 void vgh_pq_stream_free(vgh_pq_stream_t *o)

@@ -188,6 +188,38 @@ int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_
  *         (vgh_pq_event_n_features() values). */
 void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f);
 
+/** A waveform model run over a stream a chunk of rows at a time: the detector, the event
+ *  tracker and the events so far (memory: the events, not the rows). */
+typedef struct {
+    const vg_model_t *m;
+    vg_detector_t d;
+    void *arena;
+    vgh_pq_tracker_t *tr;
+    vgh_pq_event_t *ev;
+    size_t n_ev, cap_ev;
+    uint16_t nef;  /**< event features kept per event (0: none) */
+    size_t row;    /**< rows pushed so far */
+    double last_t; /**< time of the last row pushed */
+} vgh_pq_runner_t;
+
+/** @brief Start a run (@p keep_features: keep every event's features); -1 with @p err when
+ *         the detector cannot start or the model's EVNT section is malformed. */
+int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, int keep_features, char *err,
+                        size_t errlen);
+/**
+ * @brief Feed the stream's next rows; per-row outputs for them (any may be NULL, else
+ *        ds->n values), as vgh_pq_run_stream() gives them. Events closed by these rows join
+ *        the list; their rows count from the stream's first row.
+ */
+int vgh_pq_runner_push(vgh_pq_runner_t *r, const vgh_dataset_t *ds, float *score, uint8_t *anomaly,
+                       uint16_t *cls, char *err, size_t errlen);
+/** @brief Close an event still open at the last row, then hand over the events (free with
+ *         vgh_pq_events_free()); @p r is freed either way. */
+int vgh_pq_runner_end(vgh_pq_runner_t *r, vgh_pq_event_t **events, size_t *n_events, char *err,
+                      size_t errlen);
+/** @brief Free what @p r holds (after an error). */
+void vgh_pq_runner_free(vgh_pq_runner_t *r);
+
 /**
  * @brief Run a stream through the detector; per-row outputs (any may be NULL) and events.
  *        cls is VGH_PQ_NO_CLASS while the latest window failed the missing-sample policy.
@@ -207,6 +239,34 @@ void vgh_pq_events_free(vgh_pq_event_t *ev, size_t n);
  */
 int vgh_pq_check_head(const vg_model_t *m, const vgh_dataset_t *ds, const char *path,
                       const char *model, char *err, size_t errlen);
+
+/** Rows per chunk when a recording is read a chunk at a time (after its first rows). */
+#define VGH_PQ_CHUNK_ROWS 65536u
+
+/**
+ * @brief The first rows of a recording begun with vgh_dataset_begin(): at least the 10,001
+ *        that fix its rate (vgh_infer_rate()), and then 48 blocks of 10 cycles of a stream at
+ *        the rate they show, or 48 whole snippets: twice what vgh_pq_measure_f0() looks at,
+ *        and the first segment for its length.
+ * @param f0  nominal fundamental, Hz
+ * @return 1 when rows remain, 0 at the end of the file, -1 with @p err on a bad row.
+ */
+int vgh_pq_read_head(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, double f0, char *err,
+                     size_t errlen);
+
+/** Takes the next rows of a recording (a chunk); -1 with a message in @p err. */
+typedef int (*vgh_pq_push_fn)(void *ctx, const vgh_dataset_t *ds, char *err, size_t errlen);
+
+/**
+ * @brief Push the rows in @p ds (the first ones, e.g. vgh_pq_read_head()'s), then every further
+ *        chunk of VGH_PQ_CHUNK_ROWS rows of the recording, to @p push: the one chunk loop of
+ *        the commands that read a recording a chunk at a time.
+ * @param more  what the last vgh_dataset_read() returned (0: @p ds holds every row)
+ * @return 0, or -1 after reporting the failure as @p cmd (exit status VGH_EXIT_INPUT): a bad
+ *         row's message (it names the file and line), or a push error as "@p in: message".
+ */
+int vgh_pq_chunks(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, int more, vgh_pq_push_fn push,
+                  void *ctx, const char *cmd, const char *in, char *err, size_t errlen);
 
 /** A labelled disturbance of a stream: consecutive rows of one class other than normal. */
 typedef struct {
