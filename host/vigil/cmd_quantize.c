@@ -26,7 +26,9 @@ static const char usage_text[] =
     "threshold becomes ceil((t - offset) / scale), so the device quantizes each feature once per\n"
     "window and compares int16s. For forests the calibration windows are all the windows of the\n"
     "file (labelled ones too), and the command also prints the share of (window, tree) pairs\n"
-    "reaching the same leaf, and the class accuracy of waveform classifiers. An autoencoder "
+    "reaching the same leaf, and the class accuracy of waveform classifiers; waveform\n"
+    "recordings are read a chunk at a time, so memory does not grow with their length. An\n"
+    "autoencoder "
     "becomes an int8 network (symmetric per-channel\n"
     "int8 weights, int8 activations with zero points, int32 biases and accumulators, TFLite's\n"
     "fixed-point requantization; sigmoid and tanh layers become 256-entry tables). Activation\n"
@@ -41,7 +43,7 @@ static const char usage_text[] =
     "  -m, --model MODEL       float model to quantize (autoencoder, iforest or forest)\n"
     "  -o, --output FILE       quantized model to write\n"
     "      --calibrate FILE    CSV with the model's channels, normal operation, no missing\n"
-    "                          values (a file, not standard input: it is read twice)\n"
+    "                          values (a file, not standard input: it is read more than once)\n"
     "      --eval FILE         labelled CSV (`label` column) to measure agreement and F1 on\n"
     "      --boundary K        activation ranges also cover each calibration window scaled\n"
     "                          toward the decision threshold, by at most K (default 3; 1 = the\n"
@@ -205,15 +207,24 @@ void vgh_q_print_agreement(const vgh_q_agreement_t *a, const char *on_name, cons
                qname, a->f1_q, a->f1_q - a->f1_float);
 }
 
+int vgh_q_check_rate(const char *path, const vg_model_t *m, const vgh_dataset_t *ds, char *err,
+                     size_t errlen)
+{
+    if (ds->has_time && fabs(ds->rate - m->sample_rate) > 0.05 * m->sample_rate) {
+        vgh_errf(err, errlen, "%s: data is sampled at %.4g Hz but the model expects %.4g Hz", path,
+                 ds->rate, (double)m->sample_rate);
+        return -1;
+    }
+    return 0;
+}
+
 int vgh_q_load_data(const char *path, const vgh_model_file_t *mf, vgh_dataset_t *ds, char *err,
                     size_t errlen)
 {
     if (vgh_dataset_load(path, NULL, mf->channels, mf->m.n_channels, mf->m.sample_rate, ds, err,
                          errlen) != 0)
         return -1;
-    if (ds->has_time && fabs(ds->rate - mf->m.sample_rate) > 0.05 * mf->m.sample_rate) {
-        vgh_errf(err, errlen, "%s: data is sampled at %.4g Hz but the model expects %.4g Hz", path,
-                 ds->rate, (double)mf->m.sample_rate);
+    if (vgh_q_check_rate(path, &mf->m, ds, err, errlen) != 0) {
         vgh_dataset_free(ds);
         return -1;
     }
@@ -263,7 +274,8 @@ int vgh_cmd_quantize(int argc, char **argv)
     if (!calib)
         return vgh_usage(CMD, "missing --calibrate FILE.csv");
     if (strcmp(calib, "-") == 0)
-        return vgh_usage(CMD, "--calibrate needs a file, not standard input (it is read twice)");
+        return vgh_usage(
+            CMD, "--calibrate needs a file, not standard input (it is read more than once)");
 
     char err[1024];
     vgh_model_file_t mf;

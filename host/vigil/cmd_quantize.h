@@ -16,6 +16,11 @@
 int vgh_q_check_complete(const char *path, char *const *names, size_t n_names, char *err,
                          size_t errlen);
 
+/** @brief Refuse @p ds (its rate set as vgh_dataset_load() sets it) when it has a time column
+ *         and its rate is more than 5 % off the model's, naming @p path. */
+int vgh_q_check_rate(const char *path, const vg_model_t *m, const vgh_dataset_t *ds, char *err,
+                     size_t errlen);
+
 /** @brief Load a data file for the model (its channels; its rate checked within 5 %). */
 int vgh_q_load_data(const char *path, const vgh_model_file_t *mf, vgh_dataset_t *ds, char *err,
                     size_t errlen);

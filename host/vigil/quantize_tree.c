@@ -71,8 +71,40 @@ static uint16_t leaf_index(const float *t, uint32_t n, float v)
     return (uint16_t)lo;
 }
 
+void vgh_tree_ranges_init(vgh_tree_ranges_t *r, uint16_t n_features)
+{
+    r->n_features = n_features;
+    for (uint16_t k = 0; k < n_features; k++) {
+        r->lo[k] = INFINITY;
+        r->hi[k] = -INFINITY;
+    }
+}
+
+void vgh_tree_ranges_add(vgh_tree_ranges_t *r, const float *x)
+{
+    /* min and max do not depend on the order: windows may come a chunk at a time */
+    for (uint16_t k = 0; k < r->n_features; k++) {
+        const double v = x[k];
+        if (isfinite(v)) {
+            r->lo[k] = fmin(r->lo[k], v);
+            r->hi[k] = fmax(r->hi[k], v);
+        }
+    }
+}
+
 int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double margin, uint8_t **body,
                        uint32_t *len, vgh_tree_qstats_t *st, char *err, size_t errlen)
+{
+    vgh_tree_ranges_t r;
+    vgh_tree_ranges_init(&r, m->n_features);
+    for (size_t i = 0; i < n; i++)
+        vgh_tree_ranges_add(&r, X + i * m->n_features);
+    return vgh_quantize_trees_ranges(m, &r, margin, body, len, st, err, errlen);
+}
+
+int vgh_quantize_trees_ranges(const vg_model_t *m, const vgh_tree_ranges_t *r, double margin,
+                              uint8_t **body, uint32_t *len, vgh_tree_qstats_t *st, char *err,
+                              size_t errlen)
 {
     const int iso = m->kind == VG_KIND_IFOREST;
     if (!iso && m->kind != VG_KIND_FOREST) {
@@ -88,19 +120,14 @@ int vgh_quantize_trees(const vg_model_t *m, const float *X, size_t n, double mar
 
     /* Ranges: calibration values and every threshold on the feature, so that every threshold
      * lies strictly inside the widened range and values beyond it route as in float. */
-    double lo[VG_MAX_FEATURES], hi[VG_MAX_FEATURES];
-    for (uint16_t k = 0; k < nf; k++) {
-        lo[k] = INFINITY;
-        hi[k] = -INFINITY;
+    if (r->n_features != nf) {
+        snprintf(err, errlen, "calibration ranges of %u features for a model of %u", r->n_features,
+                 nf);
+        return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        for (uint16_t k = 0; k < nf; k++) {
-            const double v = X[i * nf + k];
-            if (isfinite(v)) {
-                lo[k] = fmin(lo[k], v);
-                hi[k] = fmax(hi[k], v);
-            }
-        }
+    double lo[VG_MAX_FEATURES], hi[VG_MAX_FEATURES];
+    memcpy(lo, r->lo, nf * sizeof *lo);
+    memcpy(hi, r->hi, nf * sizeof *hi);
     uint32_t n_leaf = 0;
     for (uint32_t i = 0; i < nn; i++) {
         const uint16_t f = iso ? m->u.iforest.nodes[i].feature : m->u.forest.nodes[i].feature;

@@ -37,6 +37,29 @@ typedef struct {
     uint16_t empty_features; /**< features with no calibration value and no threshold */
 } vgh_tree_qstats_t;
 
+/** Per-feature min/max of calibration windows, gathered a window at a time (a recording's
+ *  windows need not be held at once). */
+typedef struct {
+    uint16_t n_features;
+    double lo[VG_MAX_FEATURES], hi[VG_MAX_FEATURES]; /**< +inf / -inf: no finite value yet */
+} vgh_tree_ranges_t;
+
+/** @brief Empty ranges for @p n_features (<= VG_MAX_FEATURES) features. */
+void vgh_tree_ranges_init(vgh_tree_ranges_t *r, uint16_t n_features);
+
+/** @brief Widen the ranges to one window's n_features normalised features @p x (non-finite
+ *         values are ignored). The result does not depend on the windows' order. */
+void vgh_tree_ranges_add(vgh_tree_ranges_t *r, const float *x);
+
+/**
+ * @brief vgh_quantize_trees() from the calibration windows' ranges @p r (gathered with
+ *        vgh_tree_ranges_add()) instead of the windows: the same body for the same windows.
+ * @return 0, or -1 with a message in @p err (also when @p r has another feature count)
+ */
+int vgh_quantize_trees_ranges(const vg_model_t *m, const vgh_tree_ranges_t *r, double margin,
+                              uint8_t **body, uint32_t *len, vgh_tree_qstats_t *st, char *err,
+                              size_t errlen);
+
 /**
  * @brief Quantize the forest @p m (kind 3 or 4) with calibration rows @p X.
  * @param[in]  m       parsed float forest

@@ -192,6 +192,23 @@ expect 1 "slast.csv: segment 7 has 500 samples, fewer than a window of 10 cycles
   $VIGIL train -i slast.csv -o x.vgm --kind forest
 expect 1 "slast.csv: segment 7 has 500 samples, fewer than the model's window of 10 cycles" -- $VIGIL eval -m m.vgm -i slast.csv
 
+# quantize reads waveform recordings a chunk at a time too (--calibrate twice, --eval once):
+# a bad row in a later chunk of either file is named where it is, and so are a wrong
+# fundamental, a file too short for a window and a snippet cut short at the end of --eval.
+awk -F, 'BEGIN { OFS = "," } NR == 75001 { $2 = "nan" } { print }' st.csv > stnan2.csv
+expect 1 "stbad2.csv:75001: column 'v'" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate stbad2.csv
+expect 1 "stnan2.csv:75001: column 'v': 'nan' is a missing value" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate stnan2.csv
+expect 1 "stbad2.csv:75001: column 'v'" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate st.csv --eval stbad2.csv
+expect 1 "sbad.csv:9001: column 'v'" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate train.csv --eval sbad.csv
+if [ ! -e x.vgm ]; then ok "quantize wrote no model on bad input"; else bad "quantize wrote x.vgm on bad input"; fi
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate st60.csv
+expect_both 1 "s60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate s60.csv
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate st.csv --eval st60.csv
+expect 1 "sthalf.csv: data is sampled at 3200 Hz but the model expects 6400 Hz" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate sthalf.csv
+expect 1 "sttiny.csv: no complete window of 10 cycles to calibrate on" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate sttiny.csv
+expect 1 "slast.csv: segment 7 has 500 samples, fewer than the model's window of 10 cycles" -- \
+  $VIGIL quantize -m m.vgm -o x.vgm --calibrate train.csv --eval slast.csv
+
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
 expect 2 "--cycles" -- $VIGIL train -i s.csv -o x.vgm --kind forest --cycles 0

@@ -216,6 +216,41 @@ $VIGIL quantize -q -m streamev.vgm -o streamev16.vgm --calibrate stest.csv > /de
 if $VIGIL info -m streamev16.vgm | grep -q "^events: *event classifier"; then ok "quantize keeps EVNT"; else bad "quantize dropped EVNT"; fi
 if $VIGIL info -m streamev16.vgm | grep -q "^strict class: a window voted class 5 .* 0.600"; then ok "quantize keeps the impulse rule"; else bad "quantize dropped the impulse rule"; fi
 
+# quantize reads waveform recordings a chunk at a time (docs/cli.md): memory holds the
+# features' ranges, the counts and the events, not the rows or the windows. Peak RSS, 5 then
+# 20 minutes of stream: --calibrate 13 and 13 MB, --eval 13 and 13 MB (release build,
+# 2026-11-24); loading them took 72 and 266 MB, 126 and 320 MB.
+qrss5=$(maxrss $VIGIL quantize -q -m m5.vgm -o q5.vgm --calibrate strain5.csv)
+qrss20=$(maxrss $VIGIL quantize -q -m m5.vgm -o q20.vgm --calibrate strain.csv)
+if [ -n "$qrss5" ] && [ -n "$qrss20" ] && [ $((qrss20 - qrss5)) -lt 60 ]; then
+  ok "quantize --calibrate: 15 more minutes of stream add $((qrss20 - qrss5)) MB (< 60) of peak memory"
+else
+  bad "quantize --calibrate memory grows with the rows: ${qrss5:-?} MB for 5 minutes, ${qrss20:-?} MB for 20"
+fi
+vrss5=$(maxrss $VIGIL quantize -q -m m5.vgm -o qe5.vgm --calibrate strain5.csv --eval strain5.csv)
+vrss20=$(maxrss sh -c '"$@" > qe20.txt' sh $VIGIL quantize -m m5.vgm -o qe20.vgm --calibrate strain5.csv --eval strain.csv)
+if [ -n "$vrss5" ] && [ -n "$vrss20" ] && [ $((vrss20 - vrss5)) -lt 60 ]; then
+  ok "quantize --eval: 15 more minutes of stream add $((vrss20 - vrss5)) MB (< 60) of peak memory"
+else
+  bad "quantize --eval memory grows with the rows: ${vrss5:-?} MB for 5 minutes, ${vrss20:-?} MB for 20"
+fi
+# Every row of every chunk is compared, and the int16 model is the same bytes run after run and
+# whether or not --eval is given (only its META, which records the agreement, differs). The
+# bytes were checked against the whole-file quantizer before the change (2026-11-24).
+if grep -q "^agreement: [0-9.]* % of $(($(wc -l < strain.csv) - 1)) rows on strain.csv have the same class" qe20.txt; then
+  ok "quantize --eval compares all $(($(wc -l < strain.csv) - 1)) rows"
+else
+  bad "quantize --eval rows: $(grep '^agreement' qe20.txt)"
+fi
+$VIGIL quantize -q -m m5.vgm -o q5b.vgm --calibrate strain5.csv
+# (the header's first line names the file it came from)
+for q in q5 qe5 qe20 q20; do $VIGIL export -m $q.vgm --c-header $q.h --strip-meta; sed -i 1d $q.h; done
+if cmp -s q5.vgm q5b.vgm && cmp -s q5.h qe5.h && cmp -s q5.h qe20.h && ! cmp -s q5.h q20.h; then
+  ok "quantize: the same int16 model twice, with or without --eval; another one from another calibration"
+else
+  bad "quantize is not reproducible"
+fi
+
 # No labels: an isolation forest on the training stream's windows of class 1 (all windows
 # when there is no class column). Measured on these settings (seeds 1/2, 3/4, 5/6): 39-50
 # of 57 events longer than half a cycle found, 0 false alarms. Regression guard.

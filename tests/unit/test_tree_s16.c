@@ -4,7 +4,8 @@
  * quantizer (quantize_tree.c): feature quantization at its edges, the threshold rounding
  * q_t = ceil((t - offset) / scale) at the boundaries (decisions identical on the grid, and
  * why round() and floor() are off by one), the parser's checks of every field, and float vs
- * int16 forests on random data. Seeded cases print their seed.
+ * int16 forests on random data, and calibration ranges gathered a window at a time. Seeded
+ * cases print their seed.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -406,6 +407,65 @@ static void test_parser_checks(void **state)
     }
 }
 
+/* Ranges gathered a window at a time, in any order and split anyhow (as `vigil quantize` reads
+ * a recording a chunk at a time), give the body the windows give at once; the leaf agreement
+ * summed window by window is the agreement over all of them. */
+static void test_ranges_streamed(void **state)
+{
+    (void)state;
+    seed(91);
+    enum { N = 1500 };
+    static float X[N * 4];
+    for (int i = 0; i < N * 4; i++)
+        X[i] = i % 97 == 0 ? NAN : i % 89 == 0 ? INFINITY : rndf(-3.0f, 2.0f);
+    for (int iso = 0; iso <= 1; iso++) {
+        spec_forest(iso, 6, 5);
+        uint8_t *fb, *qb;
+        size_t fn, qn;
+        build_pair(X, N, &fb, &fn, &qb, &qn);
+        vg_model_t mf, mq;
+        assert_int_equal(vg_model_parse(&mf, fb, fn), VG_OK);
+        assert_int_equal(vg_model_parse(&mq, qb, qn), VG_OK);
+        char err[128];
+        uint8_t *whole, *streamed;
+        uint32_t wl, sl;
+        vgh_tree_qstats_t ws, ss;
+        assert_int_equal(vgh_quantize_trees(&mf, X, N, 0.05, &whole, &wl, &ws, err, sizeof err), 0);
+        vgh_tree_ranges_t r;
+        vgh_tree_ranges_init(&r, 4);
+        for (int i = N - 1; i >= 0; i--) /* backwards */
+            vgh_tree_ranges_add(&r, X + 4 * i);
+        assert_int_equal(
+            vgh_quantize_trees_ranges(&mf, &r, 0.05, &streamed, &sl, &ss, err, sizeof err), 0);
+        assert_int_equal(wl, sl);
+        assert_memory_equal(whole, streamed, wl);
+        assert_memory_equal(&ws, &ss, sizeof ws);
+        size_t pairs, rows, sum_pairs = 0, sum_rows = 0;
+        vgh_tree_leaf_agreement(&mf, &mq, X, N, &pairs, &rows);
+        for (size_t i = 0; i < N;) {
+            size_t k = 1u + rnd() % 200u, p1, r1;
+            k = k < N - i ? k : N - i;
+            vgh_tree_leaf_agreement(&mf, &mq, X + 4 * i, k, &p1, &r1);
+            sum_pairs += p1;
+            sum_rows += r1;
+            i += k;
+        }
+        assert_int_equal(pairs, sum_pairs);
+        assert_int_equal(rows, sum_rows);
+        /* ranges of another feature count are refused */
+        vgh_tree_ranges_init(&r, 3);
+        uint8_t *none = NULL;
+        assert_int_equal(
+            vgh_quantize_trees_ranges(&mf, &r, 0.05, &none, &sl, NULL, err, sizeof err), -1);
+        assert_non_null(strstr(err, "3 features"));
+        assert_null(none);
+        free(whole);
+        free(streamed);
+        free(fb);
+        free(qb);
+    }
+}
+
 /* The quantizer refuses what it cannot do, with a message. */
 static void test_quantizer_refuses(void **state)
 {
@@ -430,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_forests_round_trip),
         cmocka_unit_test(test_parser_checks),
         cmocka_unit_test(test_quantizer_refuses),
+        cmocka_unit_test(test_ranges_streamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
