@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The issue's stream bar at full scale, for fixed seeds (docs/power-quality.md, "Streams" and
-# "Impulses and false alarms"): the documented window forest (3 hours at 2,000 disturbances an
-# hour, 30 dB, seed 1) on 1-hour test streams at 6.4 kHz, 30 dB, 60 disturbances (seeds 22,
-# 25, 28: three of the four that raised false alarms before the impulse rule). Asserted: every
-# disturbance longer than half a cycle found, fewer than one false alarm per hour on each
-# stream. Event class accuracy >= 0.95 is NOT met yet (measured 0.883, 0.881, 0.933 with the 74 default features; 0.950, 0.932, 0.950 with the event classifier of docs/power-quality.md): it is
-# printed, and only a regression floor of 0.80 is asserted. Registered for the optimised build
-# only (tests/tests.cmake): it trains on 540,000 windows, minutes under the sanitizers' cost.
+# The issue's stream bar at full scale, for fixed seeds (docs/power-quality.md, "Streams",
+# "Impulses and false alarms" and "Event classifier"): the documented recipe, a window forest
+# (3 hours at 2,000 disturbances an hour, 30 dB, seed 1) and its event classifier (24 hours,
+# seed 33, read from standard input), on 1-hour test streams at 6.4 kHz, 30 dB, 60
+# disturbances (seeds 22, 25, 28: three of the four that raised false alarms before the
+# impulse rule). Asserted, for both models: every disturbance longer than half a cycle found,
+# fewer than one false alarm per hour on each stream. Event class accuracy >= 0.95 on every
+# stream is NOT met yet: measured 0.950, 0.932, 0.950 with the event classifier (0.883, 0.881,
+# 0.933 with the window forest alone; 74 default features). It is printed, and regression
+# floors are asserted: 0.92 with the event classifier, 0.80 without. Registered for the
+# optimised build only (tests/tests.cmake): it trains on 540,000 windows and runs the window
+# forest over 24 hours of waveform, minutes even there.
 . "$(dirname "$0")/../e2e/lib.sh"
 cd "$TMP"
 
@@ -19,10 +23,39 @@ if $VIGIL info -m pq.vgm | grep -q "^strict class: a window voted class 5 is ove
 else
   bad "no impulse rule: $($VIGIL info -m pq.vgm | grep -E 'strict|format')"
 fi
+# The event classifier, trained on the detected events of its own 24-hour stream (about
+# 42,000), streamed through a pipe: the CSV would be 15 GB.
+set -o pipefail
+trained=0
+if $VIGIL simulate power --mode stream --minutes 1440 --events-per-hour 2000 --snr 30 --seed 33 -o - |
+  $VIGIL train --kind events -m pq.vgm -i - -o pqe.vgm --max-features 40 > trainev.txt 2>&1; then
+  trained=1
+fi
+set +o pipefail
+if [ "$trained" = 1 ] && $VIGIL info -m pqe.vgm | grep -q "^events: *event classifier"; then
+  ok "event classifier trained: $(head -1 trainev.txt)"
+else
+  bad "train --kind events failed: $(cat trainev.txt)"
+fi
 for seed in 22 25 28; do
   $VIGIL simulate power --mode stream --minutes 60 --snr 30 --seed $seed -o test.csv
   $VIGIL eval -m pq.vgm -i test.csv --events --json > e$seed.json
+  $VIGIL eval -m pqe.vgm -i test.csv --events --json > c$seed.json
   rm -f test.csv
+  cfound=$(jget c$seed.json found_longer_than_half_cycle)
+  clong=$(jget c$seed.json longer_than_half_cycle)
+  cfa=$(jget c$seed.json false_alarms)
+  cacc=$(jget c$seed.json class_accuracy)
+  if [ "$clong" -gt 50 ] && [ "$cfound" = "$clong" ] && [ "$cfa" = 0 ]; then
+    ok "seed $seed, event classifier: $cfound/$clong found, $cfa false alarms"
+  else
+    bad "seed $seed, event classifier: $cfound/$clong found, $cfa false alarms"
+  fi
+  if awk -v a="$cacc" 'BEGIN { exit !(a >= 0.92) }'; then
+    ok "seed $seed: event class accuracy with the event classifier $cacc >= 0.92 (regression floor; the bar of 0.95 is not met on every stream yet)"
+  else
+    bad "seed $seed: event class accuracy with the event classifier $cacc < 0.92"
+  fi
   long=$(jget e$seed.json longer_than_half_cycle)
   found=$(jget e$seed.json found_longer_than_half_cycle)
   fa=$(jget e$seed.json false_alarms)
