@@ -579,8 +579,10 @@ static void pq__cycle(vg_pq_t *p, float *q)
         q[VG_PQ_TRANS_PREV] = q[VG_PQ_TRANS];
 }
 
-/* Cycle selections of the coherent aggregates (VG_AGG_COH .. VG_AGG_COH_IN_HIGH). */
-#define PQ_SELECTIONS 5u
+/* Cycle selections of the window aggregates, one bit each in pq__aggregate()'s sel[]: all
+ * cycles; below and above mid-range RMS (a dip, a rise); wholly in the bottom or top quarter
+ * of the range (inside a dip or rise, no edge). */
+enum { PQ_S_ALL, PQ_S_DIP, PQ_S_RISE, PQ_S_IN_DIP, PQ_S_IN_RISE, PQ_SELECTIONS };
 
 /* Per-window scratch of pq__aggregate: every statistic is computed once, however many
  * features use it (a default model asks for rms.min, rms.max, rms.mean, ...). Each kind is
@@ -683,11 +685,12 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     return k & 1u ? d[k / 2] : 0.5f * (d[k / 2 - 1] + d[k / 2]);
 }
 
-/* Standard deviation of quantity qi over the cycles whose selection has bit set (two passes:
+/* Population standard deviation of quantity qi over the cycles of selection s (two passes:
  * mean, then squares); 0 when fewer than two cycles are selected. */
-static float pq__sd_sel(const vg_pq_t *p, const uint8_t *sel, unsigned bit, unsigned qi)
+static float pq__sd_sel(const vg_pq_t *p, const uint8_t *sel, unsigned s, unsigned qi)
 {
     const uint32_t w = p->cfg.window_cycles;
+    const uint8_t bit = (uint8_t)(1u << s);
     float sum = 0.0f;
     uint32_t k = 0;
     for (uint32_t c = 0; c < w; c++)
@@ -767,8 +770,9 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
     for (uint32_t c = 0; c < w; c++) {
         const float a = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MIN];
         const float b = p->cycles[c * VG_PQ_STRIDE + VG_PQ_HRMS_MAX];
-        sel[c] = (uint8_t)(1u | (a < mid ? 2u : 0u) | (b > mid ? 4u : 0u) | (b <= q_lo ? 8u : 0u) |
-                           (a >= q_hi ? 16u : 0u));
+        sel[c] = (uint8_t)(1u << PQ_S_ALL | (a < mid ? 1u << PQ_S_DIP : 0u) |
+                           (b > mid ? 1u << PQ_S_RISE : 0u) | (b <= q_lo ? 1u << PQ_S_IN_DIP : 0u) |
+                           (a >= q_hi ? 1u << PQ_S_IN_RISE : 0u));
     }
     pq_win_t wv;
     wv.sel = sel;
@@ -786,7 +790,7 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
             continue;
         }
         if (agg == VG_AGG_SD_IN_LOW || agg == VG_AGG_SD_IN_HIGH) {
-            feats[k] = pq__sd_sel(p, sel, agg == VG_AGG_SD_IN_LOW ? 8u : 16u, qi);
+            feats[k] = pq__sd_sel(p, sel, agg == VG_AGG_SD_IN_LOW ? PQ_S_IN_DIP : PQ_S_IN_RISE, qi);
             continue;
         }
         if (!wv.have_stats)
@@ -798,19 +802,12 @@ static void pq__aggregate(const vg_pq_t *p, float *feats)
         case VG_AGG_MAX: out = wv.mx[qi]; break;
         case VG_AGG_MEAN: out = mean; break;
         case VG_AGG_RANGE: out = wv.mx[qi] - wv.mn[qi]; break;
-        case VG_AGG_COH: out = pq__coh_qty(p, &wv, qi, mean, 0); break;
-        case VG_AGG_COH_LOW: out = pq__coh_qty(p, &wv, qi, mean, 1); break;
-        case VG_AGG_COH_HIGH: out = pq__coh_qty(p, &wv, qi, mean, 2); break;
-        case VG_AGG_COH_IN_LOW: out = pq__coh_qty(p, &wv, qi, mean, 3); break;
-        case VG_AGG_COH_IN_HIGH: out = pq__coh_qty(p, &wv, qi, mean, 4); break;
-        default: {
-            float ss = 0.0f;
-            for (uint32_t c = 0; c < w; c++) {
-                float d = p->cycles[c * VG_PQ_STRIDE + qi] - mean;
-                ss += d * d;
-            }
-            out = sqrtf(ss / (float)w);
-        }
+        case VG_AGG_COH: out = pq__coh_qty(p, &wv, qi, mean, PQ_S_ALL); break;
+        case VG_AGG_COH_LOW: out = pq__coh_qty(p, &wv, qi, mean, PQ_S_DIP); break;
+        case VG_AGG_COH_HIGH: out = pq__coh_qty(p, &wv, qi, mean, PQ_S_RISE); break;
+        case VG_AGG_COH_IN_LOW: out = pq__coh_qty(p, &wv, qi, mean, PQ_S_IN_DIP); break;
+        case VG_AGG_COH_IN_HIGH: out = pq__coh_qty(p, &wv, qi, mean, PQ_S_IN_RISE); break;
+        default: out = pq__sd_sel(p, sel, PQ_S_ALL, qi); break;
         }
         feats[k] = out;
     }

@@ -266,41 +266,53 @@ static void test_ot_quantities(void **state)
     assert_string_equal(vg_pq_qty_name(VG_PQ_OT_SHARE), "ot_share");
 }
 
-/* h3.coh_low and h3.coh_in_low (or, swell, their _high twins) of the window that ends with
- * cycle 10 of a 50 Hz sine whose amplitude changes by depth from cycle 3.4 to 7.6 (the edges
- * inside cycles), with a3 sin(3wt + 1) added to the changed part only, as the generator's
- * classes 15 and 16 do; noise sd 0.001. */
-static void coh_in_case(double depth, double a3, float *coh, float *coh_in)
+/* The two features of the window that ends with cycle 10 of a 50 Hz sine (noise sd 0.001,
+ * drawn from seed) whose amplitude changes by depth from cycle 3.4 to 7.6 (the edges inside
+ * cycles), the change modulated by 1 + lambda sin(2 pi 10 t) (flicker on the gated part, the
+ * generator's classes 20 and 21) and with a3 sin(3wt + 1) added to it (harmonics inside, the
+ * generator's classes 15 and 16). */
+static void gated_case(double depth, double a3, double lambda, uint64_t seed,
+                       const vg_feat_desc_t feats[2], float out[2])
 {
-    const int swell = depth > 0.0;
-    vg_feat_desc_t feats[2] = {{VG_PQ_H3, swell ? VG_AGG_COH_HIGH : VG_AGG_COH_LOW, 0},
-                               {VG_PQ_H3, swell ? VG_AGG_COH_IN_HIGH : VG_AGG_COH_IN_LOW, 0}};
     vg_pq_cfg_t cfg;
     vg_biquad_t sos[5];
     pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, 2);
     const uint16_t n = vg_pq_frame_len(&cfg);
     vg_pq_t p;
     float *a = pq_start(&p, &cfg);
-    uint64_t seed = 9;
     const size_t g0 = (size_t)(3.4 * n), g1 = (size_t)(7.6 * n);
     int windows = 0;
     for (size_t k = 0; k < 10u * n; k++) {
-        const double w = 6.283185307179586 * F0 * (double)k / FS;
+        const double t = (double)k / FS, w = 6.283185307179586 * F0 * t;
         double v = sin(w + 0.3);
         if (k >= g0 && k < g1)
-            v += depth * (sin(w + 0.3) + a3 * sin(3.0 * w + 1.0));
+            v += depth * (sin(w + 0.3) * (1.0 + lambda * sin(6.283185307179586 * 10.0 * t)) +
+                          a3 * sin(3.0 * w + 1.0));
         float x = (float)(v + 0.001 * rng_gauss(&seed)), f[2];
         uint8_t done = 0;
         uint16_t miss = 0;
         vg_pq_push(&p, &x, f, &done, &miss, NULL, NULL);
         if (done) {
-            *coh = f[0];
-            *coh_in = f[1];
+            out[0] = f[0];
+            out[1] = f[1];
             windows++;
         }
     }
     assert_int_equal(windows, 1);
     free(a);
+}
+
+/* h3.coh_low and h3.coh_in_low (or, swell, their _high twins) of gated_case() with
+ * harmonics a3 inside. */
+static void coh_in_case(double depth, double a3, float *coh, float *coh_in)
+{
+    const int swell = depth > 0.0;
+    vg_feat_desc_t feats[2] = {{VG_PQ_H3, swell ? VG_AGG_COH_HIGH : VG_AGG_COH_LOW, 0},
+                               {VG_PQ_H3, swell ? VG_AGG_COH_IN_HIGH : VG_AGG_COH_IN_LOW, 0}};
+    float f[2];
+    gated_case(depth, a3, 0.0, 9, feats, f);
+    *coh = f[0];
+    *coh_in = f[1];
 }
 
 /* coh_in_low / coh_in_high: the coherent harmonics of the cycles wholly inside a sag or swell.
@@ -327,43 +339,15 @@ static void test_coh_in(void **state)
     assert_string_equal(vg_pq_agg_name(VG_AGG_COH_IN_HIGH), "coh_in_high");
 }
 
-/* rms.sd and rms.sd_in_low (swell: sd_in_high) of the window that ends with cycle 10 of a
- * 50 Hz sine whose amplitude changes by depth from cycle 3.4 to 7.6, the change modulated by
- * 1 + lambda sin(2 pi 10 t), as the generator's flicker on the gated part (classes 20, 21);
- * noise sd 0.001. */
+/* rms.sd and rms.sd_in_low (swell: sd_in_high) of gated_case() with flicker lambda. */
 static void sd_in_case(double depth, double lambda, float *sd, float *sd_in)
 {
     vg_feat_desc_t feats[2] = {{VG_PQ_RMS, VG_AGG_SD, 0},
                                {VG_PQ_RMS, depth > 0.0 ? VG_AGG_SD_IN_HIGH : VG_AGG_SD_IN_LOW, 0}};
-    vg_pq_cfg_t cfg;
-    vg_biquad_t sos[5];
-    pq_cfg(&cfg, sos, 1, 1.0f, 10, 1, feats, 2);
-    const uint16_t n = vg_pq_frame_len(&cfg);
-    size_t alen = vg_pq_arena_size(&cfg);
-    float *a = calloc(1, alen);
-    assert_non_null(a);
-    vg_pq_t p;
-    assert_int_equal(vg_pq_init(&p, &cfg, a, alen), VG_OK);
-    uint64_t seed = 11;
-    const size_t g0 = (size_t)(3.4 * n), g1 = (size_t)(7.6 * n);
-    int windows = 0;
-    for (size_t k = 0; k < 10u * n; k++) {
-        const double t = (double)k / FS, w = 6.283185307179586 * F0 * t;
-        double v = sin(w + 0.3);
-        if (k >= g0 && k < g1)
-            v += depth * sin(w + 0.3) * (1.0 + lambda * sin(6.283185307179586 * 10.0 * t));
-        float x = (float)(v + 0.001 * rng_gauss(&seed)), f[2];
-        uint8_t done = 0;
-        uint16_t miss = 0;
-        vg_pq_push(&p, &x, f, &done, &miss, NULL, NULL);
-        if (done) {
-            *sd = f[0];
-            *sd_in = f[1];
-            windows++;
-        }
-    }
-    assert_int_equal(windows, 1);
-    free(a);
+    float f[2];
+    gated_case(depth, 0.0, lambda, 11, feats, f);
+    *sd = f[0];
+    *sd_in = f[1];
 }
 
 /* sd_in_low / sd_in_high: the spread of the RMS over the cycles wholly inside a sag or swell.
