@@ -235,6 +235,12 @@ try {
   await page.screenshot({ path: SHOT, fullPage: true });
   ok(`screenshot ${SHOT}`);
   // Another device: a power-quality meter, three channels on their own scales, no recording.
+  // The fleet table is redrawn every second ("last seen"); its rows must stay the same elements,
+  // or a click that straddles a redraw is lost (mouse down on a row, up on its replacement).
+  await page.evaluate(() => (document.querySelector('#fleet tr[data-device="pq-01"]').dataset.mark = 'kept'));
+  await page.waitForTimeout(1300);
+  const kept = await page.evaluate(() => document.querySelector('#fleet tr[data-device="pq-01"]').dataset.mark === 'kept');
+  check(kept, 'fleet rows survive the table\'s redraws (same elements after 1.3 s)');
   await page.click('#fleet tr[data-device="pq-01"]');
   const pqShown = await page
     .waitForFunction(() => document.querySelector('#dev-name').textContent === 'pq-01' &&
@@ -249,8 +255,13 @@ try {
   const pqShot = SHOT.replace(/\.png$/, '-pq.png');
   await page.screenshot({ path: pqShot, fullPage: true });
   ok(`screenshot ${pqShot}`);
-  await page.click(`#fleet tr[data-device="${DEVICE}"]`);
-  await page.waitForFunction((d) => document.querySelector('#dev-name').textContent === d, DEVICE, { timeout: 5000 });
+  // Back to the first device with the keyboard: focus its row and press Enter.
+  await page.focus(`#fleet tr[data-device="${DEVICE}"]`);
+  await page.keyboard.press('Enter');
+  const backSel = await page
+    .waitForFunction((d) => document.querySelector('#dev-name').textContent === d, DEVICE, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(backSel, `Enter on a focused fleet row selects ${DEVICE}`, await page.textContent('#dev-name'));
 
   // The same page on a narrow screen (one column).
   await page.setViewportSize({ width: 760, height: 1000 });

@@ -10,6 +10,16 @@ export class Fleet {
     this.onSelect = onSelect;
     this.body = $('fleet').tBodies[0];
     this.pending = false;
+    this.rows = new Map(); // device id -> its <tr>, kept across redraws
+    // One listener for the whole table: rows are created once per device.
+    const pick = (e) => e.target.closest('tr[data-device]')?.dataset.device;
+    this.body.addEventListener('click', (e) => pick(e) && this.select(pick(e)));
+    this.body.addEventListener('keydown', (e) => {
+      if ((e.key === 'Enter' || e.key === ' ') && pick(e)) {
+        e.preventDefault();
+        this.select(pick(e));
+      }
+    });
     setInterval(() => this.render(), 1000); // "last seen" keeps counting
   }
 
@@ -92,6 +102,11 @@ export class Fleet {
     }, 250);
   }
 
+  /**
+   * Rows are kept per device and only the cells whose content changed are redrawn: a table
+   * rebuilt several times a second would lose clicks (mouse down on one row, up on its
+   * replacement) and the keyboard focus.
+   */
   render() {
     const now = Date.now();
     const list = [...this.devices.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -99,24 +114,34 @@ export class Fleet {
       const open = this.openCount(d);
       const state = d.state === 'online' ? 'online' : d.state === 'offline' ? 'offline' : 'unknown';
       const label = state === 'offline' && d.reason ? `offline · ${d.reason}` : state;
-      return h(
-        'tr',
-        {
-          class: d.id === this.selected ? 'sel' : null,
-          dataset: { device: d.id, state, open: String(open) },
-          tabindex: '0',
-          onclick: () => this.select(d.id),
-          onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && this.select(d.id),
-        },
+      let tr = this.rows.get(d.id);
+      if (!tr) {
+        tr = h('tr', { dataset: { device: d.id }, tabindex: '0' }, ...Array.from({ length: 6 }, () => h('td')));
+        this.rows.set(d.id, tr);
+      }
+      tr.className = d.id === this.selected ? 'sel' : '';
+      Object.assign(tr.dataset, { state, open: String(open) });
+      const cells = [
         h('td', { class: 'dev' }, d.id),
         h('td', {}, h('span', { class: `pill ${state}` }, label)),
         h('td', { class: 'num' }, open ? h('span', { class: 'badge alert' }, String(open)) : h('span', { class: 'muted' }, '0')),
         h('td', { class: now - d.lastSeen > 60000 && state === 'online' ? 'stale' : null }, ago(d.lastSeen, now)),
         h('td', {}, d.model || '–'),
         h('td', { class: 'num' }, num(d.threshold)),
-      );
+      ];
+      cells.forEach((c, i) => {
+        const td = tr.cells[i];
+        if (td.className !== c.className) td.className = c.className;
+        if (td.innerHTML !== c.innerHTML) td.replaceChildren(...c.childNodes);
+      });
+      return tr;
     });
-    this.body.replaceChildren(...rows);
+    for (const id of this.rows.keys()) if (!this.devices.has(id)) this.rows.delete(id);
+    // Move rows only where the order changed (a new device), so the others stay in place.
+    rows.forEach((tr, i) => {
+      if (this.body.rows[i] !== tr) this.body.insertBefore(tr, this.body.rows[i] || null);
+    });
+    while (this.body.rows.length > rows.length) this.body.lastElementChild.remove();
     $('fleet-empty').hidden = list.length > 0;
     const online = list.filter((d) => d.state === 'online').length;
     const open = list.reduce((s, d) => s + this.openCount(d), 0);
