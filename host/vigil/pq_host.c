@@ -693,29 +693,96 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
     }
 }
 
+/* The accumulators of the windows' votes and features, emptied. */
+static void pq__track_clear(vgh_pq_tracker_t *t)
+{
+    memset(t->votes, 0, sizeof t->votes);
+    memset(t->peak, 0, sizeof t->peak);
+    t->n_windows = 0;
+    for (uint16_t j = 0; j < VG_MAX_FEATURES; j++) {
+        t->fmax[j] = -INFINITY;
+        t->fmin[j] = INFINITY;
+    }
+}
+
+/* A new event from @p row on, its accumulators empty. */
+static void pq__track_open(vgh_pq_tracker_t *t, size_t row, double time)
+{
+    vgh_pq_event_t *cur = &t->cur;
+    t->open = 1;
+    memset(cur, 0, sizeof *cur);
+    pq__track_clear(t);
+    t->n_cycles = 0;
+    t->rms_out = 0;
+    t->calm = 0;
+    t->mixed = 0;
+    cur->start = row;
+    cur->t_start = time;
+    cur->sag_pu = INFINITY;
+    cur->swell_pu = 0.0f;
+}
+
+/* IEC 61000-4-30 ends an RMS event when the RMS comes back inside its band (with hysteresis);
+ * the detector's windows of several cycles do not, so two sags a few cycles apart made one
+ * event. A cycle of @p q outside 0.9-1.1 pu, after VGH_PQ_SPLIT_CALM calm cycles (0.92-1.08
+ * pu, no 3rd, 5th or 7th harmonic of 3.5 % or more: harmonics or an oscillatory transient
+ * raising the RMS inside one disturbance must not split it) that followed such a cycle in the
+ * open event, closes the event where the calm run began and opens another here: 1 and the
+ * first part in @p done. */
+static int pq__track_split(vgh_pq_tracker_t *t, const float *q, size_t row, double time,
+                           vgh_pq_event_t *done)
+{
+    const float nominal_rms = 0.70710678f;
+    const float lo = q[VG_PQ_HRMS_MIN] / nominal_rms, hi = q[VG_PQ_HRMS_MAX] / nominal_rms;
+    const int out = lo < 0.9f || hi > 1.1f;
+    const float harm = fmaxf(q[VG_PQ_H3], fmaxf(q[VG_PQ_H5], q[VG_PQ_H7]));
+    const int calm = lo >= 0.92f && hi <= 1.08f && harm < 0.035f;
+    int split = 0;
+    if (out && t->rms_out && t->calm >= VGH_PQ_SPLIT_CALM) {
+        const uint64_t clean_from = t->calm_cyc;
+        pq__track_close(t, t->calm_row, t->calm_time);
+        *done = t->cur;
+        pq__track_open(t, row, time);
+        /* Windows of up to window_cycles still hold the first part: until one starts in the
+         * calm run, the second part counts them, then starts afresh. */
+        t->mixed = 1;
+        t->clean_from = clean_from;
+        split = 1;
+    }
+    if (out) {
+        t->rms_out = 1;
+        t->calm = 0;
+    } else if (calm) {
+        if (!t->calm++) {
+            t->calm_row = row;
+            t->calm_time = time;
+            t->calm_cyc = t->cyc;
+        }
+    } else {
+        t->calm = 0; /* between the thresholds: the RMS event goes on */
+    }
+    return split;
+}
+
 int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
                  vgh_pq_event_t *done)
 {
     const vg_model_t *m = t->m;
     const float nominal_rms = 0.70710678f, nominal_peak = 1.0f;
     vgh_pq_event_t *cur = &t->cur;
-    if (r->event == VG_EVENT_OPEN) {
-        t->open = 1;
-        memset(cur, 0, sizeof *cur);
-        memset(t->votes, 0, sizeof t->votes);
-        memset(t->peak, 0, sizeof t->peak);
-        t->n_windows = 0;
-        t->n_cycles = 0;
-        for (uint16_t j = 0; j < VG_MAX_FEATURES; j++) {
-            t->fmax[j] = -INFINITY;
-            t->fmin[j] = INFINITY;
-        }
-        cur->start = row;
-        cur->t_start = time;
-        cur->sag_pu = INFINITY;
-        cur->swell_pu = 0.0f;
-    }
+    int split = 0;
+    if (r->cycle)
+        t->cyc++;
+    if (r->event == VG_EVENT_OPEN)
+        pq__track_open(t, row, time);
+    if (t->open && r->cycle && r->event != VG_EVENT_CLOSE)
+        split = pq__track_split(t, vg_detector_cycle(t->d), row, time, done);
     if (t->open) {
+        /* The first window of the second part of a split that holds none of the first. */
+        if (t->mixed && r->window && t->cyc + 1u >= t->clean_from + t->m->window) {
+            pq__track_clear(t);
+            t->mixed = 0;
+        }
         /* A window that failed the missing-sample policy has no class of its own. */
         if (r->window && r->over && !r->dropout && vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
             /* Soft voting over time: every tree's vote in every window of the event, so the
@@ -758,7 +825,7 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
         *done = *cur;
         return 1;
     }
-    return 0;
+    return split;
 }
 
 int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done)

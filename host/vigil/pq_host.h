@@ -172,7 +172,21 @@ typedef struct {
     uint32_t n_windows, n_cycles;
     float fmax[VG_MAX_FEATURES], fmin[VG_MAX_FEATURES]; /**< window features over the event */
     float feat[VGH_PQ_EV_MAX_FEATURES];
+    /* Splitting an event at an RMS re-entry (docs/power-quality.md, "Two disturbances, two
+     * events"): cycles seen, whether the open event has left 0.9-1.1 pu, the calm cycles in a
+     * row since, where that run began, and the first cycle a window of the second part may
+     * start at (its accumulators hold mixed windows until one does). */
+    uint64_t cyc, calm_cyc, clean_from;
+    uint32_t calm;
+    int rms_out, mixed;
+    size_t calm_row;
+    double calm_time;
 } vgh_pq_tracker_t;
+
+/** Calm cycles in a row (both half-cycle RMS within 0.92-1.08 pu, the 3rd, 5th and 7th
+ *  harmonics each below 3.5 % of the fundamental) that end an RMS event inside an open event:
+ *  a new excursion beyond 0.9 or 1.1 pu after them starts a new event. */
+#define VGH_PQ_SPLIT_CALM 2u
 
 /** @brief Start a tracker; -1 with @p err when the model's EVNT section is malformed. */
 int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
