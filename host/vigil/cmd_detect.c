@@ -37,6 +37,9 @@ static const char usage_text[] =
     "                      start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu (sag and\n"
     "                      swell: lowest/highest half-cycle RMS over nominal RMS; peak: largest\n"
     "                      |v| over nominal peak)\n"
+    "      --split-events  waveform streams: end an event where the RMS came back when a new\n"
+    "                      sag or swell follows (IEC 61000-4-30's rule; docs/power-quality.md,\n"
+    "                      \"Two disturbances, two events\"); off by default\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 ok, 1 bad input or model, 2 bad usage, 3 cannot write.\n";
@@ -63,19 +66,24 @@ static int check_rate(const double *t, size_t n, float model_rate, const char *i
 
 int vgh_cmd_detect(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'}, {"threshold", required_argument, 0, 't'},
-        {"events", required_argument, 0, 'e'}, {"exact", no_argument, 0, 'x'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"input", required_argument, 0, 'i'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"threshold", required_argument, 0, 't'},
+                                       {"events", required_argument, 0, 'e'},
+                                       {"exact", no_argument, 0, 'x'},
+                                       {"split-events", no_argument, 0, 's'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *model = NULL, *in = NULL, *out = NULL, *events = NULL;
     double thr = 0;
-    int c, exact = 0;
+    int c, exact = 0, split = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'x': exact = 1; break;
+        case 's': split = 1; break;
         case 'i': in = optarg; break;
         case 'o': out = optarg; break;
         case 'e': events = optarg; break;
@@ -101,15 +109,16 @@ int vgh_cmd_detect(int argc, char **argv)
         if (thr > 0)
             return vgh_usage(CMD, "--threshold does not apply to waveform models (a window is "
                                   "anomalous when most trees vote for a disturbance)");
-        return vgh_cmd_detect_pq(model, in, out, events);
+        return vgh_cmd_detect_pq(model, in, out, events, split);
     }
     if (exact && mf.m.wave.present) {
         vgh_model_free(&mf);
         return vgh_usage(CMD, "--exact applies to slow-sensor models");
     }
-    if (events) {
+    if (events || split) {
         vgh_model_free(&mf);
-        return vgh_usage(CMD, "--events applies to waveform (power-quality) models");
+        return vgh_usage(CMD, "%s applies to waveform (power-quality) models",
+                         events ? "--events" : "--split-events");
     }
     int code = VGH_EXIT_OK;
     vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);

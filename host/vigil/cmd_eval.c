@@ -36,6 +36,8 @@ static const char usage_text[] =
     "      --events        power-quality stream: event recall, false alarms per hour and class\n"
     "                      accuracy per event (waveform models; snippets report accuracy,\n"
     "                      macro-F1 and the confusion matrix without it)\n"
+    "      --split-events  with --events: end an event where the RMS came back when a new sag\n"
+    "                      or swell follows (as `vigil detect --split-events`)\n"
     "  -h, --help\n"
     "\n"
     "Exit status: 0 ok, 1 bad input or model, 2 bad usage, 3 system error (e.g. no gnuplot).\n";
@@ -102,10 +104,11 @@ int vgh_cmd_eval(int argc, char **argv)
                                        {"plots", required_argument, 0, 'p'},
                                        {"threshold", required_argument, 0, 't'},
                                        {"events", no_argument, 0, 'e'},
+                                       {"split-events", no_argument, 0, 's'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *model = NULL, *in = NULL, *plots = NULL;
-    int json = 0, events = 0, c;
+    int json = 0, events = 0, split = 0, c;
     double thr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:h", lo, NULL)) != -1) {
@@ -114,6 +117,7 @@ int vgh_cmd_eval(int argc, char **argv)
         case 'i': in = optarg; break;
         case 'j': json = 1; break;
         case 'e': events = 1; break;
+        case 's': split = 1; break;
         case 'p': plots = optarg; break;
         case 't':
             if (vgh_opt_double(CMD, "--threshold", optarg, 1e-30, 1e30, &thr) != 0)
@@ -125,6 +129,8 @@ int vgh_cmd_eval(int argc, char **argv)
     }
     if (!model || !in || optind < argc)
         return vgh_usage(CMD, "need -m MODEL and -i LABELLED.csv");
+    if (split && !events)
+        return vgh_usage(CMD, "--split-events goes with --events");
     char err[1024];
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
@@ -133,7 +139,7 @@ int vgh_cmd_eval(int argc, char **argv)
         vgh_model_free(&mf);
         if (thr > 0 || plots)
             return vgh_usage(CMD, "--threshold and --plots do not apply to waveform models");
-        return vgh_cmd_eval_pq(model, in, json, events);
+        return vgh_cmd_eval_pq(model, in, json, events, split);
     }
     vgh_dataset_t ds;
     if (vgh_dataset_load(in, NULL, mf.channels, mf.m.n_channels, mf.m.sample_rate, &ds, err,

@@ -654,7 +654,7 @@ static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
  * second is held back to check the sampling rate and the fundamental before anything is
  * written. */
 static int pq__detect_stream(const char *model_path, const char *in, const char *out,
-                             const char *events)
+                             const char *events, int split)
 {
     char err[1024];
     vgh_model_file_t mf;
@@ -735,6 +735,7 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
         code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", model_path, err);
         goto done;
     }
+    tr.split = split;
     size_t k = 0;
     double last_t = 0;
     int more = rc == 1;
@@ -810,10 +811,11 @@ static int pq__has_segments(const char *in)
     return seg;
 }
 
-int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events)
+int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events,
+                      int split)
 {
     if (!pq__has_segments(in))
-        return pq__detect_stream(model_path, in, out, events);
+        return pq__detect_stream(model_path, in, out, events, split);
     vgh_model_file_t mf;
     vgh_dataset_t ds;
     vgh_dataset_reader_t rd;
@@ -825,6 +827,11 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
     size_t n = 0;
     if (events) {
         code = vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
+        goto done;
+    }
+    if (split) {
+        code =
+            vgh_usage("detect", "--split-events applies to a stream's events; %s has segments", in);
         goto done;
     }
     if (ds.has_segment &&
@@ -858,7 +865,7 @@ done:
     return code;
 }
 
-int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events)
+int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events, int split)
 {
     vgh_model_file_t mf;
     vgh_dataset_t ds;
@@ -882,7 +889,8 @@ int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events
     } else {
         /* A stream is read a second at a time: memory holds its events and labelled runs. */
         vgh_pq_stream_t st;
-        if (vgh_pq_stream_events(&mf.m, &rd, &ds, in, model_path, 0, &st, err, sizeof err) != 0)
+        if (vgh_pq_stream_events(&mf.m, &rd, &ds, in, model_path, split ? VGH_PQ_SPLIT_EVENTS : 0u,
+                                 &st, err, sizeof err) != 0)
             code = vgh_fail("eval", VGH_EXIT_INPUT, "%s", err);
         else if (vgh_pq_report_events(stdout, &st, &mf.m, json, model_path, in) != 0)
             code = vgh_fail("eval", VGH_EXIT_SYSTEM, "out of memory");

@@ -39,6 +39,8 @@ static const char usage_text[] =
     "      --min-split N       (default 2)         --max-features F (default sqrt of the count)\n"
     "      --threads N         worker threads (default: all CPUs; the forest is the same)\n"
     "      --seed S            (default 1)\n"
+    "      --split-events      learn from events split at an RMS re-entry (as `vigil detect\n"
+    "                          --split-events`; use that option with this model then)\n"
     "  -q, --quiet\n"
     "  -h, --help\n"
     "\n"
@@ -47,12 +49,12 @@ static const char usage_text[] =
 typedef struct {
     const char *model, *in, *out;
     unsigned long trees, depth, min_split, max_features, threads, seed;
-    int quiet;
+    int quiet, split;
 } ev_opts_t;
 
 static int ev__parse(int argc, char **argv, ev_opts_t *o)
 {
-    enum { O_KIND = 256, O_TREES, O_DEPTH, O_MINSPLIT, O_MAXF, O_THREADS, O_SEED };
+    enum { O_KIND = 256, O_TREES, O_DEPTH, O_MINSPLIT, O_MAXF, O_THREADS, O_SEED, O_SPLIT };
     static const struct option lo[] = {{"model", required_argument, 0, 'm'},
                                        {"input", required_argument, 0, 'i'},
                                        {"output", required_argument, 0, 'o'},
@@ -63,6 +65,7 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
                                        {"max-features", required_argument, 0, O_MAXF},
                                        {"threads", required_argument, 0, O_THREADS},
                                        {"seed", required_argument, 0, O_SEED},
+                                       {"split-events", no_argument, 0, O_SPLIT},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -84,6 +87,7 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
                 return vgh_usage(CMD, "--kind %s: this is --kind events", optarg);
             break;
         case 'q': o->quiet = 1; break;
+        case O_SPLIT: o->split = 1; break;
         case 'h': fputs(usage_text, stdout); return -1;
         case O_TREES: bad = vgh_opt_uint(CMD, "--trees", optarg, 1, VG_MAX_TREES, &o->trees); break;
         case O_DEPTH: bad = vgh_opt_uint(CMD, "--depth", optarg, 0, 64, &o->depth); break;
@@ -139,7 +143,8 @@ int vgh_cmd_train_events(int argc, char **argv)
     }
     /* Read row by row: a 12-hour stream at 6.4 kHz is 276 M rows, which in memory would take
      * gigabytes; the events and labelled runs take megabytes. */
-    if (vgh_pq_stream_events_csv(m, mf.channels, o.in, o.model, &st, err, sizeof err) != 0) {
+    if (vgh_pq_stream_events_csv(m, mf.channels, o.in, o.model, o.split ? VGH_PQ_SPLIT_EVENTS : 0u,
+                                 &st, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
         goto done;
     }

@@ -775,7 +775,7 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
         t->cyc++;
     if (r->event == VG_EVENT_OPEN)
         pq__track_open(t, row, time);
-    if (t->open && r->cycle && r->event != VG_EVENT_CLOSE)
+    if (t->split && t->open && r->cycle && r->event != VG_EVENT_CLOSE)
         split = pq__track_split(t, vg_detector_cycle(t->d), row, time, done);
     if (t->open) {
         /* The first window of the second part of a split that holds none of the first. */
@@ -903,12 +903,12 @@ int vgh_pq_chunks(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, int more, vgh_pq_
     return -1;
 }
 
-int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, int keep_features, char *err,
+int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, unsigned flags, char *err,
                         size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->m = m;
-    r->nef = keep_features ? vgh_pq_event_n_features(m) : 0;
+    r->nef = (flags & VGH_PQ_KEEP_FEATURES) ? vgh_pq_event_n_features(m) : 0;
     const size_t alen = vg_detector_arena_size(m);
     r->arena = malloc(alen);
     r->tr = malloc(sizeof *r->tr);
@@ -921,7 +921,8 @@ int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, int keep_featur
         vgh_pq_runner_free(r);
         return -1;
     }
-    r->tr->keep_features = keep_features;
+    r->tr->keep_features = (flags & VGH_PQ_KEEP_FEATURES) != 0;
+    r->tr->split = (flags & VGH_PQ_SPLIT_EVENTS) != 0;
     return 0;
 }
 
@@ -1092,8 +1093,8 @@ static int pq__runs_push(pq_runs_t *s, const vgh_dataset_t *ds)
 }
 
 int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
-                         const char *path, const char *model, int keep_features,
-                         vgh_pq_stream_t *out, char *err, size_t errlen)
+                         const char *path, const char *model, unsigned flags, vgh_pq_stream_t *out,
+                         char *err, size_t errlen)
 {
     pq_runs_t runs;
     vgh_pq_runner_t rn;
@@ -1103,7 +1104,7 @@ int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_data
     /* Rows are read and pushed a second at a time (within 64..65536 rows). */
     size_t hold = (size_t)m->sample_rate;
     hold = hold < 64 ? 64 : hold > 65536 ? 65536 : hold;
-    if (vgh_pq_runner_begin(&rn, m, keep_features, err, errlen) != 0)
+    if (vgh_pq_runner_begin(&rn, m, flags, err, errlen) != 0)
         return -1;
     for (int first = 1; more == 1; first = 0) {
         ds->n = 0;
@@ -1150,7 +1151,8 @@ void vgh_pq_stream_free(vgh_pq_stream_t *o)
 }
 
 int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
-                             const char *model, vgh_pq_stream_t *out, char *err, size_t errlen)
+                             const char *model, unsigned flags, vgh_pq_stream_t *out, char *err,
+                             size_t errlen)
 {
     vgh_dataset_t ds;
     vgh_dataset_reader_t rd;
@@ -1166,7 +1168,8 @@ int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const c
         snprintf(err, errlen, "%s: %s", path,
                  ds.has_segment ? "snippets (a segment column): events need a stream"
                                 : "no 'class' column to learn from");
-    else if (vgh_pq_stream_events(m, &rd, &ds, path, model, 1, out, err, errlen) == 0) {
+    else if (vgh_pq_stream_events(m, &rd, &ds, path, model, flags | VGH_PQ_KEEP_FEATURES, out, err,
+                                  errlen) == 0) {
         out->truth = pq__truth(out->runs, out->n_runs, m, out->ev, out->n_ev);
         if (out->truth)
             rc = 0;

@@ -178,10 +178,15 @@ typedef struct {
      * start at (its accumulators hold mixed windows until one does). */
     uint64_t cyc, calm_cyc, clean_from;
     uint32_t calm;
-    int rms_out, mixed;
+    int split, rms_out, mixed; /* split: on (--split-events) */
     size_t calm_row;
     double calm_time;
 } vgh_pq_tracker_t;
+
+/** Flags of vgh_pq_runner_begin() and vgh_pq_stream_events(): keep every event's features
+ *  (for training an event classifier); split events at an RMS re-entry (`--split-events`). */
+#define VGH_PQ_KEEP_FEATURES 1u
+#define VGH_PQ_SPLIT_EVENTS  2u
 
 /** Calm cycles in a row (both half-cycle RMS within 0.92-1.08 pu, the 3rd, 5th and 7th
  *  harmonics each below 3.5 % of the fundamental) that end an RMS event inside an open event:
@@ -216,9 +221,9 @@ typedef struct {
     double last_t; /**< time of the last row pushed */
 } vgh_pq_runner_t;
 
-/** @brief Start a run (@p keep_features: keep every event's features); -1 with @p err when
- *         the detector cannot start or the model's EVNT section is malformed. */
-int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, int keep_features, char *err,
+/** @brief Start a run (@p flags: VGH_PQ_KEEP_FEATURES, VGH_PQ_SPLIT_EVENTS); -1 with @p err
+ *         when the detector cannot start or the model's EVNT section is malformed. */
+int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, unsigned flags, char *err,
                         size_t errlen);
 /**
  * @brief Feed the stream's next rows; per-row outputs for them (any may be NULL, else
@@ -305,13 +310,13 @@ typedef struct {
  *        vgh_pq_run_stream() would over it in memory: the events, the labelled runs and the
  *        first and last times. Memory holds those, not the stream. The first second is checked
  *        for the model's sampling rate and fundamental (errors name @p path and @p model).
- * @param keep_features  keep every event's features (ev[i].feat, for training an event
- *                       classifier)
+ * @param flags  VGH_PQ_KEEP_FEATURES: keep every event's features (ev[i].feat, for training
+ *               an event classifier); VGH_PQ_SPLIT_EVENTS: split events at an RMS re-entry
  * @return 0, or -1 with @p err (naming the file and line of a bad row) and nothing in @p out.
  */
 int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
-                         const char *path, const char *model, int keep_features,
-                         vgh_pq_stream_t *out, char *err, size_t errlen);
+                         const char *path, const char *model, unsigned flags, vgh_pq_stream_t *out,
+                         char *err, size_t errlen);
 
 /**
  * @brief vgh_pq_stream_events() over the labelled stream CSV @p path, keeping every event's
@@ -321,7 +326,8 @@ int vgh_pq_stream_events(const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_data
  * @param model     the model's path, for messages
  */
 int vgh_pq_stream_events_csv(const vg_model_t *m, char *const *channels, const char *path,
-                             const char *model, vgh_pq_stream_t *out, char *err, size_t errlen);
+                             const char *model, unsigned flags, vgh_pq_stream_t *out, char *err,
+                             size_t errlen);
 
 /** @brief Free what a vgh_pq_stream_t holds. */
 void vgh_pq_stream_free(vgh_pq_stream_t *o);
