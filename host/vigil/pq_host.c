@@ -715,7 +715,7 @@ static void pq__track_open(vgh_pq_tracker_t *t, size_t row, double time)
     t->n_cycles = 0;
     t->rms_out = 0;
     t->calm = 0;
-    t->mixed = 0;
+    t->clean_from = 0;
     cur->start = row;
     cur->t_start = time;
     cur->sag_pu = INFINITY;
@@ -739,13 +739,12 @@ static int pq__track_split(vgh_pq_tracker_t *t, const float *q, size_t row, doub
     const int calm = lo >= 0.92f && hi <= 1.08f && harm < 0.035f;
     int split = 0;
     if (out && t->rms_out && t->calm >= VGH_PQ_SPLIT_CALM) {
-        const uint64_t clean_from = t->calm_cyc;
+        const uint64_t clean_from = t->calm_cyc; /* >= 1: cycles count from 1 */
         pq__track_close(t, t->calm_row, t->calm_time);
         *done = t->cur;
         pq__track_open(t, row, time);
         /* Windows of up to window_cycles still hold the first part: until one starts in the
          * calm run, the second part counts them, then starts afresh. */
-        t->mixed = 1;
         t->clean_from = clean_from;
         split = 1;
     }
@@ -779,9 +778,9 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double t
         split = pq__track_split(t, vg_detector_cycle(t->d), row, time, done);
     if (t->open) {
         /* The first window of the second part of a split that holds none of the first. */
-        if (t->mixed && r->window && t->cyc + 1u >= t->clean_from + t->m->window) {
+        if (t->clean_from && r->window && t->cyc + 1u >= t->clean_from + t->m->window) {
             pq__track_clear(t);
-            t->mixed = 0;
+            t->clean_from = 0;
         }
         /* A window that failed the missing-sample policy has no class of its own. */
         if (r->window && r->over && !r->dropout && vg_model_base_kind(m->kind) == VG_KIND_FOREST) {

@@ -175,10 +175,10 @@ typedef struct {
     /* Splitting an event at an RMS re-entry (docs/power-quality.md, "Two disturbances, two
      * events"): cycles seen, whether the open event has left 0.9-1.1 pu, the calm cycles in a
      * row since, where that run began, and the first cycle a window of the second part may
-     * start at (its accumulators hold mixed windows until one does). */
+     * start at (0: none awaited; until one does, its accumulators hold mixed windows). */
     uint64_t cyc, calm_cyc, clean_from;
     uint32_t calm;
-    int split, rms_out, mixed; /* split: on (--split-events) */
+    int split, rms_out; /* split: on (--split-events) */
     size_t calm_row;
     double calm_time;
 } vgh_pq_tracker_t;

@@ -13,11 +13,15 @@ export class Fleet {
     this.rows = new Map(); // device id -> its <tr>, kept across redraws
     // One listener for the whole table: rows are created once per device.
     const pick = (e) => e.target.closest('tr[data-device]')?.dataset.device;
-    this.body.addEventListener('click', (e) => pick(e) && this.select(pick(e)));
+    this.body.addEventListener('click', (e) => {
+      const id = pick(e);
+      if (id) this.select(id);
+    });
     this.body.addEventListener('keydown', (e) => {
-      if ((e.key === 'Enter' || e.key === ' ') && pick(e)) {
+      const id = pick(e);
+      if (id && (e.key === 'Enter' || e.key === ' ')) {
         e.preventDefault();
-        this.select(pick(e));
+        this.select(id);
       }
     });
     setInterval(() => this.render(), 1000); // "last seen" keeps counting
@@ -136,12 +140,11 @@ export class Fleet {
       });
       return tr;
     });
-    for (const id of this.rows.keys()) if (!this.devices.has(id)) this.rows.delete(id);
-    // Move rows only where the order changed (a new device), so the others stay in place.
+    // Devices are never dropped, so rows only come in: move rows only where the order changed
+    // (a new device), so the others stay in place.
     rows.forEach((tr, i) => {
       if (this.body.rows[i] !== tr) this.body.insertBefore(tr, this.body.rows[i] || null);
     });
-    while (this.body.rows.length > rows.length) this.body.lastElementChild.remove();
     $('fleet-empty').hidden = list.length > 0;
     const online = list.filter((d) => d.state === 'online').length;
     const open = list.reduce((s, d) => s + this.openCount(d), 0);
