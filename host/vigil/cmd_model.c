@@ -196,8 +196,9 @@ int vgh_cmd_info(int argc, char **argv)
             printf("events:       %s\n", eerr);
         else if (em.present)
             printf("events:       event classifier (EVNT, host only): %u trees, %u nodes over %u "
-                   "event features\n",
-                   em.forest.u.forest.n_trees, em.forest.u.forest.n_nodes, em.n_features);
+                   "event features (layout %u%s)\n",
+                   em.forest.u.forest.n_trees, em.forest.u.forest.n_nodes, em.n_features, em.layout,
+                   em.layout >= 2u ? ", with the event fit" : "");
     }
     printf("threshold:    %.6g raw (%s)\n", (double)m->threshold, rule[0] ? rule : "-");
     printf("hysteresis:   open after %u windows over, close after %u under\n", m->open_after,

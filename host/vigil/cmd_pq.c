@@ -666,6 +666,8 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
     void *arena = NULL;
     float *bx = NULL;
     double *bt = NULL;
+    vgh_pq_tracker_t tr;
+    memset(&tr, 0, sizeof tr); /* vgh_pq_track_free() at the end, started or not */
     vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);
     if (!csv || (rc = vgh_csv_next(csv, err, sizeof err)) <= 0) {
         code =
@@ -730,7 +732,6 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
     fprintf(fo, "t,score,anomaly,class\n");
     if (fe)
         fprintf(fe, "start,end,cycles,class,name,sag_pu,swell_pu,thd_max,peak_pu\n");
-    vgh_pq_tracker_t tr;
     if (vgh_pq_track_start(&tr, m, &d, err, sizeof err) != 0) {
         code = vgh_fail("detect", VGH_EXIT_INPUT, "%s: %s", model_path, err);
         goto done;
@@ -764,7 +765,7 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
             fprintf(fo, "%u", r.ready ? r.cls : (unsigned)VGH_PQ_NORMAL_CLASS);
         fputc('\n', fo);
         vgh_pq_event_t ev;
-        if (vgh_pq_track(&tr, &r, k, t, &ev) && fe) {
+        if (vgh_pq_track(&tr, &r, x[0], k, t, &ev) && fe) {
             pq__event_row(fe, m, &ev);
             if (live)
                 fflush(fe);
@@ -788,6 +789,7 @@ done:
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "write to standard output failed");
     if (csv)
         vgh_csv_close(csv);
+    vgh_pq_track_free(&tr);
     free(arena);
     free(bx);
     free(bt);

@@ -27,9 +27,12 @@ static const char usage_text[] =
     "simulate power --mode stream` writes it; use another recording than the forest's own,\n"
     "whose windows the forest has learnt by heart); each detected event is described by its\n"
     "trees' vote shares (summed over its windows, and the largest in one window), its length,\n"
-    "lowest and highest half-cycle RMS, largest THD and peak, and the largest and smallest\n"
-    "value of every window feature over it, and labelled with the disturbance overlapping it\n"
-    "most. A random forest on these is written into OUT (MODEL with an EVNT section), and\n"
+    "lowest and highest half-cycle RMS, largest THD and peak, the largest and smallest value\n"
+    "of every window feature over it, and a least-squares fit of its own samples (the sag or\n"
+    "swell gate to the sample, a flicker on it or throughout, harmonics inside and outside\n"
+    "it, bursts in the residual; docs/power-quality.md \"Event fit\"), and labelled with the\n"
+    "disturbance overlapping it most. A random forest on these is written into OUT (MODEL\n"
+    "with an EVNT section, event feature layout 2), and\n"
     "`vigil detect` / `vigil eval` then take an event's class from it.\n"
     "\n"
     "  -m, --model MODEL       the window model (multi-class waveform forest)\n"
@@ -133,7 +136,7 @@ int vgh_cmd_train_events(int argc, char **argv)
     uint8_t *body = NULL, *bytes = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
-    const uint16_t nf = vgh_pq_event_n_features(m);
+    const uint16_t nf = vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT);
     if (!m->wave.present || !nf || m->kind != VG_KIND_FOREST) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: an event classifier needs a multi-class waveform forest (float, "

@@ -15,11 +15,12 @@ static uint32_t pq__le32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-uint16_t vgh_pq_event_n_features(const vg_model_t *m)
+uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout)
 {
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || m->u.forest.n_classes <= 2)
         return 0;
-    return (uint16_t)(2u * m->u.forest.n_classes + 6u + 2u * m->n_features);
+    return (uint16_t)(2u * m->u.forest.n_classes + 6u + 2u * m->n_features +
+                      (layout >= 2u ? VGH_PQ_FIT_FEATURES : 0u));
 }
 
 /* EVNT body: u16 layout (VGH_PQ_EVNT_LAYOUT), u16 n_features, u32 0, then a forest body as
@@ -49,8 +50,7 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
     }
     if (!body)
         return 0;
-    const uint16_t want = vgh_pq_event_n_features(m);
-    if (!want) {
+    if (!vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT)) {
         snprintf(err, errlen, "EVNT section: the model is not a multi-class waveform forest");
         return -1;
     }
@@ -60,11 +60,13 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
     }
     const unsigned layout = (unsigned)(body[0] | (body[1] << 8));
     const unsigned nf = (unsigned)(body[2] | (body[3] << 8));
-    if (layout != VGH_PQ_EVNT_LAYOUT) {
-        snprintf(err, errlen, "EVNT section: unknown event feature layout %u (this build reads %u)",
-                 layout, VGH_PQ_EVNT_LAYOUT);
+    if (layout < 1u || layout > VGH_PQ_EVNT_LAYOUT) {
+        snprintf(err, errlen,
+                 "EVNT section: unknown event feature layout %u (this build reads 1 to %u)", layout,
+                 VGH_PQ_EVNT_LAYOUT);
         return -1;
     }
+    const uint16_t want = vgh_pq_event_n_features(m, layout);
     if (nf != want || pq__le32(body + 4) != 0) {
         snprintf(err, errlen,
                  "EVNT section: %u event features, the model's layout has %u (or reserved bytes "
@@ -87,6 +89,7 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
         return -1;
     }
     em->forest.kind = VG_KIND_FOREST;
+    em->layout = (uint16_t)layout;
     em->n_features = (uint16_t)nf;
     em->present = 1;
     return 0;

@@ -10,27 +10,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pq_evfit.h"
 #include "vigil/vigil.h"
 
 /** Section of an artifact holding the event classifier (docs/model-format.md): host only,
  *  cores and devices skip it like any unknown section. */
 #define VGH_SECT_EVNT VG_TAG('E', 'V', 'N', 'T')
-/** Layout version of the EVNT section's event features (vgh_pq_event_features()). */
-#define VGH_PQ_EVNT_LAYOUT 1u
+/** Layout version of the EVNT section's event features (vgh_pq_event_features()) that
+ *  `vigil train --kind events` writes: 2 appends the event fit's features (pq_evfit.h) to
+ *  layout 1's. Models with layout 1 are still read and run. */
+#define VGH_PQ_EVNT_LAYOUT 2u
 /** Most event features: votes and peaks per class, 6 event quantities, the largest and
- *  smallest value of every window feature over the event. */
-#define VGH_PQ_EV_MAX_FEATURES (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES)
+ *  smallest value of every window feature over the event, the event fit's. */
+#define VGH_PQ_EV_MAX_FEATURES                                                                     \
+    (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES)
 
 /** The event classifier of an artifact: a random forest over event features, parsed in
  *  place from the EVNT section by the core's forest reader. */
 typedef struct {
     int present;
-    uint16_t n_features; /**< vgh_pq_event_n_features() of the model */
+    uint16_t layout;     /**< 1 or 2 (VGH_PQ_EVNT_LAYOUT) */
+    uint16_t n_features; /**< vgh_pq_event_n_features() of the model for that layout */
     vg_model_t forest;   /**< only n_features and u.forest are set */
 } vgh_pq_evmodel_t;
 
-/** @brief Event features of a multi-class waveform forest @p m (0 for other models). */
-uint16_t vgh_pq_event_n_features(const vg_model_t *m);
+/** @brief Event features of a multi-class waveform forest @p m in layout @p layout (1 or 2;
+ *         0 for other models). */
+uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout);
 
 /**
  * @brief Find and check the EVNT section of a parsed artifact.

@@ -564,7 +564,35 @@ int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detect
     memset(t, 0, sizeof *t);
     t->m = m;
     t->d = d;
-    return vgh_pq_evmodel_parse(m, &t->em, err, errlen);
+    if (vgh_pq_evmodel_parse(m, &t->em, err, errlen) != 0)
+        return -1;
+    if (m->wave.present && vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT) &&
+        vgh_pq_ring_init(&t->ring, m->sample_rate, m->wave.f_nominal, m->wave.scale) != 0) {
+        snprintf(err, errlen, "out of memory for the event fit's samples");
+        return -1;
+    }
+    return 0;
+}
+
+void vgh_pq_track_free(vgh_pq_tracker_t *t)
+{
+    vgh_pq_ring_free(&t->ring);
+}
+
+/* The event fit of the current event: its rows and VGH_PQ_FIT_BEFORE cycles before them, as
+ * sample indices of the ring (the row of the last sample pushed is t->row). */
+static void pq__fit(const vgh_pq_tracker_t *t, float *f)
+{
+    const uint64_t now = t->ring.n - 1u, before = (uint64_t)VGH_PQ_FIT_BEFORE * t->ring.frame;
+    const uint64_t back_start = (uint64_t)(t->row - t->cur.start),
+                   back_end = (uint64_t)(t->row - t->cur.end);
+    if (back_start > now || back_end > back_start) {
+        memset(f, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
+        return;
+    }
+    const uint64_t first = now - back_start, start = first > before ? first - before : 0;
+    /* out of memory leaves zeros: the classifier still has every other feature */
+    (void)vgh_pq_fit_features(&t->ring, start, now - back_end, f);
 }
 
 void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
@@ -590,6 +618,10 @@ void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
         f[k++] = t->n_windows ? t->fmax[j] : 0.0f;
     for (uint16_t j = 0; j < nf; j++)
         f[k++] = t->n_windows ? t->fmin[j] : 0.0f;
+    if (t->ring.buf && t->ring.n && (t->keep_features || (t->em.present && t->em.layout >= 2u)))
+        pq__fit(t, f + k);
+    else
+        memset(f + k, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
 }
 
 /* The class that adds an oscillatory transient to class @p c (power-quality.md's table), or 0. */
@@ -650,7 +682,8 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
     if (!isfinite(cur->sag_pu))
         cur->sag_pu = 1.0f;
     cur->feat = NULL;
-    if (vgh_pq_event_n_features(m) && (t->keep_features || (t->em.present && cur->cls))) {
+    if (vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT) &&
+        (t->keep_features || (t->em.present && cur->cls))) {
         vgh_pq_event_features(t, t->feat);
         cur->feat = t->feat;
     }
@@ -763,10 +796,13 @@ static int pq__track_split(vgh_pq_tracker_t *t, const float *q, size_t row, doub
     return split;
 }
 
-int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
+int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, float v, size_t row, double time,
                  vgh_pq_event_t *done)
 {
     const vg_model_t *m = t->m;
+    if (t->ring.buf)
+        vgh_pq_ring_push(&t->ring, v);
+    t->row = row;
     const float nominal_rms = 0.70710678f, nominal_peak = 1.0f;
     vgh_pq_event_t *cur = &t->cur;
     int split = 0;
@@ -907,10 +943,10 @@ int vgh_pq_runner_begin(vgh_pq_runner_t *r, const vg_model_t *m, unsigned flags,
 {
     memset(r, 0, sizeof *r);
     r->m = m;
-    r->nef = (flags & VGH_PQ_KEEP_FEATURES) ? vgh_pq_event_n_features(m) : 0;
+    r->nef = (flags & VGH_PQ_KEEP_FEATURES) ? vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT) : 0;
     const size_t alen = vg_detector_arena_size(m);
     r->arena = malloc(alen);
-    r->tr = malloc(sizeof *r->tr);
+    r->tr = calloc(1, sizeof *r->tr); /* zeroed: vgh_pq_runner_free() frees what it holds */
     if (!r->arena || !r->tr || vg_detector_init(&r->d, m, r->arena, alen) != VG_OK) {
         vgh_pq_runner_free(r);
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
@@ -969,7 +1005,8 @@ int vgh_pq_runner_push(vgh_pq_runner_t *r, const vgh_dataset_t *ds, float *score
                      : res.dropout ? (uint16_t)VGH_PQ_NO_CLASS
                                    : res.cls;
         vgh_pq_event_t done;
-        if (vgh_pq_track(r->tr, &res, r->row, ds->t[i], &done) && pq__add_event(r, &done) != 0) {
+        if (vgh_pq_track(r->tr, &res, ds->x[i * ds->n_ch], r->row, ds->t[i], &done) &&
+            pq__add_event(r, &done) != 0) {
             snprintf(err, errlen, "out of memory for events");
             return -1;
         }
@@ -1003,6 +1040,8 @@ int vgh_pq_runner_end(vgh_pq_runner_t *r, vgh_pq_event_t **events, size_t *n_eve
 void vgh_pq_runner_free(vgh_pq_runner_t *r)
 {
     vgh_pq_events_free(r->ev, r->n_ev);
+    if (r->tr)
+        vgh_pq_track_free(r->tr);
     free(r->tr);
     free(r->arena);
     r->ev = NULL;

@@ -181,6 +181,10 @@ typedef struct {
     int split, rms_out; /* split: on (--split-events) */
     size_t calm_row;
     double calm_time;
+    /* The event fit (pq_evfit.h, EVNT layout 2): the stream's last samples (buf NULL for a
+     * model without event features), and the row of the last sample pushed. */
+    vgh_pq_ring_t ring;
+    size_t row;
 } vgh_pq_tracker_t;
 
 /** Flags of vgh_pq_runner_begin() and vgh_pq_stream_events(): keep every event's features
@@ -193,18 +197,25 @@ typedef struct {
  *  a new excursion beyond 0.9 or 1.1 pu after them starts a new event. */
 #define VGH_PQ_SPLIT_CALM 2u
 
-/** @brief Start a tracker; -1 with @p err when the model's EVNT section is malformed. */
+/** @brief Start a tracker (free it with vgh_pq_track_free()); -1 with @p err when the
+ *         model's EVNT section is malformed or memory runs out. */
 int vgh_pq_track_start(vgh_pq_tracker_t *t, const vg_model_t *m, const vg_detector_t *d, char *err,
                        size_t errlen);
-/** @brief Feed one pushed sample's result; 1 and the event in @p done when one closes
- *         (done->feat points into the tracker until the next call when keep_features). */
-int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, size_t row, double time,
+/** @brief Feed one pushed sample's result, and its raw voltage @p v (the value pushed to the
+ *         detector, for the event fit); 1 and the event in @p done when one closes
+ *         (done->feat points into the tracker until the next call when keep_features). Rows
+ *         are fed one after the other, each once. */
+int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, float v, size_t row, double time,
                  vgh_pq_event_t *done);
+/** @brief Free what a tracker holds (after vgh_pq_track_start(), or a zeroed tracker). */
+void vgh_pq_track_free(vgh_pq_tracker_t *t);
 /** @brief Close an event still open at the end of the input; 1 and the event if there was one. */
 int vgh_pq_track_end(vgh_pq_tracker_t *t, size_t row, double time, vgh_pq_event_t *done);
 
-/** @brief The event features of the tracker's current event into @p f
- *         (vgh_pq_event_n_features() values). */
+/** @brief The event features of the tracker's current event into @p f, in the latest layout
+ *         (vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT) values; a layout-1 classifier reads
+ *         the first ones). The event fit's are computed when the tracker keeps features or
+ *         its EVNT section has layout 2, else left 0. */
 void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f);
 
 /** A waveform model run over a stream a chunk of rows at a time: the detector, the event

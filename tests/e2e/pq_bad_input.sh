@@ -166,6 +166,11 @@ C=$VIGIL_SOURCE_DIR/tests/fuzz/corpus/model
 expect 1 "EVNT section: 21 event features, the model's layout has 22" -- $VIGIL eval -m "$C/pq_evnt_bad_nfeat.vgm" -i st.csv --events
 expect 1 "EVNT section: the event forest has 7 classes (normal 1), the model 5 (1)" -- $VIGIL detect -m "$C/pq_evnt_bad_classes.vgm" -i st.csv --events ev.csv
 if $VIGIL eval -m "$C/pq_forest_evnt.vgm" -i st.csv --events > /dev/null; then ok "a valid EVNT is read"; else bad "valid EVNT refused"; fi
+# Layout 2 (the event fit's 19 features appended) is read as well as layout 1; another layout,
+# or layout 1's count under layout 2, is refused by name.
+if $VIGIL eval -m "$C/pq_forest_evnt2.vgm" -i st.csv --events > /dev/null; then ok "a valid layout-2 EVNT is read"; else bad "valid layout-2 EVNT refused"; fi
+expect 1 "EVNT section: unknown event feature layout 3 (this build reads 1 to 2)" -- $VIGIL eval -m "$C/pq_evnt_bad_layout.vgm" -i st.csv --events
+expect 1 "EVNT section: 22 event features, the model's layout has 41" -- $VIGIL detect -m "$C/pq_evnt2_bad_nfeat.vgm" -i st.csv --events ev.csv
 expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events -i st.csv -o x.vgm
 expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
 expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm

@@ -299,7 +299,8 @@ static void check_evnt(const vg_model_t *m)
     }
     if (!em.present)
         return;
-    CHECK(em.n_features == vgh_pq_event_n_features(m) && em.n_features > 0);
+    CHECK(em.n_features == vgh_pq_event_n_features(m, em.layout) && em.n_features > 0 &&
+          em.layout >= 1 && em.layout <= VGH_PQ_EVNT_LAYOUT);
     static float x[VGH_PQ_EV_MAX_FEATURES];
     static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
     for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/* Event fit (pq_evfit.h; docs/power-quality.md, "Event fit"): least-squares features of a
+ * detected event from its own samples.
+ *
+ * The span is the event's rows and VGH_PQ_FIT_BEFORE cycles before them. The detector closes
+ * an event after two quiet windows, so the span's last cycles are undisturbed: their
+ * fundamental is the reference, and the phase it gained since the span's first cycles gives
+ * the frequency. The gate of a sag or swell is where the fundamental's envelope (the
+ * waveform demodulated by the reference and smoothed over a cycle) leaves 1 +- FIT_DEV; its
+ * two edges are then found to the sample as the split of a local window that two separate
+ * harmonic fits explain best. The base model is the harmonics 1, 3, 5, 7 and a constant over
+ * the span, plus the same harmonics inside the gate (what a sag, swell or interruption, with
+ * or without harmonics of its own, changes). Each test adds columns to it and reports the
+ * drop of the residual sum of squares as an F ratio (drop / (RSS after / samples)): a
+ * flicker of 8-25 Hz on the gated fundamental (classes 20, 21, 28, 29 against 15, 16, 22,
+ * 23), a slow drift of the gated fundamental (polynomial, for gates too short for a flicker
+ * period), a flicker on the whole waveform (10-12, 18, 19, 26, 27). Harmonics outside and
+ * inside the gate, relative to the fundamental there, tell harmonics throughout from
+ * harmonics of the gate only; the base residual's energy in quarter cycles shows a burst. */
+#include "pq_evfit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "butter.h"
+#include "vigil/vigil.h"
+
+#define FIT_PI 3.14159265358979323846
+/* The gate: the envelope beyond 1 +- FIT_DEV of the reference. Sags and swells move it by at
+ * least 0.1 pu; the smoothed envelope's noise at 20 dB is a few thousandths. */
+#define FIT_DEV 0.07
+#define FIT_U   9u /* a constant, and sin, cos of harmonics 1, 3, 5, 7 */
+#define FIT_G   8u /* the same harmonics inside the gate */
+#define FIT_P   (FIT_U + FIT_G)
+/* Flicker frequencies tried: 8, 9.5, ..., 24.5 Hz (IEEE 1159 / the generator's 8-25 Hz). */
+#define FIT_FLICKS     12u
+#define FIT_FLICK_LO   8.0
+#define FIT_FLICK_STEP 1.5
+#define FIT_MAX_EXTRA  3u
+
+static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
+    "fit.glen",   "fit.sign",  "fit.runs",      "fit.depth",  "fit.gflick",
+    "fit.gpoly",  "fit.flick", "fit.gharm",     "fit.h3_out", "fit.h5_out",
+    "fit.h7_out", "fit.h3_in", "fit.h5_in",     "fit.h7_in",  "fit.ot_peak",
+    "fit.ot_in",  "fit.resid", "fit.band_peak", "fit.band_in"};
+
+const char *vgh_pq_fit_name(unsigned k)
+{
+    return k < VGH_PQ_FIT_FEATURES ? fit_names[k] : NULL;
+}
+
+int vgh_pq_ring_init(vgh_pq_ring_t *r, double fs, double f0, float scale)
+{
+    memset(r, 0, sizeof *r);
+    if (!(fs > 0.0) || !(f0 > 0.0) || !(fs / f0 >= 7.5) || !(fs / f0 < 65535.0))
+        return -1;
+    r->frame = (uint32_t)(fs / f0 + 0.5);
+    r->cap = r->frame * VGH_PQ_RING_CYCLES;
+    r->buf = calloc(r->cap, sizeof *r->buf);
+    if (!r->buf)
+        return -1;
+    r->fs = fs;
+    r->f0 = f0;
+    r->scale = scale;
+    /* The oscillatory-transient band (300-900 Hz at 50 Hz) with a margin; a rate that cannot
+     * hold it leaves the band statistics at 0. */
+    char err[128];
+    if (fs > 2.2 * 1000.0 && vgh_butter(2, VGH_BANDPASS, 250.0, 1000.0, fs, r->ot_sos, NULL, 4,
+                                        &r->ot_sections, err, sizeof err) != 0)
+        r->ot_sections = 0;
+    return 0;
+}
+
+void vgh_pq_ring_push(vgh_pq_ring_t *r, float v)
+{
+    /* The detector's test of a valid sample (a negated comparison: NaN fails it too). */
+    if (fabsf(v) <= VG_SAMPLE_ABS_MAX)
+        r->hold = v * r->scale;
+    r->buf[r->n % r->cap] = r->hold;
+    r->n++;
+}
+
+void vgh_pq_ring_free(vgh_pq_ring_t *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- small dense least squares in double: normal equations, Cholesky ---- */
+
+/* In place: the lower triangle of the p x p matrix a becomes L with L L' = a + ridge. A ridge
+ * of 1e-10 of the mean diagonal keeps columns that a short gate makes nearly dependent from
+ * stopping the factorisation. Returns -1 for a matrix that is not positive (or not finite). */
+static int fit__chol(double *a, unsigned p)
+{
+    double tr = 0.0;
+    for (unsigned i = 0; i < p; i++)
+        tr += a[i * p + i];
+    const double ridge = 1e-10 * tr / p + 1e-300;
+    for (unsigned j = 0; j < p; j++) {
+        double d = a[j * p + j] + ridge;
+        for (unsigned k = 0; k < j; k++)
+            d -= a[j * p + k] * a[j * p + k];
+        if (!(d > 0.0) || !isfinite(d))
+            return -1;
+        d = sqrt(d);
+        a[j * p + j] = d;
+        for (unsigned i = j + 1; i < p; i++) {
+            double s = a[i * p + j];
+            for (unsigned k = 0; k < j; k++)
+                s -= a[i * p + k] * a[j * p + k];
+            a[i * p + j] = s / d;
+        }
+    }
+    return 0;
+}
+
+/* z = L^-1 b (forward substitution). */
+static void fit__fwd(const double *l, unsigned p, const double *b, double *z)
+{
+    for (unsigned i = 0; i < p; i++) {
+        double s = b[i];
+        for (unsigned k = 0; k < i; k++)
+            s -= l[i * p + k] * z[k];
+        z[i] = s / l[i * p + i];
+    }
+}
+
+/* x = L'^-1 z (back substitution). */
+static void fit__back(const double *l, unsigned p, const double *z, double *x)
+{
+    for (unsigned i = p; i-- > 0;) {
+        double s = z[i];
+        for (unsigned k = i + 1; k < p; k++)
+            s -= l[k * p + i] * x[k];
+        x[i] = s / l[i * p + i];
+    }
+}
+
+/* The basis at one sample: a rotating phasor of the fundamental (advanced by a fixed angle per
+ * sample, in double), harmonics 3, 5, 7 as its powers. */
+typedef struct {
+    double c, s, dc, ds;
+} fit_rot_t;
+
+static void fit__rot(fit_rot_t *q, double w, size_t k0)
+{
+    q->c = cos(w * (double)k0);
+    q->s = sin(w * (double)k0);
+    q->dc = cos(w);
+    q->ds = sin(w);
+}
+
+static void fit__step(fit_rot_t *q)
+{
+    const double c = q->c * q->dc - q->s * q->ds;
+    q->s = q->s * q->dc + q->c * q->ds;
+    q->c = c;
+}
+
+/* x[0] = 1, then sin and cos of harmonics 1, 3, 5, 7; with gated, the same 8 again times g. */
+static void fit__row(const fit_rot_t *q, double g, unsigned p, double *x)
+{
+    const double c1 = q->c, s1 = q->s;
+    const double c2 = c1 * c1 - s1 * s1, s2 = 2.0 * c1 * s1;
+    const double c3 = c2 * c1 - s2 * s1, s3 = s2 * c1 + c2 * s1;
+    const double c5 = c3 * c2 - s3 * s2, s5 = s3 * c2 + c3 * s2;
+    const double c7 = c5 * c2 - s5 * s2, s7 = s5 * c2 + c5 * s2;
+    x[0] = 1.0;
+    x[1] = s1;
+    x[2] = c1;
+    x[3] = s3;
+    x[4] = c3;
+    x[5] = s5;
+    x[6] = c5;
+    x[7] = s7;
+    x[8] = c7;
+    if (p > FIT_U)
+        for (unsigned i = 0; i < FIT_G; i++)
+            x[FIT_U + i] = g * x[1 + i];
+}
+
+/* Accumulate x x' (lower triangle), x y into m (p x p) and b. */
+static void fit__acc(double *m, double *b, const double *x, unsigned p, double y)
+{
+    for (unsigned i = 0; i < p; i++) {
+        b[i] += x[i] * y;
+        for (unsigned j = 0; j <= i; j++)
+            m[i * p + j] += x[i] * x[j];
+    }
+}
+
+/* Least squares of y on m's columns from the accumulated lower triangle (destroyed) and b:
+ * coefficients into x, the residual sum of squares yy - x'b returned (-1: singular). */
+static double fit__solve(double *m, const double *b, double yy, unsigned p, double *x)
+{
+    double z[FIT_P];
+    if (fit__chol(m, p) != 0)
+        return -1.0;
+    fit__fwd(m, p, b, z);
+    fit__back(m, p, z, x);
+    double r = yy;
+    for (unsigned i = 0; i < p; i++)
+        r -= x[i] * b[i];
+    return r > 0.0 ? r : 0.0;
+}
+
+/* Harmonics 1, 3, 5, 7 and a constant fitted to seg[a, b) at w radians per sample (the phase
+ * counted from sample 0); coefficients into x (FIT_U), RSS returned (-1: singular). */
+static double fit__harm(const double *seg, size_t a, size_t b, double w, double *x)
+{
+    double m[FIT_U * FIT_U] = {0}, bb[FIT_U] = {0}, row[FIT_P], yy = 0.0;
+    fit_rot_t q;
+    fit__rot(&q, w, a);
+    for (size_t k = a; k < b; k++, fit__step(&q)) {
+        fit__row(&q, 0.0, FIT_U, row);
+        fit__acc(m, bb, row, FIT_U, seg[k]);
+        yy += seg[k] * seg[k];
+    }
+    return fit__solve(m, bb, yy, FIT_U, x);
+}
+
+/* Per position of a window: the running sums of x x' (lower triangle), x y and y^2 over the
+ * harmonic basis, so that any split's two fits cost one 9 x 9 solve each. */
+#define FIT_TRI ((FIT_U * (FIT_U + 1u)) / 2u)
+#define FIT_CUM (FIT_TRI + FIT_U + 1u)
+
+static double fit__side(const double *lo, const double *hi)
+{
+    double m[FIT_U * FIT_U], b[FIT_U], x[FIT_U];
+    unsigned t = 0;
+    for (unsigned i = 0; i < FIT_U; i++)
+        for (unsigned j = 0; j <= i; j++, t++)
+            m[i * FIT_U + j] = hi[t] - lo[t];
+    for (unsigned i = 0; i < FIT_U; i++)
+        b[i] = hi[FIT_TRI + i] - lo[FIT_TRI + i];
+    const double r = fit__solve(m, b, hi[FIT_CUM - 1] - lo[FIT_CUM - 1], FIT_U, x);
+    return r < 0.0 ? HUGE_VAL : r;
+}
+
+/* The split of seg[a, b) within [lo, hi] that two separate harmonic fits, before and after it,
+ * explain best: a gate edge to the sample. cum: (b - a + 1) x FIT_CUM doubles of scratch. */
+static size_t fit__edge(const double *seg, size_t a, size_t b, size_t lo, size_t hi, double w,
+                        size_t min_side, double *cum)
+{
+    if (b < a + 2 * min_side)
+        return lo;
+    fit_rot_t q;
+    fit__rot(&q, w, a);
+    memset(cum, 0, FIT_CUM * sizeof *cum);
+    for (size_t k = a; k < b; k++, fit__step(&q)) {
+        double row[FIT_P];
+        fit__row(&q, 0.0, FIT_U, row);
+        const double *prev = cum + (k - a) * FIT_CUM;
+        double *cur = cum + (k - a + 1) * FIT_CUM;
+        unsigned t = 0;
+        for (unsigned i = 0; i < FIT_U; i++)
+            for (unsigned j = 0; j <= i; j++, t++)
+                cur[t] = prev[t] + row[i] * row[j];
+        for (unsigned i = 0; i < FIT_U; i++)
+            cur[FIT_TRI + i] = prev[FIT_TRI + i] + row[i] * seg[k];
+        cur[FIT_CUM - 1] = prev[FIT_CUM - 1] + seg[k] * seg[k];
+    }
+    if (lo < a + min_side)
+        lo = a + min_side;
+    if (hi > b - min_side)
+        hi = b - min_side;
+    size_t best = lo;
+    double best_r = HUGE_VAL;
+    const double *end = cum + (b - a) * FIT_CUM;
+    for (size_t c = lo; c <= hi; c++) {
+        const double *mid = cum + (c - a) * FIT_CUM;
+        const double r = fit__side(cum, mid) + fit__side(mid, end);
+        if (r < best_r) {
+            best_r = r;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* A centred moving average of m samples, in place (tmp: n doubles); near the ends the mean of
+ * the samples there are. */
+static void fit__smooth(double *x, size_t n, size_t m, double *tmp)
+{
+    const size_t h = m / 2;
+    double s = 0.0;
+    size_t lo = 0, hi = 0; /* x[lo, hi) summed */
+    for (size_t k = 0; k < n; k++) {
+        const size_t want_lo = k > h ? k - h : 0, want_hi = k + (m - h) < n ? k + (m - h) : n;
+        while (hi < want_hi)
+            s += x[hi++];
+        while (lo < want_lo)
+            s -= x[lo++];
+        tmp[k] = s / (double)(hi - lo);
+    }
+    memcpy(x, tmp, n * sizeof *x);
+}
+
+static int fit__cmp(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The energy of x per quarter cycle against its median: the largest (peak) and the mean over
+ * the blocks that touch the gate [gs, ge) (in; 0 without a gate). tmp: n / (N / 4) doubles. */
+static void fit__bursts(const double *x, size_t n, size_t N, size_t gs, size_t ge, double *tmp,
+                        double *peak, double *in_gate)
+{
+    const size_t qb = N / 4 > 1 ? N / 4 : 1, nb = n / qb;
+    *peak = *in_gate = 0.0;
+    if (!nb)
+        return;
+    double mx = 0.0, in = 0.0;
+    size_t nin = 0;
+    for (size_t i = 0; i < nb; i++) {
+        double s = 0.0;
+        for (size_t k = i * qb; k < (i + 1) * qb; k++)
+            s += x[k] * x[k];
+        tmp[i] = s / (double)qb;
+        mx = tmp[i] > mx ? tmp[i] : mx;
+        if ((i + 1) * qb > gs && i * qb < ge) {
+            in += tmp[i];
+            nin++;
+        }
+    }
+    qsort(tmp, nb, sizeof *tmp, fit__cmp);
+    const double med = tmp[nb / 2] > 1e-30 ? tmp[nb / 2] : 1e-30;
+    *peak = mx / med;
+    *in_gate = nin ? in / (double)nin / med : 0.0;
+}
+
+/* One fit's state: the span, its base model and residual. */
+typedef struct {
+    const double *seg, *u;
+    const double *res;
+    size_t n, gs, ge;
+    unsigned p;
+    double w, fs;
+    const double *chol; /* the base model's Cholesky factor, p x p */
+    double rss;
+} fit_t;
+
+enum { FIT_X_GFLICK, FIT_X_FLICK, FIT_X_GPOLY };
+
+/* The F ratio of adding m extra columns (kind, and a frequency in Hz or a polynomial degree)
+ * to the base model: with W = L^-1 A'E, the drop in RSS is e' (E'E - W'W)^-1 e for e = E' res
+ * (res is orthogonal to A). Only samples [k0, k1) carry nonzero extra columns. */
+static double fit__f(const fit_t *f, int kind, double par, size_t k0, size_t k1)
+{
+    const unsigned p = f->p;
+    const unsigned m = kind == FIT_X_GPOLY ? (unsigned)par : 2u;
+    double B[FIT_P * FIT_MAX_EXTRA] = {0}, C[FIT_MAX_EXTRA * FIT_MAX_EXTRA] = {0};
+    double e[FIT_MAX_EXTRA] = {0};
+    fit_rot_t q, fl;
+    fit__rot(&q, f->w, k0);
+    const size_t t0 = kind == FIT_X_FLICK ? 0 : f->gs;
+    fit__rot(&fl, 2.0 * FIT_PI * par / f->fs, k0 - t0);
+    const double glen = (double)(f->ge - f->gs);
+    for (size_t k = k0; k < k1; k++, fit__step(&q), fit__step(&fl)) {
+        double row[FIT_P], x[FIT_MAX_EXTRA];
+        const double g = k >= f->gs && k < f->ge ? 1.0 : 0.0;
+        fit__row(&q, g, p, row);
+        if (kind == FIT_X_GPOLY) {
+            const double tau = (double)(k - f->gs) / glen;
+            double t = 1.0;
+            for (unsigned j = 0; j < m; j++) {
+                t *= tau;
+                x[j] = f->u[k] * t;
+            }
+        } else {
+            x[0] = f->u[k] * fl.s;
+            x[1] = f->u[k] * fl.c;
+        }
+        for (unsigned j = 0; j < m; j++) {
+            e[j] += x[j] * f->res[k];
+            for (unsigned l = 0; l <= j; l++)
+                C[j * m + l] += x[j] * x[l];
+            for (unsigned i = 0; i < p; i++)
+                B[j * FIT_P + i] += row[i] * x[j];
+        }
+    }
+    double S[FIT_MAX_EXTRA * FIT_MAX_EXTRA], W[FIT_MAX_EXTRA][FIT_P];
+    for (unsigned j = 0; j < m; j++)
+        fit__fwd(f->chol, p, B + j * FIT_P, W[j]);
+    for (unsigned j = 0; j < m; j++)
+        for (unsigned l = 0; l <= j; l++) {
+            double s = C[j * m + l];
+            for (unsigned i = 0; i < p; i++)
+                s -= W[j][i] * W[l][i];
+            /* columns (nearly) inside the base model's span add nothing testable */
+            if (j == l && !(s > 1e-9 * C[j * m + j]))
+                return 0.0;
+            S[j * m + l] = s;
+        }
+    double z[FIT_MAX_EXTRA];
+    if (fit__chol(S, m) != 0)
+        return 0.0;
+    fit__fwd(S, m, e, z);
+    double drop = 0.0;
+    for (unsigned j = 0; j < m; j++)
+        drop += z[j] * z[j];
+    const double after = f->rss - drop;
+    const double denom = (after > 0.0 ? after : 0.0) / (double)f->n;
+    return drop / (denom > 1e-30 ? denom : 1e-30);
+}
+
+/* Clamp to a finite, bounded value: the forest compares, so only the order matters, and a
+ * degenerate fit must not produce inf or NaN. */
+static float fit__out(double v)
+{
+    if (!(v == v))
+        return 0.0f;
+    return (float)(v > 1e6 ? 1e6 : v < -1e6 ? -1e6 : v);
+}
+
+int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, float *out)
+{
+    memset(out, 0, VGH_PQ_FIT_FEATURES * sizeof *out);
+    if (!r->buf || last >= r->n || last < first)
+        return 0;
+    if (r->n - first > r->cap)
+        first = r->n - r->cap;
+    const size_t n = (size_t)(last - first + 1), N = r->frame;
+    if (n < 8 * N)
+        return 0;
+    double *seg = malloc(n * sizeof *seg), *u = malloc(n * sizeof *u);
+    double *env = malloc(n * sizeof *env), *tmp = malloc(n * sizeof *tmp);
+    double *cum = malloc((5 * N + 2) * FIT_CUM * sizeof *cum);
+    if (!seg || !u || !env || !tmp || !cum) {
+        free(seg);
+        free(u);
+        free(env);
+        free(tmp);
+        free(cum);
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++)
+        seg[k] = r->buf[(first + k) % r->cap];
+
+    /* Frequency: the phase the fundamental gained between the first 2 and the last 4 cycles
+     * (valid for offsets below fs / (2 x span) Hz: 0.25 Hz for a 2-second span). */
+    const double w0 = 2.0 * FIT_PI * r->f0 / r->fs;
+    double xh[FIT_U], xt[FIT_U];
+    double w = w0;
+    if (fit__harm(seg, 0, 2 * N, w0, xh) >= 0.0 && fit__harm(seg, n - 4 * N, n, w0, xt) >= 0.0) {
+        double d = atan2(xt[2], xt[1]) - atan2(xh[2], xh[1]);
+        d -= 2.0 * FIT_PI * floor((d + FIT_PI) / (2.0 * FIT_PI));
+        w = w0 + d / (double)(n - 2 * N - N);
+    }
+    double xr[FIT_U];
+    double amp = 0.0;
+    if (fit__harm(seg, n - 4 * N, n, w, xr) >= 0.0)
+        amp = hypot(xr[1], xr[2]);
+    int rc = 0;
+    if (!(amp > 0.05))
+        goto done; /* no fundamental to refer to */
+
+    /* The envelope of the fundamental relative to the reference, smoothed twice over half a
+     * cycle (the products of the odd harmonics with the fundamental are even harmonics, which
+     * a half-cycle mean removes; an oscillatory transient's leak is a few per cent). */
+    {
+        fit_rot_t q;
+        fit__rot(&q, w, 0);
+        for (size_t k = 0; k < n; k++, fit__step(&q)) {
+            u[k] = (xr[1] * q.s + xr[2] * q.c) / amp;
+            env[k] = 2.0 * seg[k] * u[k] / amp;
+        }
+    }
+    const size_t half = N / 2 > 1 ? N / 2 : 2;
+    fit__smooth(env, n, half, tmp);
+    fit__smooth(env, n, half, tmp);
+    size_t runs = 0, gs = 0, ge = 0;
+    for (size_t k = N; k < n - N;) {
+        if (!(fabs(env[k] - 1.0) > FIT_DEV)) {
+            k++;
+            continue;
+        }
+        size_t e = k;
+        while (e < n - N && fabs(env[e] - 1.0) > FIT_DEV)
+            e++;
+        runs++;
+        if (e - k > ge - gs) {
+            gs = k;
+            ge = e;
+        }
+        k = e;
+    }
+    double sign = 0.0;
+    if (ge > gs) {
+        double s = 0.0;
+        for (size_t k = gs; k < ge; k++)
+            s += env[k] - 1.0;
+        sign = s > 0.0 ? 1.0 : -1.0;
+        /* Each edge to the sample, twice: the window of one edge ends at the other. */
+        const size_t range = N / 2 + N / 8, min_side = N / 8 > 12 ? N / 8 : 12;
+        for (int it = 0; it < 2; it++) {
+            size_t a = gs > range + N ? gs - range - N : 0;
+            size_t b = ge > gs + 2 * min_side ? ge : gs + 2 * min_side;
+            b = b < gs + range + N ? b : gs + range + N;
+            b = b < n ? b : n;
+            gs = fit__edge(seg, a, b, gs > range ? gs - range : 0, gs + range, w, min_side, cum);
+            a = gs < ge ? gs : ge;
+            a = a + 2 * min_side <= ge ? a : (ge > 2 * min_side ? ge - 2 * min_side : 0);
+            a = a > (ge > range + N ? ge - range - N : 0) ? a
+                                                          : (ge > range + N ? ge - range - N : 0);
+            b = ge + range + N < n ? ge + range + N : n;
+            ge = fit__edge(seg, a, b, ge > range ? ge - range : 0, ge + range, w, min_side, cum);
+            if (ge <= gs)
+                ge = gs + 1;
+        }
+    }
+    const unsigned p = ge > gs ? FIT_P : FIT_U;
+
+    /* The base model over the span and its residual (in env, no longer needed). */
+    double M[FIT_P * FIT_P] = {0}, b[FIT_P] = {0}, x[FIT_P], yy = 0.0, row[FIT_P];
+    {
+        fit_rot_t q;
+        fit__rot(&q, w, 0);
+        for (size_t k = 0; k < n; k++, fit__step(&q)) {
+            fit__row(&q, k >= gs && k < ge ? 1.0 : 0.0, p, row);
+            fit__acc(M, b, row, p, seg[k]);
+            yy += seg[k] * seg[k];
+        }
+    }
+    double Ms[FIT_P * FIT_P];
+    memcpy(Ms, M, sizeof M);
+    const double rss_ne = fit__solve(M, b, yy, p, x); /* M is now the Cholesky factor */
+    if (rss_ne < 0.0)
+        goto done;
+    double *res = env, rss = 0.0;
+    {
+        fit_rot_t q;
+        fit__rot(&q, w, 0);
+        for (size_t k = 0; k < n; k++, fit__step(&q)) {
+            fit__row(&q, k >= gs && k < ge ? 1.0 : 0.0, p, row);
+            double v = seg[k];
+            for (unsigned i = 0; i < p; i++)
+                v -= x[i] * row[i];
+            res[k] = v;
+            rss += v * v;
+        }
+    }
+    const fit_t f = {seg, u, res, n, gs, ge, p, w, r->fs, M, rss};
+    const double glen = (double)(ge - gs) / (double)N;
+
+    /* Harmonics outside the gate and inside it, relative to the fundamental there. */
+    double ho[4], hi[4];
+    for (unsigned h = 0; h < 4; h++) {
+        ho[h] = hypot(x[1 + 2 * h], x[2 + 2 * h]);
+        hi[h] = p > FIT_U
+                    ? hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h])
+                    : ho[h];
+    }
+    double gflick = 0.0, gpoly = 0.0, gharm = 0.0, flick = 0.0;
+    if (p > FIT_U) {
+        for (unsigned j = 0; j < FIT_FLICKS; j++) {
+            const double fr = FIT_FLICK_LO + FIT_FLICK_STEP * j;
+            const double v = fit__f(&f, FIT_X_GFLICK, fr, gs, ge);
+            gflick = v > gflick ? v : gflick;
+        }
+        const unsigned deg = glen >= 2.0 ? 3u : glen >= 1.0 ? 2u : 1u;
+        gpoly = fit__f(&f, FIT_X_GPOLY, (double)deg, gs, ge) / deg;
+        /* the gated harmonics 3, 5, 7 left out: how much worse the fit gets, per column */
+        double Msub[FIT_P * FIT_P], bsub[FIT_P], xsub[FIT_P];
+        const unsigned keep = FIT_U + 2u;
+        for (unsigned i = 0; i < keep; i++) {
+            bsub[i] = b[i];
+            for (unsigned j = 0; j <= i; j++)
+                Msub[i * keep + j] = Ms[i * p + j];
+        }
+        const double rsub = fit__solve(Msub, bsub, yy, keep, xsub);
+        if (rsub >= 0.0)
+            gharm = (rsub - rss_ne) / 6.0 / ((rss_ne > 1e-30 ? rss_ne : 1e-30) / (double)n);
+    }
+    for (unsigned j = 0; j < FIT_FLICKS; j++) {
+        const double v = fit__f(&f, FIT_X_FLICK, FIT_FLICK_LO + FIT_FLICK_STEP * j, 0, n);
+        flick = v > flick ? v : flick;
+    }
+
+    /* Bursts: the residual's energy per quarter cycle against its median, broadband and in
+     * the oscillatory-transient band (zero-phase, so a burst stays where it is). */
+    double ot_peak = 0.0, ot_in = 0.0, band_peak = 0.0, band_in = 0.0;
+    fit__bursts(res, n, N, gs, ge, tmp, &ot_peak, &ot_in);
+    if (r->ot_sections && n > 3 * vgh_sosfiltfilt_padlen(r->ot_sos, r->ot_sections)) {
+        char err[128];
+        if (vgh_sosfiltfilt(r->ot_sos, r->ot_sections, res, u, n, err, sizeof err) == 0)
+            fit__bursts(u, n, N, gs, ge, tmp, &band_peak, &band_in);
+    }
+
+    const double h1o = ho[0] > 1e-6 ? ho[0] : 1e-6, h1i = hi[0] > 1e-6 ? hi[0] : 1e-6;
+    const double v[VGH_PQ_FIT_FEATURES] = {glen,
+                                           sign,
+                                           (double)runs,
+                                           hi[0] / h1o,
+                                           gflick,
+                                           gpoly,
+                                           flick,
+                                           gharm,
+                                           ho[1] / h1o,
+                                           ho[2] / h1o,
+                                           ho[3] / h1o,
+                                           fmin(hi[1] / h1i, 10.0),
+                                           fmin(hi[2] / h1i, 10.0),
+                                           fmin(hi[3] / h1i, 10.0),
+                                           ot_peak,
+                                           ot_in,
+                                           sqrt(rss / (double)n),
+                                           band_peak,
+                                           band_in};
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+        out[k] = fit__out(v[k]);
+done:
+    free(seg);
+    free(u);
+    free(env);
+    free(tmp);
+    free(cum);
+    return rc;
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for host/vigil/pq_evfit.c (cmocka): the ring, the gate found to the sample, the
+ * depth and harmonics inside and outside it, the flicker tests (on the gated part, on the whole
+ * waveform) against their null, bursts, and degenerate spans. Synthetic 6.4 kHz waveforms with
+ * seeded white noise; the seed is printed. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pq_evfit.h"
+
+#define FS     6400.0
+#define F0     50.0
+#define NC     128u /* samples per cycle */
+#define TWO_PI 6.28318530717958647692
+#define SEED   20261207u
+
+enum {
+    F_GLEN,
+    F_SIGN,
+    F_RUNS,
+    F_DEPTH,
+    F_GFLICK,
+    F_GPOLY,
+    F_FLICK,
+    F_GHARM,
+    F_H3O,
+    F_H5O,
+    F_H7O,
+    F_H3I,
+    F_H5I,
+    F_H7I,
+    F_OTPK,
+    F_OTIN,
+    F_RESID,
+    F_BANDPK,
+    F_BANDIN
+};
+
+static uint64_t rng_state;
+
+static double uniform(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double gauss(void)
+{
+    return sqrt(-2.0 * log(uniform())) * cos(TWO_PI * uniform());
+}
+
+/* A waveform: 1 pu fundamental at F0 + df, a gate [g0, g1) samples scaling it by (1 + depth *
+ * flicker(t)) with harmonics h3 inside the gate only, a 3rd harmonic `harm` throughout, a
+ * flicker `lam` at `ff` Hz on the whole waveform, a 600 Hz burst of `burst` pu from sample b0
+ * for half a cycle, and noise at snr dB (0: none). */
+typedef struct {
+    size_t n, g0, g1, b0;
+    double df, depth, gate_lam, gate_ff, h3_in, harm, lam, ff, burst, snr;
+} wave_t;
+
+static void make(const wave_t *w, vgh_pq_ring_t *r)
+{
+    const double sd = w->snr > 0.0 ? sqrt(0.5 / pow(10.0, w->snr / 10.0)) : 0.0;
+    for (size_t k = 0; k < w->n; k++) {
+        const double t = (double)k / FS, ph = TWO_PI * (F0 + w->df) * t + 0.3;
+        double v = sin(ph) + w->harm * sin(3.0 * ph + 1.0);
+        if (k >= w->g0 && k < w->g1) {
+            const double tg = (double)(k - w->g0) / FS;
+            const double fl = 1.0 + w->gate_lam * sin(TWO_PI * w->gate_ff * tg);
+            v += w->depth * fl * (sin(ph) + w->h3_in * sin(3.0 * ph - 0.7));
+        }
+        v *= 1.0 + w->lam * sin(TWO_PI * w->ff * t);
+        if (w->burst > 0.0 && k >= w->b0 && k < w->b0 + NC / 2)
+            v += w->burst * exp(-(double)(k - w->b0) / (0.01 * FS)) *
+                 sin(TWO_PI * 600.0 * (double)(k - w->b0) / FS);
+        vgh_pq_ring_push(r, (float)(v + sd * gauss()));
+    }
+}
+
+static void fit(const wave_t *w, float *f)
+{
+    vgh_pq_ring_t r;
+    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
+    make(w, &r);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w->n - 1, f), 0);
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+        assert_true(isfinite(f[k]));
+    vgh_pq_ring_free(&r);
+}
+
+static wave_t sag(size_t len)
+{
+    wave_t w;
+    memset(&w, 0, sizeof w);
+    w.n = 40 * NC;
+    w.g0 = 12 * NC + 37;
+    w.g1 = w.g0 + len;
+    w.depth = -0.5;
+    w.df = 0.04;
+    w.snr = 30.0;
+    return w;
+}
+
+static void test_ring(void **state)
+{
+    (void)state;
+    vgh_pq_ring_t r;
+    assert_int_equal(vgh_pq_ring_init(&r, 300.0, 50.0, 1.0f), -1); /* 6 samples a cycle */
+    assert_int_equal(vgh_pq_ring_init(&r, FS, 0.0, 1.0f), -1);
+    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 2.0f), 0);
+    assert_int_equal(r.frame, NC);
+    assert_int_equal(r.cap, NC * VGH_PQ_RING_CYCLES);
+    vgh_pq_ring_push(&r, 0.25f);
+    vgh_pq_ring_push(&r, NAN);
+    vgh_pq_ring_push(&r, INFINITY);
+    vgh_pq_ring_push(&r, 1e30f); /* beyond VG_SAMPLE_ABS_MAX: missing too */
+    for (unsigned k = 0; k < 4; k++)
+        assert_true(r.buf[k] == 0.5f); /* scaled, and held */
+    vgh_pq_ring_free(&r);
+    assert_null(r.buf);
+}
+
+static void test_no_event(void **state)
+{
+    (void)state;
+    printf("noise seed %u\n", SEED);
+    rng_state = SEED;
+    wave_t w = sag(0);
+    w.g1 = w.g0; /* no gate */
+    float f[VGH_PQ_FIT_FEATURES];
+    fit(&w, f);
+    assert_true(f[F_GLEN] == 0.0f && f[F_RUNS] == 0.0f && f[F_SIGN] == 0.0f);
+    assert_float_equal(f[F_DEPTH], 1.0, 1e-6);
+    /* the residual is the noise: sqrt(0.5 / 1000) */
+    assert_float_equal(f[F_RESID], 0.02236, 0.001);
+    assert_true(f[F_FLICK] < 30.0f);
+}
+
+/* The gate's edges to a few samples, for long and short sags; its depth; no flicker. */
+static void test_gate(void **state)
+{
+    (void)state;
+    rng_state = SEED + 1u;
+    static const size_t lens[] = {64, 100, 3 * NC + 11, 15 * NC + 5};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        wave_t w = sag(lens[i]);
+        float f[VGH_PQ_FIT_FEATURES];
+        fit(&w, f);
+        const double got = f[F_GLEN] * NC;
+        if (fabs(got - (double)lens[i]) > 3.0)
+            fail_msg("gate of %zu samples measured as %.1f", lens[i], got);
+        printf("sag of %zu samples: %.1f samples, depth %.4f, gflick %.1f, gpoly %.1f\n", lens[i],
+               got, (double)f[F_DEPTH], (double)f[F_GFLICK], (double)f[F_GPOLY]);
+        assert_true(f[F_SIGN] == -1.0f);
+        /* 8 gated columns over half a cycle: the depth is good to about 0.02 there */
+        assert_float_equal(f[F_DEPTH], 0.5, lens[i] < NC ? 0.025 : 0.01);
+        /* a plain sag: nothing beyond the base model */
+        if (f[F_GFLICK] > 25.0f || f[F_GPOLY] > 15.0f || f[F_GHARM] > 8.0f)
+            fail_msg("plain sag of %zu samples: gflick %g gpoly %g gharm %g", lens[i],
+                     (double)f[F_GFLICK], (double)f[F_GPOLY], (double)f[F_GHARM]);
+        assert_true(f[F_RUNS] == 1.0f);
+    }
+}
+
+/* A flicker of the gated part (classes 20, 21 against 15, 16), long and 3 cycles short. */
+static void test_gated_flicker(void **state)
+{
+    (void)state;
+    rng_state = SEED + 2u;
+    static const size_t lens[] = {3 * NC, 20 * NC};
+    for (size_t i = 0; i < 2; i++) {
+        wave_t w = sag(lens[i]);
+        w.depth = 0.6; /* a swell */
+        w.gate_lam = 0.08;
+        w.gate_ff = 17.0;
+        float f[VGH_PQ_FIT_FEATURES];
+        fit(&w, f);
+        assert_true(f[F_SIGN] == 1.0f);
+        if (f[F_GFLICK] < 100.0f)
+            fail_msg("gated flicker over %zu samples: F %g", lens[i], (double)f[F_GFLICK]);
+    }
+}
+
+/* Harmonics inside the gate only (class 15) against harmonics throughout (class 8). */
+static void test_harmonics(void **state)
+{
+    (void)state;
+    rng_state = SEED + 3u;
+    wave_t w = sag(10 * NC);
+    w.h3_in = 0.1;
+    float f[VGH_PQ_FIT_FEATURES];
+    fit(&w, f);
+    /* inside: 0.5 * 0.1 of the gated part against 0.5 of fundamental */
+    assert_float_equal(f[F_H3I], 0.1, 0.01);
+    assert_true(f[F_H3O] < 0.005f);
+    assert_true(f[F_GHARM] > 100.0f);
+    w = sag(10 * NC);
+    w.harm = 0.1;
+    fit(&w, f);
+    assert_float_equal(f[F_H3O], 0.1, 0.005);
+    /* the sag scales only the fundamental here: relative to it, the 3rd doubles inside */
+    assert_float_equal(f[F_H3I], 0.2, 0.01);
+}
+
+/* A flicker of the whole waveform (class 10) is found; a burst shows in the residual. */
+static void test_flicker_and_burst(void **state)
+{
+    (void)state;
+    rng_state = SEED + 4u;
+    wave_t w = sag(0);
+    w.g1 = w.g0;
+    w.lam = 0.05;
+    w.ff = 11.0;
+    float f[VGH_PQ_FIT_FEATURES];
+    fit(&w, f);
+    assert_true(f[F_FLICK] > 200.0f);
+    w = sag(6 * NC);
+    w.burst = 0.4;
+    w.b0 = w.g0 + 2 * NC;
+    fit(&w, f);
+    assert_true(f[F_OTPK] > 20.0f && f[F_OTIN] > 2.0f);
+    /* the band-pass keeps the burst and a fifth of the noise */
+    assert_true(f[F_BANDPK] > 3.0f * f[F_OTPK] && f[F_BANDIN] > f[F_OTIN]);
+    w.burst = 0.0;
+    fit(&w, f);
+    assert_true(f[F_OTPK] < 5.0f && f[F_BANDPK] < 8.0f);
+}
+
+/* Spans the fit cannot use give zeros; a span longer than the ring uses its last part; the
+ * same samples give the same features. */
+static void test_spans(void **state)
+{
+    (void)state;
+    rng_state = SEED + 5u;
+    vgh_pq_ring_t r;
+    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
+    wave_t w = sag(5 * NC);
+    make(&w, &r);
+    float f[VGH_PQ_FIT_FEATURES], g[VGH_PQ_FIT_FEATURES];
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 7 * NC, f), 0); /* under 8 cycles */
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+        assert_true(f[k] == 0.0f);
+    assert_int_equal(vgh_pq_fit_features(&r, 10, 5, f), 0);
+    assert_true(f[F_GLEN] == 0.0f && f[F_RESID] == 0.0f);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n, f), 0); /* not pushed yet */
+    assert_true(f[F_RESID] == 0.0f);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, g), 0);
+    assert_memory_equal(f, g, sizeof f);
+    assert_float_equal(f[F_GLEN], 5.0, 0.03);
+    vgh_pq_ring_free(&r);
+    /* all zeros (an interruption that lasts): no fundamental to refer to */
+    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
+    for (size_t k = 0; k < 20 * NC; k++)
+        vgh_pq_ring_push(&r, 0.0f);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC - 1, f), 0);
+    assert_true(f[F_RESID] == 0.0f && f[F_DEPTH] == 0.0f);
+    /* more than the ring holds: the last VGH_PQ_RING_CYCLES cycles */
+    rng_state = SEED + 6u;
+    for (size_t k = 0; k < (VGH_PQ_RING_CYCLES + 40) * NC; k++)
+        vgh_pq_ring_push(&r, (float)sin(TWO_PI * F0 * (double)k / FS) + 0.02f * (float)gauss());
+    assert_int_equal(vgh_pq_fit_features(&r, 0, r.n - 1, f), 0);
+    assert_true(f[F_RESID] > 0.015f && f[F_RESID] < 0.025f && f[F_GLEN] == 0.0f);
+    vgh_pq_ring_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ring),      cmocka_unit_test(test_no_event),
+        cmocka_unit_test(test_gate),      cmocka_unit_test(test_gated_flicker),
+        cmocka_unit_test(test_harmonics), cmocka_unit_test(test_flicker_and_burst),
+        cmocka_unit_test(test_spans),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
