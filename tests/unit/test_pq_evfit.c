@@ -63,17 +63,19 @@ static double gauss(void)
  * for half a cycle, and noise at snr dB (0: none). */
 typedef struct {
     size_t n, g0, g1, b0;
+    double fs, f0; /* 0: FS, F0 */
     double df, depth, gate_lam, gate_ff, h3_in, harm, lam, ff, burst, snr;
 } wave_t;
 
 static void make(const wave_t *w, vgh_pq_ring_t *r)
 {
     const double sd = w->snr > 0.0 ? sqrt(0.5 / pow(10.0, w->snr / 10.0)) : 0.0;
+    const double fs = w->fs > 0.0 ? w->fs : FS, f0 = w->f0 > 0.0 ? w->f0 : F0;
     for (size_t k = 0; k < w->n; k++) {
-        const double t = (double)k / FS, ph = TWO_PI * (F0 + w->df) * t + 0.3;
+        const double t = (double)k / fs, ph = TWO_PI * (f0 + w->df) * t + 0.3;
         double v = sin(ph) + w->harm * sin(3.0 * ph + 1.0);
         if (k >= w->g0 && k < w->g1) {
-            const double tg = (double)(k - w->g0) / FS;
+            const double tg = (double)(k - w->g0) / fs;
             const double fl = 1.0 + w->gate_lam * sin(TWO_PI * w->gate_ff * tg);
             v += w->depth * fl * (sin(ph) + w->h3_in * sin(3.0 * ph - 0.7));
         }
@@ -88,7 +90,8 @@ static void make(const wave_t *w, vgh_pq_ring_t *r)
 static void fit(const wave_t *w, float *f)
 {
     vgh_pq_ring_t r;
-    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
+    assert_int_equal(vgh_pq_ring_init(&r, w->fs > 0.0 ? w->fs : FS, w->f0 > 0.0 ? w->f0 : F0, 1.0f),
+                     0);
     make(w, &r);
     assert_int_equal(vgh_pq_fit_features(&r, 0, w->n - 1, f), 0);
     for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
@@ -167,6 +170,36 @@ static void test_gate(void **state)
             fail_msg("plain sag of %zu samples: gflick %g gpoly %g gharm %g", lens[i],
                      (double)f[F_GFLICK], (double)f[F_GPOLY], (double)f[F_GHARM]);
         assert_true(f[F_RUNS] == 1.0f);
+    }
+}
+
+/* Other rates and 60 Hz (a frame of 107 samples is not a power of two): the gate to a few
+ * samples, and a gated flicker found. */
+static void test_rates(void **state)
+{
+    (void)state;
+    rng_state = SEED + 7u;
+    static const double rates[][2] = {{16000.0, 50.0}, {6400.0, 60.0}, {16000.0, 60.0}};
+    for (size_t i = 0; i < 3; i++) {
+        const size_t nc = (size_t)(rates[i][0] / rates[i][1] + 0.5);
+        for (int flick = 0; flick < 2; flick++) {
+            wave_t w = sag(0);
+            w.fs = rates[i][0];
+            w.f0 = rates[i][1];
+            w.n = 40 * nc;
+            w.g0 = 12 * nc + 37;
+            w.g1 = w.g0 + 4 * nc + 9;
+            w.gate_lam = flick ? 0.08 : 0.0;
+            w.gate_ff = 13.0;
+            float f[VGH_PQ_FIT_FEATURES];
+            fit(&w, f);
+            const double got = f[F_GLEN] * (double)nc;
+            printf("%.0f Hz, %.0f Hz, flicker %d: gate %.1f of %zu samples, gflick %.1f\n",
+                   rates[i][0], rates[i][1], flick, got, w.g1 - w.g0, (double)f[F_GFLICK]);
+            assert_true(fabs(got - (double)(w.g1 - w.g0)) <= 3.0);
+            assert_float_equal(f[F_DEPTH], 0.5, 0.02);
+            assert_true(flick ? f[F_GFLICK] > 100.0f : f[F_GFLICK] < 25.0f);
+        }
     }
 }
 
@@ -275,9 +308,13 @@ static void test_spans(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ring),      cmocka_unit_test(test_no_event),
-        cmocka_unit_test(test_gate),      cmocka_unit_test(test_gated_flicker),
-        cmocka_unit_test(test_harmonics), cmocka_unit_test(test_flicker_and_burst),
+        cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_no_event),
+        cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_gated_flicker),
+        cmocka_unit_test(test_harmonics),
+        cmocka_unit_test(test_flicker_and_burst),
         cmocka_unit_test(test_spans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
