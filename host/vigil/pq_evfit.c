@@ -280,6 +280,21 @@ static size_t fit__edge(const double *seg, size_t a, size_t b, size_t lo, size_t
     return best;
 }
 
+static size_t fit__sub(size_t x, size_t d)
+{
+    return x > d ? x - d : 0;
+}
+
+static size_t fit__min(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static size_t fit__max(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
 /* A centred moving average of m samples, in place (tmp: n doubles); near the ends the mean of
  * the samples there are. */
 static void fit__smooth(double *x, size_t n, size_t m, double *tmp)
@@ -423,6 +438,8 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
         return 0;
     if (r->n - first > r->cap)
         first = r->n - r->cap;
+    if (last < first)
+        return 0; /* overwritten already */
     const size_t n = (size_t)(last - first + 1), N = r->frame;
     if (n < 8 * N)
         return 0;
@@ -494,20 +511,16 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
         for (size_t k = gs; k < ge; k++)
             s += env[k] - 1.0;
         sign = s > 0.0 ? 1.0 : -1.0;
-        /* Each edge to the sample, twice: the window of one edge ends at the other. */
+        /* Each edge to the sample, twice: the window of one edge ends at the other (or
+         * leaves room for two sides of min_side samples). */
         const size_t range = N / 2 + N / 8, min_side = N / 8 > 12 ? N / 8 : 12;
         for (int it = 0; it < 2; it++) {
-            size_t a = gs > range + N ? gs - range - N : 0;
-            size_t b = ge > gs + 2 * min_side ? ge : gs + 2 * min_side;
-            b = b < gs + range + N ? b : gs + range + N;
-            b = b < n ? b : n;
-            gs = fit__edge(seg, a, b, gs > range ? gs - range : 0, gs + range, w, min_side, cum);
-            a = gs < ge ? gs : ge;
-            a = a + 2 * min_side <= ge ? a : (ge > 2 * min_side ? ge - 2 * min_side : 0);
-            a = a > (ge > range + N ? ge - range - N : 0) ? a
-                                                          : (ge > range + N ? ge - range - N : 0);
-            b = ge + range + N < n ? ge + range + N : n;
-            ge = fit__edge(seg, a, b, ge > range ? ge - range : 0, ge + range, w, min_side, cum);
+            size_t a = fit__sub(gs, range + N);
+            size_t b = fit__min(n, fit__min(gs + range + N, fit__max(ge, gs + 2 * min_side)));
+            gs = fit__edge(seg, a, b, fit__sub(gs, range), gs + range, w, min_side, cum);
+            a = fit__max(fit__sub(ge, range + N), fit__min(gs, fit__sub(ge, 2 * min_side)));
+            b = fit__min(n, ge + range + N);
+            ge = fit__edge(seg, a, b, fit__sub(ge, range), ge + range, w, min_side, cum);
             if (ge <= gs)
                 ge = gs + 1;
         }

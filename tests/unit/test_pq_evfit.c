@@ -302,6 +302,10 @@ static void test_spans(void **state)
         vgh_pq_ring_push(&r, (float)sin(TWO_PI * F0 * (double)k / FS) + 0.02f * (float)gauss());
     assert_int_equal(vgh_pq_fit_features(&r, 0, r.n - 1, f), 0);
     assert_true(f[F_RESID] > 0.015f && f[F_RESID] < 0.025f && f[F_GLEN] == 0.0f);
+    /* a span the ring has overwritten whole */
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC, f), 0);
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+        assert_true(f[k] == 0.0f);
     vgh_pq_ring_free(&r);
 }
 
