@@ -199,6 +199,13 @@ int vgh_cmd_info(int argc, char **argv)
                    "event features (layout %u%s)\n",
                    em.forest.u.forest.n_trees, em.forest.u.forest.n_nodes, em.n_features, em.layout,
                    em.layout >= 2u ? ", with the event fit" : "");
+        if (vgh_pq_segmodel_parse(m, &em, eerr, sizeof eerr) != 0)
+            printf("segments:     %s\n", eerr);
+        else if (em.present)
+            printf("segments:     segment classifier (SEGC, host only): %u trees, %u nodes over %u "
+                   "segment features (layout %u)\n",
+                   em.forest.u.forest.n_trees, em.forest.u.forest.n_nodes, em.n_features,
+                   em.layout);
     }
     printf("threshold:    %.6g raw (%s)\n", (double)m->threshold, rule[0] ? rule : "-");
     printf("hysteresis:   open after %u windows over, close after %u under\n", m->open_after,

@@ -601,7 +601,8 @@ static int pq__open(const char *cmd, const char *model_path, const char *in, vgh
     if (vgh_model_load(model_path, mf, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s", err);
     vgh_pq_evmodel_t em;
-    if (vgh_pq_evmodel_parse(&mf->m, &em, err, sizeof err) != 0) {
+    if (vgh_pq_evmodel_parse(&mf->m, &em, err, sizeof err) != 0 ||
+        vgh_pq_segmodel_parse(&mf->m, &em, err, sizeof err) != 0) {
         vgh_model_free(mf);
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", model_path, err);
     }

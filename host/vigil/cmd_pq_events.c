@@ -21,6 +21,17 @@ _Static_assert(VGH_PQ_EV_MAX_FEATURES <= VGH_RF_MAX_FEATURES,
 
 static const char usage_text[] =
     "Usage: vigil train --kind events -m MODEL -i STREAM.csv -o OUT [options]\n"
+    "       vigil train --kind segments -m MODEL -i SNIPPETS.csv -o OUT [options]\n"
+    "\n"
+    "--kind segments adds a segment classifier to a power-quality forest trained on snippets\n"
+    "(`vigil train --kind forest` on a `segment` file). MODEL runs over every segment of\n"
+    "SNIPPETS.csv (the forest's own training file will do: the classifier does not see the\n"
+    "forest's votes); each segment is described by its last window's features and the same\n"
+    "least-squares fit of its own samples as an event's, with the reference taken from the\n"
+    "segment's 2-cycle block nearest 1 pu, and a matched search for an oscillatory transient\n"
+    "(docs/power-quality.md, \"Segment classifier\"). A random forest on these, labelled\n"
+    "with each segment's class, is written into OUT (MODEL with a SEGC section), and `vigil\n"
+    "detect` / `vigil eval` on snippets then take a segment's class from it.\n"
     "\n"
     "Adds an event classifier to a multi-class power-quality forest trained on a stream\n"
     "(`vigil train --kind forest`). MODEL runs over STREAM.csv (a labelled stream as `vigil\n"
@@ -52,7 +63,7 @@ static const char usage_text[] =
 typedef struct {
     const char *model, *in, *out;
     unsigned long trees, depth, min_split, max_features, threads, seed;
-    int quiet, split;
+    int quiet, split, segments;
 } ev_opts_t;
 
 static int ev__parse(int argc, char **argv, ev_opts_t *o)
@@ -86,8 +97,10 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
         case 'i': o->in = optarg; break;
         case 'o': o->out = optarg; break;
         case 'k':
-            if (strcmp(optarg, "events") != 0)
-                return vgh_usage(CMD, "--kind %s: this is --kind events", optarg);
+            if (strcmp(optarg, "segments") == 0)
+                o->segments = 1;
+            else if (strcmp(optarg, "events") != 0)
+                return vgh_usage(CMD, "--kind %s: this is --kind events or segments", optarg);
             break;
         case 'q': o->quiet = 1; break;
         case O_SPLIT: o->split = 1; break;
@@ -113,8 +126,159 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
     if (optind < argc)
         return vgh_usage(CMD, "unexpected argument '%s'", argv[optind]);
     if (!o->model || !o->in || !o->out)
-        return vgh_usage(CMD, "need -m MODEL, -i STREAM.csv and -o OUT");
+        return vgh_usage(CMD, o->segments ? "need -m MODEL, -i SNIPPETS.csv and -o OUT"
+                                          : "need -m MODEL, -i STREAM.csv and -o OUT");
+    if (o->segments && o->split)
+        return vgh_usage(CMD, "--split-events is for --kind events");
     return 0;
+}
+
+static int ev__push(void *c, const vgh_dataset_t *ds, char *err, size_t errlen)
+{
+    return vgh_pq_segs_push(c, ds, err, errlen);
+}
+
+/* Every segment's features and class (the segments the window forest classified: a dropout
+ * window leaves its segment out). */
+static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uint16_t **y,
+                        size_t *n_out, size_t *n_seg)
+{
+    char err[1024];
+    const vg_model_t *m = &mf->m;
+    vgh_dataset_t ds;
+    vgh_dataset_reader_t rd;
+    memset(&ds, 0, sizeof ds);
+    memset(&rd, 0, sizeof rd);
+    vgh_pq_segs_t c;
+    memset(&c, 0, sizeof c);
+    vgh_pq_seg_t *seg = NULL;
+    size_t n = 0;
+    int code = VGH_EXIT_OK;
+    if (vgh_dataset_begin(&rd, o->in, NULL, mf->channels, m->n_channels, m->sample_rate, &ds, err,
+                          sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s (model %s needs it)", err, o->model);
+        goto done;
+    }
+    if (!ds.has_segment || !ds.has_class) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: a segment classifier learns from snippets with `segment` and `class` "
+                        "columns (vigil simulate power --mode snippets)",
+                        o->in);
+        goto done;
+    }
+    int more = vgh_pq_read_head(&rd, &ds, (double)m->wave.f_nominal, err, sizeof err);
+    if (more < 0 || vgh_dataset_set_rate(&ds, m->sample_rate, o->in, err, sizeof err) != 0 ||
+        vgh_pq_check_head(m, &ds, o->in, o->model, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0 || vgh_pq_segs_keep(&c, err, sizeof err)) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->model, err);
+        goto done;
+    }
+    if (vgh_pq_chunks(&rd, &ds, more, ev__push, &c, CMD, o->in, err, sizeof err) != 0) {
+        code = VGH_EXIT_INPUT;
+        goto done;
+    }
+    if (vgh_pq_segs_close_last(&c, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->in, err);
+        goto done;
+    }
+    const uint16_t nf = c.nsf;
+    float *feat = c.X;
+    c.X = NULL;
+    if (vgh_pq_segs_end(&c, &seg, &n, err, sizeof err) != 0) {
+        free(feat);
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->in, err);
+        goto done;
+    }
+    *n_seg = n;
+    *X = malloc((n + 1) * nf * sizeof(float));
+    *y = malloc((n + 1) * sizeof **y);
+    if (!*X || !*y) {
+        free(feat);
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (seg[i].dropout || seg[i].truth >= m->u.forest.n_classes)
+            continue;
+        memcpy(*X + k * nf, feat + i * nf, nf * sizeof(float));
+        (*y)[k++] = seg[i].truth;
+    }
+    free(feat);
+    *n_out = k;
+done:
+    free(seg);
+    vgh_pq_segs_free(&c);
+    vgh_dataset_end(&rd);
+    vgh_dataset_free(&ds);
+    return code;
+}
+
+/* `--kind segments`: the segment classifier, into the SEGC section. */
+static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
+{
+    const vg_model_t *m = &mf->m;
+    const uint16_t nf = vgh_pq_segment_n_features(m);
+    if (!nf || m->kind != VG_KIND_FOREST)
+        return vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: a segment classifier needs a waveform forest (float, before `vigil "
+                        "quantize`); this is a %s model",
+                        o->model, vgh_kind_name(m->kind));
+    char err[1024];
+    float *X = NULL;
+    uint16_t *y = NULL;
+    uint8_t *body = NULL, *bytes = NULL;
+    size_t n = 0, n_seg = 0;
+    vgh_rf_t forest;
+    memset(&forest, 0, sizeof forest);
+    int code = ev__segments(o, mf, &X, &y, &n, &n_seg);
+    if (code != VGH_EXIT_OK)
+        goto done;
+    if (n < 2) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %zu labelled segments, too few to learn from",
+                        o->in, n);
+        goto done;
+    }
+    vgh_rf_cfg_t rf;
+    vgh_rf_defaults(&rf);
+    rf.n_trees = (unsigned)o->trees;
+    rf.max_depth = (unsigned)o->depth;
+    rf.min_split = (unsigned)o->min_split;
+    rf.max_features = (unsigned)o->max_features;
+    rf.threads = (unsigned)o->threads;
+    rf.seed = o->seed;
+    if (vgh_rf_train(X, y, n, nf, m->u.forest.n_classes, &rf, &forest, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+        goto done;
+    }
+    size_t body_len, nbytes;
+    if (vgh_pq_evmodel_body(VGH_PQ_SEGC_LAYOUT, nf, forest.nodes, forest.n_nodes, forest.roots,
+                            forest.n_trees, m->u.forest.n_classes, m->u.forest.normal_class, &body,
+                            &body_len) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (vgh_artifact_set_section(mf->buf, VGH_SECT_SEGC, body, body_len, 7, &bytes, &nbytes, err,
+                                 sizeof err) != 0 ||
+        vgh_write_file(o->out, bytes, nbytes, err, sizeof err) != 0) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
+        goto done;
+    }
+    if (!o->quiet)
+        fprintf(stderr,
+                "%zu segments, %zu labelled\ntrained segment forest: %u features, %u trees, %u "
+                "nodes\nwrote %s (%zu bytes)\n",
+                n_seg, n, nf, forest.n_trees, forest.n_nodes, o->out, nbytes);
+done:
+    free(bytes);
+    free(body);
+    free(X);
+    free(y);
+    vgh_rf_free(&forest);
+    return code;
 }
 
 int vgh_cmd_train_events(int argc, char **argv)
@@ -136,6 +300,10 @@ int vgh_cmd_train_events(int argc, char **argv)
     uint8_t *body = NULL, *bytes = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
+    if (o.segments) {
+        code = ev__train_segments(&o, &mf);
+        goto done;
+    }
     const uint16_t nf = vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT);
     if (!m->wave.present || !nf || m->kind != VG_KIND_FOREST) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
@@ -190,8 +358,8 @@ int vgh_cmd_train_events(int argc, char **argv)
         goto done;
     }
     size_t body_len, nbytes;
-    if (vgh_pq_evmodel_body(nf, forest.nodes, forest.n_nodes, forest.roots, forest.n_trees,
-                            m->u.forest.n_classes, m->u.forest.normal_class, &body,
+    if (vgh_pq_evmodel_body(VGH_PQ_EVNT_LAYOUT, nf, forest.nodes, forest.n_nodes, forest.roots,
+                            forest.n_trees, m->u.forest.n_classes, m->u.forest.normal_class, &body,
                             &body_len) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;

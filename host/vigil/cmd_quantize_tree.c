@@ -212,22 +212,30 @@ static int q__compare(q_file_t *f, const vg_model_t *m, const vg_model_t *mq, in
     return code;
 }
 
-/* The float model's event classifier (EVNT, power-quality streams) goes with it: it reads
- * the trees' votes and the window features, which the int16 forest gives alike. */
+/* The float model's event classifier (EVNT, power-quality streams) and segment classifier
+ * (SEGC, snippets) go with it: they read the trees' votes and the window features, which the
+ * int16 forest gives alike, and the samples. */
 static int q__keep_evnt(const vg_model_t *m, uint8_t **bytes, size_t *nbytes, char *err,
                         size_t errlen)
 {
-    uint32_t size;
-    const uint8_t *ev = vgh_artifact_section(m, VGH_SECT_EVNT, &size);
-    if (!ev)
-        return 0;
-    uint8_t *out;
-    size_t len;
-    if (vgh_artifact_set_section(*bytes, VGH_SECT_EVNT, ev, size, 1, &out, &len, err, errlen) != 0)
-        return -1;
-    free(*bytes);
-    *bytes = out;
-    *nbytes = len;
+    static const struct {
+        uint32_t tag;
+        uint16_t minor;
+    } keep[] = {{VGH_SECT_EVNT, 1}, {VGH_SECT_SEGC, 7}};
+    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+        uint32_t size;
+        const uint8_t *ev = vgh_artifact_section(m, keep[k].tag, &size);
+        if (!ev)
+            continue;
+        uint8_t *out;
+        size_t len;
+        if (vgh_artifact_set_section(*bytes, keep[k].tag, ev, size, keep[k].minor, &out, &len, err,
+                                     errlen) != 0)
+            return -1;
+        free(*bytes);
+        *bytes = out;
+        *nbytes = len;
+    }
     return 0;
 }
 

@@ -45,7 +45,8 @@ static const char usage_text[] =
     "Model:\n"
     "  -k, --kind KIND         autoencoder, zscore or iforest (waveforms: --kind forest, or\n"
     "                          --kind iforest --waveform; see `vigil train --kind forest --help`;\n"
-    "                          a stream forest's event classifier: --kind events, see\n"
+    "                          a stream forest's event classifier: --kind events, a\n"
+    "                          snippet forest's segment classifier: --kind segments, see\n"
     "                          `vigil train --kind events --help`)\n"
     "      --hidden A,B,C      autoencoder hidden widths (default 2d,d/2,2d for d features)\n"
     "      --activation NAME   hidden activation: relu, tanh, sigmoid (default relu)\n"
@@ -417,10 +418,11 @@ int vgh_cmd_train(int argc, char **argv)
             strcmp(argv[a + 1], "forest") == 0)
             return vgh_cmd_train_forest(argc, argv);
     /* The event classifier of a power-quality stream model (cmd_pq_events.c). */
+    /* ... and the segment classifier of a snippet model (the same file). */
     for (int a = 1; a < argc; a++)
-        if (strcmp(argv[a], "--kind=events") == 0 ||
+        if (strcmp(argv[a], "--kind=events") == 0 || strcmp(argv[a], "--kind=segments") == 0 ||
             ((strcmp(argv[a], "--kind") == 0 || strcmp(argv[a], "-k") == 0) && a + 1 < argc &&
-             strcmp(argv[a + 1], "events") == 0))
+             (strcmp(argv[a + 1], "events") == 0 || strcmp(argv[a + 1], "segments") == 0)))
             return vgh_cmd_train_events(argc, argv);
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--kind=forest") == 0 || strcmp(argv[a], "--waveform") == 0)

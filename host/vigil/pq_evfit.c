@@ -40,10 +40,11 @@
 #define FIT_MAX_EXTRA  3u
 
 static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
-    "fit.glen",   "fit.sign",  "fit.runs",      "fit.depth",  "fit.gflick",
-    "fit.gpoly",  "fit.flick", "fit.gharm",     "fit.h3_out", "fit.h5_out",
-    "fit.h7_out", "fit.h3_in", "fit.h5_in",     "fit.h7_in",  "fit.ot_peak",
-    "fit.ot_in",  "fit.resid", "fit.band_peak", "fit.band_in"};
+    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",  "fit.gflick", "fit.gpoly",
+    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out", "fit.h7_out", "fit.h3_in",
+    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",  "fit.resid",  "fit.band_peak",
+    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms", "fit.osc_in", "fit.osc_edge",
+    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise"};
 
 const char *vgh_pq_fit_name(unsigned k)
 {
@@ -347,6 +348,81 @@ static void fit__bursts(const double *x, size_t n, size_t N, size_t gs, size_t g
     *in_gate = nin ? in / (double)nin / med : 0.0;
 }
 
+/* The oscillatory-transient search (classes 6, 13, 14, 22-29: power-quality.md's OT(t), a
+ * decaying sinusoid of 300-900 Hz with a time constant of 8-40 ms, over 0.5-3 cycles). */
+#define FIT_TAUS      3u
+#define FIT_OSC_LO    300.0
+#define FIT_OSC_HI    900.0
+#define FIT_OSC_STEP  10.0
+#define FIT_OSC_CYCLE 3u /* the burst's longest extent, in cycles */
+static const double fit_taus[FIT_TAUS] = {0.008, 0.016, 0.032};
+
+typedef struct {
+    double stat, hz, ms;      /* the best candidate's statistic, frequency, time constant */
+    size_t at;                /* and its first sample */
+    double per_tau[FIT_TAUS]; /* the best statistic for each time constant */
+    double sigma;             /* the residual's noise level (from its median power) */
+} fit_osc_t;
+
+/* The generalised likelihood ratio of a burst A rho^k cos(w k + phi), rho = e^(-1 / (tau fs)),
+ * starting at sample s and lasting up to FIT_OSC_CYCLE cycles (L samples), in the residual x:
+ * 2 |sum_k x[s + k] a^k|^2 / (sum_k rho^2k sigma^2) for a = rho e^(-i w), which white noise
+ * makes a chi-square of 2 degrees of freedom. Every start up to a quarter cycle before the end
+ * is tried, for 3 time constants and 300-900 Hz every 10 Hz: each candidate's sums over all
+ * starts are one backward recursion, y[s] = x[s] + a y[s + 1], cut at L by subtracting
+ * a^L y[s + L]. sigma^2 is the median of x^2 over the median of a chi-square of 1 degree of
+ * freedom (0.4549), so the burst itself hardly moves it. tmp: n doubles; yr, yi: n + 1. */
+static void fit__osc(const double *x, size_t n, size_t N, double fs, double *tmp, double *yr,
+                     double *yi, fit_osc_t *o)
+{
+    memset(o, 0, sizeof *o);
+    const size_t L = FIT_OSC_CYCLE * N, last = n > N / 4 ? n - N / 4 : 0;
+    if (!last)
+        return;
+    for (size_t k = 0; k < n; k++)
+        tmp[k] = x[k] * x[k];
+    qsort(tmp, n, sizeof *tmp, fit__cmp);
+    const double sig2 =
+        tmp[n / 2] / 0.4549364231195724 > 1e-30 ? tmp[n / 2] / 0.4549364231195724 : 1e-30;
+    o->sigma = sqrt(sig2);
+    yr[n] = yi[n] = 0.0;
+    for (unsigned ti = 0; ti < FIT_TAUS; ti++) {
+        const double rho = exp(-1.0 / (fit_taus[ti] * fs)), rho2 = rho * rho;
+        const double rhoL = pow(rho, (double)L);
+        for (double hz = FIT_OSC_LO; hz <= FIT_OSC_HI + 1e-9 && hz < 0.45 * fs;
+             hz += FIT_OSC_STEP) {
+            const double w = 2.0 * FIT_PI * hz / fs;
+            const double ar = rho * cos(w), ai = -rho * sin(w);
+            const double aLr = rhoL * cos(w * (double)L), aLi = -rhoL * sin(w * (double)L);
+            for (size_t k = n; k-- > 0;) {
+                yr[k] = x[k] + ar * yr[k + 1] - ai * yi[k + 1];
+                yi[k] = ar * yi[k + 1] + ai * yr[k + 1];
+            }
+            /* from the last start back: the template's length m = n - k grows to L */
+            double rm = pow(rho2, (double)(n - (last - 1))); /* rho^2m */
+            for (size_t k = last; k-- > 0;) {
+                double zr = yr[k], zi = yi[k];
+                if (n - k > L) {
+                    zr -= aLr * yr[k + L] - aLi * yi[k + L];
+                    zi -= aLr * yi[k + L] + aLi * yr[k + L];
+                } else if (k + 1 < last) {
+                    rm *= rho2;
+                }
+                const double e = (1.0 - rm) / (1.0 - rho2);
+                const double st = 2.0 * (zr * zr + zi * zi) / (e * sig2);
+                if (st > o->per_tau[ti])
+                    o->per_tau[ti] = st;
+                if (st > o->stat) {
+                    o->stat = st;
+                    o->hz = hz;
+                    o->ms = 1000.0 * fit_taus[ti];
+                    o->at = k;
+                }
+            }
+        }
+    }
+}
+
 /* One fit's state: the span, its base model and residual. */
 typedef struct {
     const double *seg, *u;
@@ -431,8 +507,10 @@ static float fit__out(double v)
     return (float)(v > 1e6 ? 1e6 : v < -1e6 ? -1e6 : v);
 }
 
-int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, float *out)
+int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, unsigned flags,
+                        float *out)
 {
+    const int segment = (flags & VGH_PQ_FIT_SEGMENT) != 0, osc = (flags & VGH_PQ_FIT_OSC) != 0;
     memset(out, 0, VGH_PQ_FIT_FEATURES * sizeof *out);
     if (!r->buf || last >= r->n || last < first)
         return 0;
@@ -441,17 +519,21 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
     if (last < first)
         return 0; /* overwritten already */
     const size_t n = (size_t)(last - first + 1), N = r->frame;
-    if (n < 8 * N)
+    if (n < (segment ? 3u : 8u) * N)
         return 0;
     double *seg = malloc(n * sizeof *seg), *u = malloc(n * sizeof *u);
     double *env = malloc(n * sizeof *env), *tmp = malloc(n * sizeof *tmp);
     double *cum = malloc((5 * N + 2) * FIT_CUM * sizeof *cum);
-    if (!seg || !u || !env || !tmp || !cum) {
+    double *yr = osc ? malloc((n + 1) * sizeof *yr) : NULL;
+    double *yi = osc ? malloc((n + 1) * sizeof *yi) : NULL;
+    if (!seg || !u || !env || !tmp || !cum || (osc && (!yr || !yi))) {
         free(seg);
         free(u);
         free(env);
         free(tmp);
         free(cum);
+        free(yr);
+        free(yi);
         return -1;
     }
     for (size_t k = 0; k < n; k++)
@@ -462,14 +544,50 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
     const double w0 = 2.0 * FIT_PI * r->f0 / r->fs;
     double xh[FIT_U], xt[FIT_U];
     double w = w0;
-    if (fit__harm(seg, 0, 2 * N, w0, xh) >= 0.0 && fit__harm(seg, n - 4 * N, n, w0, xt) >= 0.0) {
-        double d = atan2(xt[2], xt[1]) - atan2(xh[2], xh[1]);
-        d -= 2.0 * FIT_PI * floor((d + FIT_PI) / (2.0 * FIT_PI));
-        w = w0 + d / (double)(n - 2 * N - N);
+    /* The reference: the last 4 cycles (tail), or a 2-cycle block of a segment [ra, ra + rl) */
+    size_t ra = n - 4 * N, rl = 4 * N;
+    if (!segment) {
+        if (fit__harm(seg, 0, 2 * N, w0, xh) >= 0.0 &&
+            fit__harm(seg, n - 4 * N, n, w0, xt) >= 0.0) {
+            double d = atan2(xt[2], xt[1]) - atan2(xh[2], xh[1]);
+            d -= 2.0 * FIT_PI * floor((d + FIT_PI) / (2.0 * FIT_PI));
+            w = w0 + d / (double)(n - 2 * N - N);
+        }
+    } else {
+        /* The block whose fundamental is nearest 1 pu; the frequency from the phase gained
+         * between the first and the last block within 0.03 pu of 1, when there are two. */
+        const size_t nb = n / (2 * N);
+        size_t best = 0, b0 = nb, b1 = nb;
+        double best_d = HUGE_VAL;
+        for (size_t i = 0; i < nb; i++) {
+            double xb[FIT_U];
+            if (fit__harm(seg, 2 * N * i, 2 * N * i + 2 * N, w0, xb) < 0.0)
+                continue;
+            const double d = fabs(hypot(xb[1], xb[2]) - 1.0);
+            if (d < best_d) {
+                best_d = d;
+                best = i;
+            }
+            if (d < 0.03) {
+                if (b0 == nb) {
+                    b0 = i;
+                    memcpy(xh, xb, sizeof xh);
+                }
+                b1 = i;
+                memcpy(xt, xb, sizeof xt);
+            }
+        }
+        ra = 2 * N * best;
+        rl = 2 * N;
+        if (b0 < b1) {
+            double d = atan2(xt[2], xt[1]) - atan2(xh[2], xh[1]);
+            d -= 2.0 * FIT_PI * floor((d + FIT_PI) / (2.0 * FIT_PI));
+            w = w0 + d / (double)(2 * N * (b1 - b0));
+        }
     }
     double xr[FIT_U];
     double amp = 0.0;
-    if (fit__harm(seg, n - 4 * N, n, w, xr) >= 0.0)
+    if (fit__harm(seg, ra, ra + rl, w, xr) >= 0.0)
         amp = hypot(xr[1], xr[2]);
     int rc = 0;
     if (!(amp > 0.05))
@@ -489,14 +607,16 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
     const size_t half = N / 2 > 1 ? N / 2 : 2;
     fit__smooth(env, n, half, tmp);
     fit__smooth(env, n, half, tmp);
+    /* An event's gate lies inside its span; a segment's may reach either end. */
+    const size_t g_lo = segment ? 0 : N, g_hi = segment ? n : n - N;
     size_t runs = 0, gs = 0, ge = 0;
-    for (size_t k = N; k < n - N;) {
+    for (size_t k = g_lo; k < g_hi;) {
         if (!(fabs(env[k] - 1.0) > FIT_DEV)) {
             k++;
             continue;
         }
         size_t e = k;
-        while (e < n - N && fabs(env[e] - 1.0) > FIT_DEV)
+        while (e < g_hi && fabs(env[e] - 1.0) > FIT_DEV)
             e++;
         runs++;
         if (e - k > ge - gs) {
@@ -514,13 +634,20 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
         /* Each edge to the sample, twice: the window of one edge ends at the other (or
          * leaves room for two sides of min_side samples). */
         const size_t range = N / 2 + N / 8, min_side = N / 8 > 12 ? N / 8 : 12;
+        /* A segment's gate that reaches an end has no edge there. */
+        const int open_lo = gs == 0, open_hi = ge == n;
         for (int it = 0; it < 2; it++) {
-            size_t a = fit__sub(gs, range + N);
-            size_t b = fit__min(n, fit__min(gs + range + N, fit__max(ge, gs + 2 * min_side)));
-            gs = fit__edge(seg, a, b, fit__sub(gs, range), gs + range, w, min_side, cum);
-            a = fit__max(fit__sub(ge, range + N), fit__min(gs, fit__sub(ge, 2 * min_side)));
-            b = fit__min(n, ge + range + N);
-            ge = fit__edge(seg, a, b, fit__sub(ge, range), ge + range, w, min_side, cum);
+            if (!open_lo) {
+                size_t a = fit__sub(gs, range + N);
+                size_t b = fit__min(n, fit__min(gs + range + N, fit__max(ge, gs + 2 * min_side)));
+                gs = fit__edge(seg, a, b, fit__sub(gs, range), gs + range, w, min_side, cum);
+            }
+            if (!open_hi) {
+                size_t a =
+                    fit__max(fit__sub(ge, range + N), fit__min(gs, fit__sub(ge, 2 * min_side)));
+                size_t b = fit__min(n, ge + range + N);
+                ge = fit__edge(seg, a, b, fit__sub(ge, range), ge + range, w, min_side, cum);
+            }
             if (ge <= gs)
                 ge = gs + 1;
         }
@@ -603,6 +730,20 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
             fit__bursts(u, n, N, gs, ge, tmp, &band_peak, &band_in);
     }
 
+    /* The oscillatory-transient search on the base residual. */
+    fit_osc_t oc;
+    memset(&oc, 0, sizeof oc);
+    if (osc)
+        fit__osc(res, n, N, r->fs, tmp, yr, yi, &oc);
+    const int has_gate = ge > gs;
+    const double q = (double)(N / 4);
+    const double osc_in =
+        has_gate && (double)oc.at + q >= (double)gs && (double)oc.at <= (double)ge + q ? 1.0 : 0.0;
+    double osc_edge = 5.0;
+    if (has_gate) {
+        const double d0 = fabs((double)oc.at - (double)gs), d1 = fabs((double)oc.at - (double)ge);
+        osc_edge = fmin(fmin(d0, d1) / (double)N, 5.0);
+    }
     const double h1o = ho[0] > 1e-6 ? ho[0] : 1e-6, h1i = hi[0] > 1e-6 ? hi[0] : 1e-6;
     const double v[VGH_PQ_FIT_FEATURES] = {glen,
                                            sign,
@@ -622,8 +763,18 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, f
                                            ot_in,
                                            sqrt(rss / (double)n),
                                            band_peak,
-                                           band_in};
-    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+                                           band_in,
+                                           log10(1.0 + oc.stat),
+                                           oc.hz,
+                                           oc.ms,
+                                           osc_in,
+                                           osc_edge,
+                                           log10(1.0 + oc.per_tau[0]),
+                                           log10(1.0 + oc.per_tau[1]),
+                                           log10(1.0 + oc.per_tau[2]),
+                                           oc.sigma};
+    const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
+    for (unsigned k = 0; k < nout; k++)
         out[k] = fit__out(v[k]);
 done:
     free(seg);
@@ -631,5 +782,7 @@ done:
     free(env);
     free(tmp);
     free(cum);
+    free(yr);
+    free(yi);
     return rc;
 }

@@ -14,8 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Features the fit gives an event (vgh_pq_fit_name() names them). */
-#define VGH_PQ_FIT_FEATURES 19u
+/** Features the fit gives a span (vgh_pq_fit_name() names them): the first
+ *  VGH_PQ_FIT_FEATURES_L2 are the event features of EVNT layout 2; the rest are the
+ *  oscillatory-transient search (docs/power-quality.md, "Oscillatory transients by a matched
+ *  search"). */
+#define VGH_PQ_FIT_FEATURES    28u
+#define VGH_PQ_FIT_FEATURES_L2 19u
+/** Flags of vgh_pq_fit_features(). The fit takes its reference fundamental from the span's
+ *  last 4 cycles (VGH_PQ_FIT_TAIL: an event the detector closed after quiet windows), or from
+ *  the 2-cycle block nearest 1 pu (VGH_PQ_FIT_SEGMENT: a snippet, whose disturbance may reach
+ *  either end). VGH_PQ_FIT_OSC adds the oscillatory-transient search (the features from
+ *  VGH_PQ_FIT_FEATURES_L2 on; left 0 without it). */
+#define VGH_PQ_FIT_TAIL    0u
+#define VGH_PQ_FIT_SEGMENT 1u
+#define VGH_PQ_FIT_OSC     2u
 /** Nominal cycles of samples a ring keeps: an event and its lead-in longer than this is fitted
  *  on its last part. */
 #define VGH_PQ_RING_CYCLES 256u
@@ -49,12 +61,14 @@ void vgh_pq_ring_free(vgh_pq_ring_t *r);
 /**
  * @brief The fit features of the samples @p first .. @p last (absolute indices, counted from
  *        the ring's first push; clipped to what the ring still holds). Deterministic, finite.
- *        A span shorter than 8 cycles, or without a fundamental at its end to refer to, gives
- *        zeros.
+ *        A span shorter than 8 cycles (VGH_PQ_FIT_TAIL) or 3 cycles (VGH_PQ_FIT_SEGMENT), or
+ *        without a fundamental to refer to, gives zeros.
+ * @param flags VGH_PQ_FIT_TAIL or VGH_PQ_FIT_SEGMENT, and VGH_PQ_FIT_OSC
  * @param[out] out VGH_PQ_FIT_FEATURES values
  * @retval 0, or -1 when out of memory (out is zeroed).
  */
-int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, float *out);
+int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, unsigned flags,
+                        float *out);
 
 /** @brief "fit.glen", ... for k < VGH_PQ_FIT_FEATURES, else NULL. */
 const char *vgh_pq_fit_name(unsigned k);

@@ -20,7 +20,7 @@ uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout)
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || m->u.forest.n_classes <= 2)
         return 0;
     return (uint16_t)(2u * m->u.forest.n_classes + 6u + 2u * m->n_features +
-                      (layout >= 2u ? VGH_PQ_FIT_FEATURES : 0u));
+                      (layout >= 2u ? VGH_PQ_FIT_FEATURES_L2 : 0u));
 }
 
 /* EVNT body: u16 layout (VGH_PQ_EVNT_LAYOUT), u16 n_features, u32 0, then a forest body as
@@ -28,7 +28,18 @@ uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout)
  * The forest part is checked by the core's own reader, vg_forest_parse(). */
 #define PQ__EVNT_HEAD 8u
 
-int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
+uint16_t vgh_pq_segment_n_features(const vg_model_t *m)
+{
+    if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || !m->wave.present ||
+        m->u.forest.n_classes < 2)
+        return 0;
+    return (uint16_t)(m->n_features + VGH_PQ_FIT_FEATURES);
+}
+
+/* The section @p tag (EVNT or SEGC), its layouts 1..max_layout, n_features from nf_of. */
+static int pq__section_parse(const vg_model_t *m, uint32_t tag, const char *name, const char *noun,
+                             unsigned max_layout, uint16_t (*nf_of)(const vg_model_t *, unsigned),
+                             const char *what, vgh_pq_evmodel_t *em, char *err, size_t errlen)
 {
     memset(em, 0, sizeof *em);
     /* The core parser has checked the table: ns entries inside the artifact, each section
@@ -39,10 +50,10 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
     uint32_t size = 0;
     for (uint32_t i = 0; i < ns; i++) {
         const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
-        if (pq__le32(e) != VGH_SECT_EVNT)
+        if (pq__le32(e) != tag)
             continue;
         if (body) {
-            snprintf(err, errlen, "EVNT section: more than one");
+            snprintf(err, errlen, "%s section: more than one", name);
             return -1;
         }
         body = b + pq__le32(e + 4);
@@ -50,41 +61,40 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
     }
     if (!body)
         return 0;
-    if (!vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT)) {
-        snprintf(err, errlen, "EVNT section: the model is not a multi-class waveform forest");
+    if (!nf_of(m, max_layout)) {
+        snprintf(err, errlen, "%s section: the model is not a %s", name, what);
         return -1;
     }
     if (size < PQ__EVNT_HEAD) {
-        snprintf(err, errlen, "EVNT section: %u bytes, shorter than its header", size);
+        snprintf(err, errlen, "%s section: %u bytes, shorter than its header", name, size);
         return -1;
     }
     const unsigned layout = (unsigned)(body[0] | (body[1] << 8));
     const unsigned nf = (unsigned)(body[2] | (body[3] << 8));
-    if (layout < 1u || layout > VGH_PQ_EVNT_LAYOUT) {
-        snprintf(err, errlen,
-                 "EVNT section: unknown event feature layout %u (this build reads 1 to %u)", layout,
-                 VGH_PQ_EVNT_LAYOUT);
+    if (layout < 1u || layout > max_layout) {
+        snprintf(err, errlen, "%s section: unknown %s feature layout %u (this build reads 1 to %u)",
+                 name, noun, layout, max_layout);
         return -1;
     }
-    const uint16_t want = vgh_pq_event_n_features(m, layout);
+    const uint16_t want = nf_of(m, layout);
     if (nf != want || pq__le32(body + 4) != 0) {
         snprintf(err, errlen,
-                 "EVNT section: %u event features, the model's layout has %u (or reserved bytes "
-                 "set)",
-                 nf, want);
+                 "%s section: %u %s features, the model's layout has %u (or reserved bytes set)",
+                 name, nf, noun, want);
         return -1;
     }
     em->forest.n_features = (uint16_t)nf;
     vg_status_t st = vg_forest_parse(&em->forest, body + PQ__EVNT_HEAD, size - PQ__EVNT_HEAD);
     if (st != VG_OK) {
-        snprintf(err, errlen, "EVNT section: malformed event forest (%s)", vg_status_str(st));
+        snprintf(err, errlen, "%s section: malformed %s forest (%s)", name, noun,
+                 vg_status_str(st));
         return -1;
     }
     if (em->forest.u.forest.n_classes != m->u.forest.n_classes ||
         em->forest.u.forest.normal_class != m->u.forest.normal_class) {
         snprintf(err, errlen,
-                 "EVNT section: the event forest has %u classes (normal %u), the model %u (%u)",
-                 em->forest.u.forest.n_classes, em->forest.u.forest.normal_class,
+                 "%s section: the %s forest has %u classes (normal %u), the model %u (%u)", name,
+                 noun, em->forest.u.forest.n_classes, em->forest.u.forest.normal_class,
                  m->u.forest.n_classes, m->u.forest.normal_class);
         return -1;
     }
@@ -93,6 +103,25 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
     em->n_features = (uint16_t)nf;
     em->present = 1;
     return 0;
+}
+
+static uint16_t pq__seg_nf(const vg_model_t *m, unsigned layout)
+{
+    (void)layout;
+    return vgh_pq_segment_n_features(m);
+}
+
+int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
+{
+    return pq__section_parse(m, VGH_SECT_EVNT, "EVNT", "event", VGH_PQ_EVNT_LAYOUT,
+                             vgh_pq_event_n_features, "multi-class waveform forest", em, err,
+                             errlen);
+}
+
+int vgh_pq_segmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
+{
+    return pq__section_parse(m, VGH_SECT_SEGC, "SEGC", "segment", VGH_PQ_SEGC_LAYOUT, pq__seg_nf,
+                             "waveform forest", em, err, errlen);
 }
 
 static void pq__put16(uint8_t *p, uint32_t v)
@@ -107,15 +136,15 @@ static void pq__put32(uint8_t *p, uint32_t v)
     pq__put16(p + 2, v >> 16);
 }
 
-int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
-                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
-                        uint16_t normal_class, uint8_t **out, size_t *len)
+int vgh_pq_evmodel_body(uint16_t layout, uint16_t n_features, const vg_tree_node_t *nodes,
+                        uint32_t n_nodes, const uint32_t *roots, uint16_t n_trees,
+                        uint16_t n_classes, uint16_t normal_class, uint8_t **out, size_t *len)
 {
     size_t n = PQ__EVNT_HEAD + 12u + 4u * (size_t)n_trees + 12u * (size_t)n_nodes;
     uint8_t *p = calloc(1, n);
     if (!p)
         return -1;
-    pq__put16(p, VGH_PQ_EVNT_LAYOUT);
+    pq__put16(p, layout);
     pq__put16(p + 2, n_features);
     uint8_t *f = p + PQ__EVNT_HEAD;
     pq__put16(f, n_trees);

@@ -25,8 +25,17 @@
 #define VGH_PQ_EV_MAX_FEATURES                                                                     \
     (2u * VG_MAX_CLASSES + 6u + 2u * VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES)
 
-/** The event classifier of an artifact: a random forest over event features, parsed in
- *  place from the EVNT section by the core's forest reader. */
+/** Section of a snippet model holding the segment classifier (docs/model-format.md,
+ *  `vigil train --kind segments`): host only, like EVNT. */
+#define VGH_SECT_SEGC VG_TAG('S', 'E', 'G', 'C')
+/** Layout of the SEGC section's segment features (vgh_pq_segment_n_features()): the last
+ *  window's normalised features, then the fit of the segment's samples (VGH_PQ_FIT_SEGMENT |
+ *  VGH_PQ_FIT_OSC, all VGH_PQ_FIT_FEATURES). */
+#define VGH_PQ_SEGC_LAYOUT 1u
+
+/** The event classifier of an artifact (or its segment classifier): a random forest over
+ *  event (segment) features, parsed in place from the EVNT (SEGC) section by the core's forest
+ *  reader. */
 typedef struct {
     int present;
     uint16_t layout;     /**< 1 or 2 (VGH_PQ_EVNT_LAYOUT) */
@@ -45,11 +54,21 @@ uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout);
  */
 int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
 
+/** @brief Segment features of a waveform forest @p m with two classes or more (0 for other
+ *         models): its window features and the fit's. */
+uint16_t vgh_pq_segment_n_features(const vg_model_t *m);
+
 /**
- * @brief The EVNT section body for a trained event forest (malloc'd, *len bytes).
+ * @brief Find and check the SEGC section of a parsed artifact, as vgh_pq_evmodel_parse().
  */
-int vgh_pq_evmodel_body(uint16_t n_features, const vg_tree_node_t *nodes, uint32_t n_nodes,
-                        const uint32_t *roots, uint16_t n_trees, uint16_t n_classes,
-                        uint16_t normal_class, uint8_t **out, size_t *len);
+int vgh_pq_segmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
+
+/**
+ * @brief The EVNT (or SEGC) section body for a trained forest (malloc'd, *len bytes), with
+ *        feature layout @p layout.
+ */
+int vgh_pq_evmodel_body(uint16_t layout, uint16_t n_features, const vg_tree_node_t *nodes,
+                        uint32_t n_nodes, const uint32_t *roots, uint16_t n_trees,
+                        uint16_t n_classes, uint16_t normal_class, uint8_t **out, size_t *len);
 
 #endif

@@ -292,6 +292,25 @@ int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_p
     return vgh_pq_segs_end(&c, out, n_out, err, errlen);
 }
 
+static int pq__segs_ring(vgh_pq_segs_t *c, char *err, size_t errlen)
+{
+    const vg_model_t *m = c->m;
+    if (c->ring.buf)
+        return 0;
+    c->nsf = vgh_pq_segment_n_features(m);
+    if (!c->nsf) {
+        snprintf(err, errlen, "a segment classifier needs a waveform forest; this is a %s model",
+                 vgh_kind_name(m->kind));
+        return -1;
+    }
+    if (vgh_pq_ring_init(&c->ring, m->sample_rate, m->wave.f_nominal, m->wave.scale) != 0) {
+        snprintf(err, errlen, "cannot keep a segment's samples (%g Hz at %g Hz: out of memory?)",
+                 (double)m->sample_rate, (double)m->wave.f_nominal);
+        return -1;
+    }
+    return 0;
+}
+
 int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -303,7 +322,32 @@ int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t e
         snprintf(err, errlen, "cannot start the detector (out of memory?)");
         return -1;
     }
+    if (vgh_pq_segmodel_parse(m, &c->sc, err, errlen) != 0 ||
+        (c->sc.present && pq__segs_ring(c, err, errlen) != 0)) {
+        vgh_pq_segs_free(c);
+        return -1;
+    }
     return 0;
+}
+
+int vgh_pq_segs_keep(vgh_pq_segs_t *c, char *err, size_t errlen)
+{
+    c->keep = 1;
+    return pq__segs_ring(c, err, errlen);
+}
+
+/* The segment features of the open segment (its last window's normalised features, then the
+ * fit of its samples) into f. */
+static void pq__segs_features(const vgh_pq_segs_t *c, float *f)
+{
+    const uint16_t nf = c->m->n_features;
+    memcpy(f, vg_detector_normalised(&c->d), nf * sizeof *f);
+    /* out of memory leaves zeros: the classifier still has the window's features */
+    if (c->ring.n > c->seg_first)
+        (void)vgh_pq_fit_features(&c->ring, c->seg_first, c->ring.n - 1,
+                                  VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC, f + nf);
+    else
+        memset(f + nf, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
 }
 
 /* The segment that just ended: its last window decides; too short for one is an error. */
@@ -334,7 +378,41 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     g->score = c->last.score;
     g->dropout = c->last.dropout;
     g->anomaly = c->last.over;
+    if (!c->keep && !(c->sc.present && !c->last.dropout))
+        return 0;
+    float fbuf[VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES];
+    float *f = fbuf;
+    if (c->keep) {
+        void *x = c->X;
+        size_t cap = c->cap_x;
+        if (pq__room(&x, c->n - 1, &cap, (size_t)c->nsf * sizeof(float)) != 0) {
+            snprintf(err, errlen, "out of memory for segment features");
+            return -1;
+        }
+        c->X = x;
+        c->cap_x = cap;
+        f = c->X + (c->n - 1) * c->nsf;
+    }
+    pq__segs_features(c, f);
+    if (c->sc.present && !c->last.dropout) {
+        /* The segment classifier's vote decides the class, normal included. */
+        uint16_t v[VG_MAX_CLASSES];
+        vg_forest_predict(&c->sc.forest, f, v, NULL);
+        uint16_t best = 0, bc = 0;
+        for (uint16_t k = 0; k < c->m->u.forest.n_classes; k++)
+            if (v[k] > best) {
+                best = v[k];
+                bc = k;
+            }
+        g->pred = bc;
+        g->anomaly = bc != c->m->u.forest.normal_class;
+    }
     return 0;
+}
+
+int vgh_pq_segs_close_last(vgh_pq_segs_t *c, char *err, size_t errlen)
+{
+    return pq__segs_close(c, err, errlen);
 }
 
 int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_t errlen)
@@ -349,10 +427,14 @@ int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_
             c->seg_len = 0;
             memset(&c->last, 0, sizeof c->last);
             vg_detector_reset(&c->d);
+            c->seg_first = c->ring.n;
         }
         size_t end = i;
         while (end < ds->n && ds->segment[end] == c->sg)
             end++;
+        if (c->ring.buf)
+            for (size_t k = i; k < end; k++)
+                vgh_pq_ring_push(&c->ring, ds->x[k * ds->n_ch]);
         /* Block pushes: only a block's last sample can complete a window. */
         while (i < end) {
             vg_result_t r;
@@ -390,8 +472,11 @@ void vgh_pq_segs_free(vgh_pq_segs_t *c)
 {
     free(c->arena);
     free(c->seg);
+    free(c->X);
+    vgh_pq_ring_free(&c->ring);
     c->arena = NULL;
     c->seg = NULL;
+    c->X = NULL;
 }
 
 void vgh_pq_report_segments(FILE *f, const vgh_pq_seg_t *seg, size_t n, int mode, int json,
@@ -587,12 +672,14 @@ static void pq__fit(const vgh_pq_tracker_t *t, float *f)
     const uint64_t back_start = (uint64_t)(t->row - t->cur.start),
                    back_end = (uint64_t)(t->row - t->cur.end);
     if (back_start > now || back_end > back_start) {
-        memset(f, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
+        memset(f, 0, VGH_PQ_FIT_FEATURES_L2 * sizeof *f);
         return;
     }
     const uint64_t first = now - back_start, start = first > before ? first - before : 0;
     /* out of memory leaves zeros: the classifier still has every other feature */
-    (void)vgh_pq_fit_features(&t->ring, start, now - back_end, f);
+    float all[VGH_PQ_FIT_FEATURES];
+    (void)vgh_pq_fit_features(&t->ring, start, now - back_end, VGH_PQ_FIT_TAIL, all);
+    memcpy(f, all, VGH_PQ_FIT_FEATURES_L2 * sizeof *f);
 }
 
 void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
@@ -621,7 +708,7 @@ void vgh_pq_event_features(const vgh_pq_tracker_t *t, float *f)
     if (t->ring.buf && t->ring.n && (t->keep_features || (t->em.present && t->em.layout >= 2u)))
         pq__fit(t, f + k);
     else
-        memset(f + k, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
+        memset(f + k, 0, VGH_PQ_FIT_FEATURES_L2 * sizeof *f);
 }
 
 /* The class that adds an oscillatory transient to class @p c (power-quality.md's table), or 0. */

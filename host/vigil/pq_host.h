@@ -132,10 +132,25 @@ typedef struct {
     uint16_t truth;
     size_t seg_len;
     vg_result_t last; /**< the open segment's latest window */
+    /* The segment classifier (SEGC section), and the segment's samples for its fit. */
+    vgh_pq_evmodel_t sc;
+    vgh_pq_ring_t ring;
+    uint64_t seg_first; /**< ring index of the open segment's first sample */
+    uint16_t nsf;       /**< segment features (vgh_pq_segment_n_features()) */
+    int keep;           /**< keep every segment's features in X (training) */
+    float *X;           /**< n x nsf when keep */
+    size_t cap_x;
 } vgh_pq_segs_t;
 
-/** @brief Start classifying segments (the detector's arena is allocated here). */
+/** @brief Start classifying segments (the detector's arena is allocated here). A model with a
+ *         segment classifier (SEGC) takes each segment's class from it. */
 int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t errlen);
+/** @brief Keep every segment's features (vgh_pq_segment_n_features() values per segment, in
+ *         c->X, for `vigil train --kind segments`); call right after vgh_pq_segs_begin(). */
+int vgh_pq_segs_keep(vgh_pq_segs_t *c, char *err, size_t errlen);
+/** @brief Close the last segment (before taking c->X; vgh_pq_segs_end() then has no more to
+ *         close). */
+int vgh_pq_segs_close_last(vgh_pq_segs_t *c, char *err, size_t errlen);
 /** @brief Feed the next rows of a snippet recording (a segment may go on in the next chunk). */
 int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_t errlen);
 /** @brief The last segment, then the results as vgh_pq_classify_segments() returns them (the

@@ -175,6 +175,30 @@ expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events
 expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
 expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm
 expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
+
+# --- The segment classifier (SEGC section) -------------------------------------------------
+# A tiny snippet forest with a valid SEGC is read (and `vigil info` names it); a wrong layout
+# or feature count is refused by name; training one needs snippets with classes and a
+# waveform forest.
+if $VIGIL eval -m "$C/pq_forest_segc.vgm" -i s.csv > /dev/null; then ok "a valid SEGC is read"; else bad "valid SEGC refused"; fi
+if $VIGIL info -m "$C/pq_forest_segc.vgm" | grep -q "segment classifier (SEGC, host only): 2 trees"; then ok "info names the SEGC"; else bad "info misses the SEGC"; fi
+expect 1 "SEGC section: unknown segment feature layout 2 (this build reads 1 to 1)" -- $VIGIL eval -m "$C/pq_segc_bad_layout.vgm" -i s.csv
+expect 1 "SEGC section: 30 segment features, the model's layout has 31" -- $VIGIL detect -m "$C/pq_segc_bad_nfeat.vgm" -i s.csv
+expect 1 "st.csv: a segment classifier learns from snippets with \`segment\` and \`class\` columns" -- $VIGIL train --kind segments -m m.vgm -i st.csv -o x.vgm
+cut -d, -f1-3 s.csv > snolab.csv
+expect 1 "snolab.csv: a segment classifier learns from snippets" -- $VIGIL train --kind segments -m m.vgm -i snolab.csv -o x.vgm
+expect 1 "a segment classifier needs a waveform forest (float, before \`vigil quantize\`); this is a zscore model" -- $VIGIL train --kind segments -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i s.csv -o x.vgm
+expect 2 "--split-events is for --kind events" -- $VIGIL train --kind segments -m m.vgm -i s.csv -o x.vgm --split-events
+# NaN samples in a segment: the fit holds the last valid sample, the class is still given
+# when the window passes the missing-sample policy.
+$VIGIL train -q --kind segments -m m.vgm -i s.csv -o ms.vgm --trees 5
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 97 == 0 { $3 = "nan" } { print }' s.csv > snan.csv
+if $VIGIL detect -m ms.vgm -i snan.csv > snan.out && [ "$(grep -c . snan.out)" = "$(($(cut -d, -f1 s.csv | sort -u | grep -c .)))" ] && ! grep -q ',$' snan.out; then
+  ok "a segment model classifies segments with NaN samples"
+else
+  bad "segment model on NaN samples: $(head -3 snan.out)"
+fi
+
 # read row by row: a bad row after the first second (past the rows held for the rate check)
 # is found where it is, and a wrong rate is refused
 awk -F, 'BEGIN { OFS = "," } NR == 9001 { $2 = "1.2.3" } { print }' st.csv > stbad.csv

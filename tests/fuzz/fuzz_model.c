@@ -315,6 +315,34 @@ static void check_evnt(const vg_model_t *m)
     }
 }
 
+/* The same for the SEGC section (the segment classifier of a snippet model). */
+static void check_segc(const vg_model_t *m)
+{
+    vgh_pq_evmodel_t em;
+    char err[256];
+    err[0] = '\0';
+    if (vgh_pq_segmodel_parse(m, &em, err, sizeof err) != 0) {
+        CHECK(err[0] != '\0' && !em.present);
+        return;
+    }
+    if (!em.present)
+        return;
+    CHECK(em.n_features == vgh_pq_segment_n_features(m) && em.n_features > 0 &&
+          em.layout == VGH_PQ_SEGC_LAYOUT);
+    static float x[VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES];
+    static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
+    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
+        for (unsigned k = 0; k < em.n_features; k++)
+            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
+        uint16_t votes[VG_MAX_CLASSES];
+        uint16_t best = vg_forest_predict(&em.forest, x, votes, NULL);
+        uint32_t sum = 0;
+        for (unsigned c = 0; c < em.forest.u.forest.n_classes; c++)
+            sum += votes[c];
+        CHECK(sum == em.forest.u.forest.n_trees && best < em.forest.u.forest.n_classes);
+    }
+}
+
 static void parse_and_run(const uint8_t *buf, size_t size)
 {
     vg_model_t m;
@@ -326,6 +354,7 @@ static void parse_and_run(const uint8_t *buf, size_t size)
         return;
     check_model(&m, buf, size);
     check_evnt(&m);
+    check_segc(&m);
     (void)vg_model_param_count(&m);
     run_detector(&m, buf, size);
 }

@@ -41,7 +41,16 @@ enum {
     F_OTIN,
     F_RESID,
     F_BANDPK,
-    F_BANDIN
+    F_BANDIN,
+    F_OSC,
+    F_OSC_HZ,
+    F_OSC_MS,
+    F_OSC_IN,
+    F_OSC_EDGE,
+    F_OSC_8,
+    F_OSC_16,
+    F_OSC_32,
+    F_NOISE
 };
 
 static uint64_t rng_state;
@@ -65,6 +74,7 @@ typedef struct {
     size_t n, g0, g1, b0;
     double fs, f0; /* 0: FS, F0 */
     double df, depth, gate_lam, gate_ff, h3_in, harm, lam, ff, burst, snr;
+    unsigned flags; /* of vgh_pq_fit_features() */
 } wave_t;
 
 static void make(const wave_t *w, vgh_pq_ring_t *r)
@@ -93,7 +103,7 @@ static void fit(const wave_t *w, float *f)
     assert_int_equal(vgh_pq_ring_init(&r, w->fs > 0.0 ? w->fs : FS, w->f0 > 0.0 ? w->f0 : F0, 1.0f),
                      0);
     make(w, &r);
-    assert_int_equal(vgh_pq_fit_features(&r, 0, w->n - 1, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w->n - 1, w->flags, f), 0);
     for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
         assert_true(isfinite(f[k]));
     vgh_pq_ring_free(&r);
@@ -278,15 +288,16 @@ static void test_spans(void **state)
     wave_t w = sag(5 * NC);
     make(&w, &r);
     float f[VGH_PQ_FIT_FEATURES], g[VGH_PQ_FIT_FEATURES];
-    assert_int_equal(vgh_pq_fit_features(&r, 0, 7 * NC, f), 0); /* under 8 cycles */
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 7 * NC, VGH_PQ_FIT_TAIL, f),
+                     0); /* under 8 cycles */
     for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
         assert_true(f[k] == 0.0f);
-    assert_int_equal(vgh_pq_fit_features(&r, 10, 5, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 10, 5, VGH_PQ_FIT_TAIL, f), 0);
     assert_true(f[F_GLEN] == 0.0f && f[F_RESID] == 0.0f);
-    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n, f), 0); /* not pushed yet */
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n, VGH_PQ_FIT_TAIL, f), 0); /* not pushed yet */
     assert_true(f[F_RESID] == 0.0f);
-    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, f), 0);
-    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, g), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, VGH_PQ_FIT_TAIL, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, VGH_PQ_FIT_TAIL, g), 0);
     assert_memory_equal(f, g, sizeof f);
     assert_float_equal(f[F_GLEN], 5.0, 0.03);
     vgh_pq_ring_free(&r);
@@ -294,16 +305,111 @@ static void test_spans(void **state)
     assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
     for (size_t k = 0; k < 20 * NC; k++)
         vgh_pq_ring_push(&r, 0.0f);
-    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC - 1, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC - 1, VGH_PQ_FIT_TAIL, f), 0);
     assert_true(f[F_RESID] == 0.0f && f[F_DEPTH] == 0.0f);
     /* more than the ring holds: the last VGH_PQ_RING_CYCLES cycles */
     rng_state = SEED + 6u;
     for (size_t k = 0; k < (VGH_PQ_RING_CYCLES + 40) * NC; k++)
         vgh_pq_ring_push(&r, (float)sin(TWO_PI * F0 * (double)k / FS) + 0.02f * (float)gauss());
-    assert_int_equal(vgh_pq_fit_features(&r, 0, r.n - 1, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, r.n - 1, VGH_PQ_FIT_TAIL, f), 0);
     assert_true(f[F_RESID] > 0.015f && f[F_RESID] < 0.025f && f[F_GLEN] == 0.0f);
     /* a span the ring has overwritten whole */
-    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC, f), 0);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, 20 * NC, VGH_PQ_FIT_TAIL, f), 0);
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
+        assert_true(f[k] == 0.0f);
+    vgh_pq_ring_free(&r);
+}
+
+/* The oscillatory-transient search: a 600 Hz burst (10 ms decay) inside a sag that has
+ * harmonics of its own is found, at its frequency and inside the gate; the same sag without
+ * it stays near the noise's chi-square maximum; the first features do not change with the
+ * search, and without VGH_PQ_FIT_OSC its features are 0. */
+static void test_osc(void **state)
+{
+    (void)state;
+    wave_t w = sag(5 * NC);
+    w.h3_in = 0.1;
+    w.flags = VGH_PQ_FIT_TAIL | VGH_PQ_FIT_OSC;
+    float f[VGH_PQ_FIT_FEATURES], g[VGH_PQ_FIT_FEATURES];
+    rng_state = SEED + 7u;
+    fit(&w, f);
+    printf("sag with harmonics: osc %.3f at %.0f Hz, noise %.4f\n", (double)f[F_OSC],
+           (double)f[F_OSC_HZ], (double)f[F_NOISE]);
+    assert_true(f[F_OSC] < 1.7f); /* log10(1 + 49) */
+    assert_float_equal(f[F_NOISE], 0.02236, 0.003);
+    w.flags = VGH_PQ_FIT_TAIL;
+    rng_state = SEED + 7u;
+    fit(&w, g);
+    assert_memory_equal(f, g, VGH_PQ_FIT_FEATURES_L2 * sizeof *f);
+    for (unsigned k = VGH_PQ_FIT_FEATURES_L2; k < VGH_PQ_FIT_FEATURES; k++)
+        assert_true(g[k] == 0.0f);
+
+    w.flags = VGH_PQ_FIT_TAIL | VGH_PQ_FIT_OSC;
+    w.burst = 0.15;
+    w.b0 = w.g0 + NC + 17;
+    rng_state = SEED + 7u;
+    fit(&w, f);
+    printf("with a 0.15 pu burst: osc %.3f at %.0f Hz, %.0f ms, in %.0f, edge %.2f cycles\n",
+           (double)f[F_OSC], (double)f[F_OSC_HZ], (double)f[F_OSC_MS], (double)f[F_OSC_IN],
+           (double)f[F_OSC_EDGE]);
+    assert_true(f[F_OSC] > 2.3f);
+    assert_float_equal(f[F_OSC_HZ], 600.0, 20.0);
+    assert_true(f[F_OSC_IN] == 1.0f);
+    assert_true(f[F_OSC_MS] == 8.0f || f[F_OSC_MS] == 16.0f);
+    assert_float_equal(f[F_OSC_EDGE], 1.13, 0.25);
+    assert_true(f[F_OSC_8] > 2.0f && f[F_OSC_16] > 2.0f);
+    /* and a burst with no sag: not in a gate, 5 cycles from any edge */
+    w.g1 = w.g0;
+    rng_state = SEED + 7u;
+    fit(&w, f);
+    assert_true(f[F_OSC] > 2.3f && f[F_OSC_IN] == 0.0f && f[F_OSC_EDGE] == 5.0f);
+}
+
+/* A snippet's fit (VGH_PQ_FIT_SEGMENT): the reference from the 2-cycle block nearest 1 pu, so
+ * a sag that runs to the segment's end, or from its start, is measured; under 3 cycles gives
+ * zeros. */
+static void test_segment(void **state)
+{
+    (void)state;
+    rng_state = SEED + 8u;
+    wave_t w;
+    memset(&w, 0, sizeof w);
+    w.n = 10 * NC;
+    w.depth = -0.5;
+    w.snr = 20.0;
+    w.flags = VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC;
+    float f[VGH_PQ_FIT_FEATURES];
+    /* to the end */
+    w.g0 = 4 * NC + 21;
+    w.g1 = w.n;
+    fit(&w, f);
+    printf("segment, sag to the end: glen %.3f, depth %.3f\n", (double)f[F_GLEN],
+           (double)f[F_DEPTH]);
+    assert_float_equal(f[F_GLEN] * NC, (double)(w.g1 - w.g0), 4.0);
+    assert_true(f[F_SIGN] == -1.0f);
+    assert_float_equal(f[F_DEPTH], 0.5, 0.03);
+    /* from the start */
+    w.g0 = 0;
+    w.g1 = 5 * NC + 40;
+    fit(&w, f);
+    printf("segment, sag from the start: glen %.3f, depth %.3f\n", (double)f[F_GLEN],
+           (double)f[F_DEPTH]);
+    assert_float_equal(f[F_GLEN] * NC, (double)(w.g1 - w.g0), 4.0);
+    assert_float_equal(f[F_DEPTH], 0.5, 0.03);
+    /* a swell in the middle */
+    w.depth = 0.4;
+    w.g0 = 3 * NC + 5;
+    w.g1 = 6 * NC + 77;
+    fit(&w, f);
+    assert_float_equal(f[F_GLEN] * NC, (double)(w.g1 - w.g0), 4.0);
+    assert_true(f[F_SIGN] == 1.0f);
+    assert_float_equal(f[F_DEPTH], 1.4, 0.03);
+    /* too short */
+    vgh_pq_ring_t r;
+    assert_int_equal(vgh_pq_ring_init(&r, FS, F0, 1.0f), 0);
+    w.n = 3 * NC - 1;
+    make(&w, &r);
+    assert_int_equal(vgh_pq_fit_features(&r, 0, w.n - 1, w.flags, f), 0);
     for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++)
         assert_true(f[k] == 0.0f);
     vgh_pq_ring_free(&r);
@@ -313,6 +419,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_osc),
+        cmocka_unit_test(test_segment),
         cmocka_unit_test(test_no_event),
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_rates),
