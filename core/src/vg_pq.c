@@ -10,6 +10,15 @@
 #include "vigil/vg_frontend.h"
 #include "vigil/vg_mathf.h"
 
+/* x86-64 always has SSE2 (as in vg_sos.c); other targets, and VG_DISABLE_SPECIALIZATION
+ * builds, take the portable residual rebuild only. */
+#if defined(__SSE2__) && !VG_DISABLE_SPECIALIZATION
+#define PQ_SSE2 1
+#include <xmmintrin.h>
+#else
+#define PQ_SSE2 0
+#endif
+
 /* Lanes of the per-cycle loops written for vectorisation: harmonics 1..7 of the residual
  * and one padding lane, or 8 matched-filter positions. */
 #define PQ_LANES 8u
@@ -255,31 +264,27 @@ static float pq__matched(const vg_pq_t *p, const float *v)
     return best;
 }
 
-/* r[0, n) less the mean, then its largest matched-filter response over its RMS; with peak,
- * also its largest |value|. */
-static float pq__trans(const vg_pq_t *p, float *r, float mean, float *peak)
+/* The largest matched-filter response of r[0, n) (the residual, its mean already removed)
+ * over its RMS; ss: the sum of its squares in sample order (pq__rebuild() takes both). */
+static float pq__trans(const vg_pq_t *p, const float *r, float ss)
 {
-    const uint16_t n = p->n;
-    float ss = 0.0f, pk = 0.0f;
-    for (uint16_t j = 0; j < n; j++) {
-        r[j] -= mean;
-        ss += r[j] * r[j];
-        pk = fabsf(r[j]) > pk ? fabsf(r[j]) : pk;
-    }
-    if (peak)
-        *peak = pk;
-    const float rms = sqrtf(ss / (float)n);
+    const float rms = sqrtf(ss / (float)p->n);
     return pq__matched(p, r) / (rms > 1e-9f ? rms : 1e-9f);
 }
 
-/* The rebuild loop of pq__residual(): v[j] -= the harmonics (re, im), and with two, first
- * r2[j] = v[j] - the harmonics (re2, im2). Called with a constant two, so each call compiles
+/* The rebuild loop of pq__residual() over samples [j0, n): v[j] = (v[j] - the harmonics
+ * (re, im)) - mean, and with two, first r2[j] = (v[j] - the harmonics (re2, im2)) - mean.
+ * The mean is the last subtraction, as when pq__trans() took it off in a second pass, which
+ * also summed the squares (in sample order) and took v's largest |value|: these go on in
+ * sp[0], sp[1] (v) and sp[2] (r2). Called with a constant two, so each call compiles
  * to its own loop and the one without r2 does no work for it. */
-static inline void pq__rebuild(float *v, float *r2, uint16_t n, uint16_t hn, float *c, float *sn,
-                               const float *cr, const float *sr, const float *re, const float *im,
-                               const float *re2, const float *im2, const int two)
+static inline void pq__rebuild(float *v, float *r2, uint16_t j0, uint16_t n, uint16_t hn, float *c,
+                               float *sn, const float *cr, const float *sr, const float *re,
+                               const float *im, const float *re2, const float *im2, float mean,
+                               float *sp, const int two)
 {
-    for (uint16_t j = 0; j < n; j++) {
+    float ss = sp[0], pk = sp[1], ss2 = sp[2];
+    for (uint16_t j = j0; j < n; j++) {
         float t[PQ_LANES], t2[PQ_LANES];
         for (unsigned i = 0; i < PQ_LANES; i++) {
             t[i] = re[i] * c[i] - im[i] * sn[i];
@@ -302,11 +307,132 @@ static inline void pq__rebuild(float *v, float *r2, uint16_t n, uint16_t hn, flo
                     acc2 += t2[h];
             }
         }
-        if (two)
-            r2[j] = v[j] - acc2;
-        v[j] -= acc;
+        if (two) {
+            const float y2 = (v[j] - acc2) - mean;
+            r2[j] = y2;
+            ss2 += y2 * y2;
+        }
+        const float y = (v[j] - acc) - mean;
+        v[j] = y;
+        ss += y * y;
+        pk = fabsf(y) > pk ? fabsf(y) : pk;
     }
+    sp[0] = ss;
+    sp[1] = pk;
+    sp[2] = ss2;
 }
+
+#if PQ_SSE2
+/* pq__rebuild() for harmonics 1..7, 4 samples a step, then the rest by pq__rebuild(). The
+ * phasors rotate in two 4-float vectors (lanes = harmonics 1..8) with pq__rebuild()'s
+ * operations; a 4 x 4 transpose of the 4 samples' terms puts each harmonic in a vector whose
+ * lanes are the samples, so the sum over harmonics is 7 vertical additions in the order
+ * h = 1, 2, ..., 7 instead of a sum across lanes for every sample. Every value gets the same
+ * operations in the same order, so the bits are pq__rebuild()'s. c and sn are left as
+ * pq__rebuild() leaves them. */
+/* always_inline: each call passes a constant two, and only an inlined copy drops its tests */
+static inline __attribute__((always_inline)) void
+pq__rebuild7_sse2(float *v, float *r2, uint16_t n, float *c, float *sn, const float *cr,
+                  const float *sr, const float *re, const float *im, const float *re2,
+                  const float *im2, float mean, float *sp, const int two)
+{
+    __m128 ca = _mm_loadu_ps(c), cb = _mm_loadu_ps(c + 4);
+    __m128 sa = _mm_loadu_ps(sn), sb = _mm_loadu_ps(sn + 4);
+    const __m128 cra = _mm_loadu_ps(cr), crb = _mm_loadu_ps(cr + 4);
+    const __m128 sra = _mm_loadu_ps(sr), srb = _mm_loadu_ps(sr + 4);
+    const __m128 rea = _mm_loadu_ps(re), reb = _mm_loadu_ps(re + 4);
+    const __m128 ima = _mm_loadu_ps(im), imb = _mm_loadu_ps(im + 4);
+    const __m128 re2a = _mm_loadu_ps(re2), re2b = _mm_loadu_ps(re2 + 4);
+    const __m128 im2a = _mm_loadu_ps(im2), im2b = _mm_loadu_ps(im2 + 4);
+    const __m128 mv = _mm_set1_ps(mean);
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    /* the sums of squares in lane 0, one sample after another; the largest |value| lane by
+     * lane (_mm_max_ps(a, b) is a > b ? a : b, as pq__rebuild()'s test: NaN never wins) */
+    __m128 ss = _mm_set_ss(sp[0]), ss2 = _mm_set_ss(sp[2]);
+    __m128 pk = _mm_setzero_ps();
+    uint16_t j = 0;
+    /* Harmonics 1..4 (lanes a) and 5..8 (lanes b) rotate independently, so each half runs
+     * its 4 samples on its own: fewer vectors live at once, fewer spills. PQ__TERMS(k):
+     * sample k's terms of one half into t[k] (and u[k]), then that half's phasors turn;
+     * written out 4 times so that the arrays stay in registers. */
+#define PQ__TERMS(k, c_, s_, cr_, sr_, re_, im_, re2_, im2_)                                       \
+    do {                                                                                           \
+        t[k] = _mm_sub_ps(_mm_mul_ps(re_, c_), _mm_mul_ps(im_, s_));                               \
+        if (two)                                                                                   \
+            u[k] = _mm_sub_ps(_mm_mul_ps(re2_, c_), _mm_mul_ps(im2_, s_));                         \
+        const __m128 c2 = _mm_sub_ps(_mm_mul_ps(c_, cr_), _mm_mul_ps(s_, sr_));                    \
+        s_ = _mm_add_ps(_mm_mul_ps(s_, cr_), _mm_mul_ps(c_, sr_));                                 \
+        c_ = c2;                                                                                   \
+    } while (0)
+#define PQ__HALF(c_, s_, cr_, sr_, re_, im_, re2_, im2_)                                           \
+    do {                                                                                           \
+        PQ__TERMS(0, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(1, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(2, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(3, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        /* t[h]: one harmonic of this half for samples j..j+3 */                                   \
+        _MM_TRANSPOSE4_PS(t[0], t[1], t[2], t[3]);                                                 \
+        if (two)                                                                                   \
+            _MM_TRANSPOSE4_PS(u[0], u[1], u[2], u[3]);                                             \
+    } while (0)
+    /* y's squares into ss (lane 0) in sample order */
+#define PQ__SQUARES(y, ss)                                                                         \
+    do {                                                                                           \
+        const __m128 sq = _mm_mul_ps(y, y);                                                        \
+        ss = _mm_add_ss(ss, sq);                                                                   \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(1, 1, 1, 1)));                      \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(2, 2, 2, 2)));                      \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(3, 3, 3, 3)));                      \
+    } while (0)
+    for (; j + 4u <= n; j += 4u) {
+        __m128 t[4], u[4];
+        /* harmonics 1..4, then 5..7 (lane 8 is padding): the sum in the order h = 1, ..., 7 */
+        PQ__HALF(ca, sa, cra, sra, rea, ima, re2a, im2a);
+        __m128 acc = _mm_setzero_ps(), acc2 = _mm_setzero_ps();
+        acc = _mm_add_ps(acc, t[0]);
+        acc = _mm_add_ps(acc, t[1]);
+        acc = _mm_add_ps(acc, t[2]);
+        acc = _mm_add_ps(acc, t[3]);
+        if (two) {
+            acc2 = _mm_add_ps(acc2, u[0]);
+            acc2 = _mm_add_ps(acc2, u[1]);
+            acc2 = _mm_add_ps(acc2, u[2]);
+            acc2 = _mm_add_ps(acc2, u[3]);
+        }
+        PQ__HALF(cb, sb, crb, srb, reb, imb, re2b, im2b);
+        acc = _mm_add_ps(acc, t[0]);
+        acc = _mm_add_ps(acc, t[1]);
+        acc = _mm_add_ps(acc, t[2]);
+        const __m128 x = _mm_loadu_ps(v + j);
+        if (two) {
+            acc2 = _mm_add_ps(acc2, u[0]);
+            acc2 = _mm_add_ps(acc2, u[1]);
+            acc2 = _mm_add_ps(acc2, u[2]);
+            const __m128 y2 = _mm_sub_ps(_mm_sub_ps(x, acc2), mv);
+            _mm_storeu_ps(r2 + j, y2);
+            PQ__SQUARES(y2, ss2);
+        }
+        const __m128 y = _mm_sub_ps(_mm_sub_ps(x, acc), mv);
+        _mm_storeu_ps(v + j, y);
+        PQ__SQUARES(y, ss);
+        pk = _mm_max_ps(_mm_andnot_ps(sign, y), pk);
+    }
+#undef PQ__SQUARES
+#undef PQ__HALF
+#undef PQ__TERMS
+    _mm_storeu_ps(c, ca);
+    _mm_storeu_ps(c + 4, cb);
+    _mm_storeu_ps(sn, sa);
+    _mm_storeu_ps(sn + 4, sb);
+    float l[4];
+    _mm_storeu_ps(l, pk);
+    sp[0] = _mm_cvtss_f32(ss);
+    sp[2] = _mm_cvtss_f32(ss2);
+    for (unsigned i = 0; i < 4u; i++)
+        sp[1] = l[i] > sp[1] ? l[i] : sp[1];
+    pq__rebuild(v, r2, j, n, VG_PQ_RESID_HARMONICS, c, sn, cr, sr, re, im, re2, im2, mean, sp, two);
+}
+#endif
 
 /* Residual of the frame (in place: the frame is not needed afterwards) after removing the
  * mean and harmonics 1..7, then its peak and the largest matched-filter response relative
@@ -346,12 +472,24 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
             im2[h - 1] = pim[h];
         }
     }
-    if (r2)
-        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 1);
-    else
-        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 0);
-    q[VG_PQ_TRANS] = pq__trans(p, v, mean, &q[VG_PQ_RPEAK]);
-    q[VG_PQ_TRANS_PREV] = r2 ? pq__trans(p, r2, mean, NULL) : 0.0f;
+    float sp[3] = {0.0f, 0.0f, 0.0f}; /* v's sum of squares and largest |value|; r2's sum */
+    int rebuilt = 0;
+#if PQ_SSE2
+    if (hn == VG_PQ_RESID_HARMONICS) {
+        if (r2)
+            pq__rebuild7_sse2(v, r2, n, c, sn, cr, sr, re, im, re2, im2, mean, sp, 1);
+        else
+            pq__rebuild7_sse2(v, r2, n, c, sn, cr, sr, re, im, re2, im2, mean, sp, 0);
+        rebuilt = 1;
+    }
+#endif
+    if (!rebuilt && r2)
+        pq__rebuild(v, r2, 0, n, hn, c, sn, cr, sr, re, im, re2, im2, mean, sp, 1);
+    else if (!rebuilt)
+        pq__rebuild(v, r2, 0, n, hn, c, sn, cr, sr, re, im, re2, im2, mean, sp, 0);
+    q[VG_PQ_RPEAK] = sp[1];
+    q[VG_PQ_TRANS] = pq__trans(p, v, sp[0]);
+    q[VG_PQ_TRANS_PREV] = r2 ? pq__trans(p, r2, sp[2]) : 0.0f;
 }
 
 /* The harmonics 1..7 this cycle should hold if the waveform went on as in the previous
