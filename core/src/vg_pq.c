@@ -558,8 +558,18 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* After a reset there is no previous sample: the first step is not a step. */
     const float prev = p->n_cycles ? p->prev_v : v[0];
     float sum = 0.0f;
-    for (uint16_t k = 0; k < n; k++)
-        sum += v[k];
+    /* The FFT's copy of the frame is made in the same pass (its own buffer, which is also
+     * resid2: that is written only by pq__residual(), after the spectrum is read). */
+    if (p->fft) {
+        float *f = p->fft;
+        for (uint16_t k = 0; k < n; k++) {
+            sum += v[k];
+            f[k] = v[k];
+        }
+    } else {
+        for (uint16_t k = 0; k < n; k++)
+            sum += v[k];
+    }
     /* Largest |v| and |step|: maxima (NaN never wins), the same whatever the order, so 8
      * lanes at a time. */
     float peak = fabsf(v[0]) > 0.0f ? fabsf(v[0]) : 0.0f;
@@ -608,11 +618,8 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
     const float step = p->cfg.f_nominal / p->cfg.fs;
     float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
-    if (p->fft) {
-        for (uint16_t k = 0; k < n; k++)
-            p->fft[k] = v[k];
+    if (p->fft)
         (void)vg_rfft_f32(p->fft, n); /* n is a power of two in range: cannot fail */
-    }
     float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
     float odd2 = 0.0f, even2 = 0.0f, band2 = 0.0f, high2 = 0.0f;
     for (uint16_t h = 1; h <= p->h_max; h++) {
@@ -810,8 +817,10 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     const uint32_t w = p->cfg.window_cycles;
     float d[VG_PQ_MAX_WINDOW];
     uint32_t k = 0;
-    for (uint32_t c = 1; c < w; c++) {
-        uint32_t a = (p->ring_head + c - 1u) % w, b = (p->ring_head + c) % w;
+    /* slots a = (ring_head + c - 1) % w and b = (ring_head + c) % w, stepped without a
+     * division */
+    uint32_t a = p->ring_head, b = a + 1u == w ? 0u : a + 1u;
+    for (uint32_t c = 1; c < w; c++, a = b, b = b + 1u == w ? 0u : b + 1u) {
         float x = fabsf(p->cycles[b * VG_PQ_STRIDE + qi] - p->cycles[a * VG_PQ_STRIDE + qi]);
         uint32_t j = k++;
         for (; j > 0 && d[j - 1] > x; j--)
