@@ -240,6 +240,32 @@ static float pq__matched(const vg_pq_t *p, const float *v)
         float bl[PQ_LANES];
         for (unsigned i = 0; i < PQ_LANES; i++)
             bl[i] = 0.0f;
+#if PQ_SSE2
+        /* 16 positions (4 vectors) at a time first: each template value is broadcast once
+         * for all of them. Every position's sum runs over the template in the same order
+         * (acc + v tj), and bl[] takes the same maxima (_mm_max_ps(a, b) is a > b ? a : b). */
+        {
+            const __m128 sign = _mm_set1_ps(-0.0f);
+            __m128 bla = _mm_setzero_ps(), blb = _mm_setzero_ps();
+            for (; k + 4u * 4u + m <= n + 1u; k += 4u * 4u) {
+                __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                const float *vk = v + k;
+                for (uint16_t j = 0; j < m; j++) {
+                    const __m128 tj = _mm_set1_ps(p->tmpl[j]);
+                    a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(vk + j), tj));
+                    a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(vk + j + 4), tj));
+                    a2 = _mm_add_ps(a2, _mm_mul_ps(_mm_loadu_ps(vk + j + 8), tj));
+                    a3 = _mm_add_ps(a3, _mm_mul_ps(_mm_loadu_ps(vk + j + 12), tj));
+                }
+                bla = _mm_max_ps(_mm_andnot_ps(sign, a0), bla);
+                blb = _mm_max_ps(_mm_andnot_ps(sign, a1), blb);
+                bla = _mm_max_ps(_mm_andnot_ps(sign, a2), bla);
+                blb = _mm_max_ps(_mm_andnot_ps(sign, a3), blb);
+            }
+            _mm_storeu_ps(bl, bla);
+            _mm_storeu_ps(bl + 4, blb);
+        }
+#endif
         for (; k + PQ_LANES + m <= n + 1u; k += PQ_LANES) {
             float acc[PQ_LANES];
             for (unsigned i = 0; i < PQ_LANES; i++)
@@ -560,14 +586,31 @@ static void pq__cycle(vg_pq_t *p, float *q)
     float sum = 0.0f;
     /* The FFT's copy of the frame is made in the same pass (its own buffer, which is also
      * resid2: that is written only by pq__residual(), after the spectrum is read). */
+    uint16_t k0 = 0;
+#if PQ_SSE2
+    /* 4 samples per load, added to the sum one after another (lane 0) */
+    {
+        __m128 s4 = _mm_setzero_ps();
+        for (; k0 + 4u <= n; k0 += 4u) {
+            const __m128 x = _mm_loadu_ps(v + k0);
+            if (p->fft)
+                _mm_storeu_ps(p->fft + k0, x);
+            s4 = _mm_add_ss(s4, x);
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(1, 1, 1, 1)));
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(2, 2, 2, 2)));
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(3, 3, 3, 3)));
+        }
+        sum = _mm_cvtss_f32(s4);
+    }
+#endif
     if (p->fft) {
         float *f = p->fft;
-        for (uint16_t k = 0; k < n; k++) {
+        for (uint16_t k = k0; k < n; k++) {
             sum += v[k];
             f[k] = v[k];
         }
     } else {
-        for (uint16_t k = 0; k < n; k++)
+        for (uint16_t k = k0; k < n; k++)
             sum += v[k];
     }
     /* Largest |v| and |step|: maxima (NaN never wins), the same whatever the order, so 8
@@ -601,7 +644,33 @@ static void pq__cycle(vg_pq_t *p, float *q)
      * powers cannot overflow for samples near VG_SAMPLE_ABS_MAX. */
     const float inv = peak > 1.0f ? 1.0f / peak : 1.0f;
     float m2 = 0.0f, m3 = 0.0f, m4 = 0.0f, var = 0.0f;
-    for (uint16_t k = 0; k < n; k++) {
+    k0 = 0;
+#if PQ_SSE2
+    /* 4 samples' terms at a time, transposed so that one vector holds a sample's four terms
+     * (d^2, c^2, c^3, c^4): one addition then adds each to its own sum, lane by lane, in
+     * sample order, as the scalar loop below does. */
+    {
+        const __m128 mv = _mm_set1_ps(mean), iv = _mm_set1_ps(inv);
+        __m128 acc = _mm_setzero_ps(); /* var, m2, m3, m4 */
+        for (; k0 + 4u <= n; k0 += 4u) {
+            const __m128 d = _mm_sub_ps(_mm_loadu_ps(v + k0), mv), c = _mm_mul_ps(d, iv);
+            __m128 t0 = _mm_mul_ps(d, d), t1 = _mm_mul_ps(c, c);
+            __m128 t2 = _mm_mul_ps(t1, c), t3 = _mm_mul_ps(t1, t1);
+            _MM_TRANSPOSE4_PS(t0, t1, t2, t3);
+            acc = _mm_add_ps(acc, t0);
+            acc = _mm_add_ps(acc, t1);
+            acc = _mm_add_ps(acc, t2);
+            acc = _mm_add_ps(acc, t3);
+        }
+        float a4[4];
+        _mm_storeu_ps(a4, acc);
+        var = a4[0];
+        m2 = a4[1];
+        m3 = a4[2];
+        m4 = a4[3];
+    }
+#endif
+    for (uint16_t k = k0; k < n; k++) {
         float d = v[k] - mean, c = d * inv, c2 = c * c;
         var += d * d;
         m2 += c2;
