@@ -846,35 +846,35 @@ static void pq__coh_all(const vg_pq_t *p, pq_win_t *wv, unsigned s)
     wv->have_coh[s] = 1;
 }
 
-static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
-{
-    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
-        return 0.0f;
-    if (!wv->have_coh[s])
-        pq__coh_all(p, wv, s);
-    return wv->coh[s][h];
-}
-
 static float pq__coh_qty(const vg_pq_t *p, pq_win_t *wv, unsigned q, float mean, unsigned s)
 {
-    float y1 = pq__coh(p, wv, s, 1);
+    /* The amplitude of order h is coh[h] for h <= h_max and 0 past it, as a lookup with a
+     * range test and a lazy pass per order used to give; the selection's pass is made once
+     * here (the fundamental was always asked for first, so it always ran). */
+    if (!wv->have_coh[s])
+        pq__coh_all(p, wv, s);
+    const float *coh = wv->coh[s];
+    const unsigned hm = p->h_max < VG_PQ_COH_H ? p->h_max : VG_PQ_COH_H;
+    float y1 = coh[1];
     float y1s = y1 > 1e-9f ? y1 : 1e-9f;
     float acc = 0.0f;
     switch (q) {
     case VG_PQ_H1: return y1;
-    case VG_PQ_H3: return pq__coh(p, wv, s, 3) / y1s;
-    case VG_PQ_H5: return pq__coh(p, wv, s, 5) / y1s;
-    case VG_PQ_H7: return pq__coh(p, wv, s, 7) / y1s;
+    case VG_PQ_H3: return (3u <= hm ? coh[3] : 0.0f) / y1s;
+    case VG_PQ_H5: return (5u <= hm ? coh[5] : 0.0f) / y1s;
+    case VG_PQ_H7: return (7u <= hm ? coh[7] : 0.0f) / y1s;
     case VG_PQ_THD:
     case VG_PQ_ODD:
-    case VG_PQ_EVEN:
-        for (unsigned h = 2; h <= VG_PQ_COH_H; h++) {
-            if ((q == VG_PQ_ODD && !(h & 1u)) || (q == VG_PQ_EVEN && (h & 1u)))
-                continue;
-            float y = pq__coh(p, wv, s, h);
+    case VG_PQ_EVEN: {
+        /* the same additions in the same order, 0 for an order past h_max as before */
+        const unsigned h0 = q == VG_PQ_EVEN ? 2u : q == VG_PQ_ODD ? 3u : 2u;
+        const unsigned dh = q == VG_PQ_THD ? 1u : 2u;
+        for (unsigned h = h0; h <= VG_PQ_COH_H; h += dh) {
+            const float y = h <= hm ? coh[h] : 0.0f;
             acc += y * y;
         }
         return sqrtf(acc) / y1s;
+    }
     default: return mean;
     }
 }
