@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #include "vigil/vg_fft.h"
 #include "vigil/vg_mathf.h"
+#include "vigil/vg_opts.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 
 #define FFT_TWO_PI 6.28318530717958647692f
+
+/* x86-64 always has SSE2 (as in vg_sos.c); other targets, and VG_DISABLE_SPECIALIZATION
+ * builds, take the portable butterflies only. */
+#if defined(__SSE2__) && !VG_DISABLE_SPECIALIZATION
+#define FFT_SSE2 1
+#include <xmmintrin.h>
+#else
+#define FFT_SSE2 0
+#endif
 
 /* cos and sin of 2 pi t for t in [0, 1): the core's own (vg_mathf.h), so every target
  * computes the same twiddles. */
@@ -39,8 +49,8 @@ static void fft__tw_init(fft_tw_t *t, size_t m, float sign)
     t->j = 0;
 }
 
-/* Advance to w_{j+1}; call after using w_j. */
-static void fft__tw_next(fft_tw_t *t)
+/* Advance to w_{j+1}; call after using w_j. Inline: it runs once per butterfly group. */
+static inline void fft__tw_next(fft_tw_t *t)
 {
     t->j++;
     if (t->j % VG_FFT_RESEED == 0) {
@@ -92,6 +102,31 @@ static void fft__complex(float *b, size_t nc, float sign)
         const size_t h = m >> 1;
         fft_tw_t tw;
         fft__tw_init(&tw, m, sign);
+#if FFT_SSE2
+        /* Two butterflies at once, j and j + 1 (h >= 2 is even), each complex number a pair of
+         * lanes: with x0 = (q0 wr, q0 wi) and x1 = (q1 wi, q1 wr), tr = q0 wr - q1 wi is lane 0
+         * of x0 - x1 and ti = q0 wi + q1 wr lane 1 of x0 + x1; then p - t and p + t. These are
+         * the scalar loop's operations on every value, so the bits are the same (a + (-b)
+         * instead of a - b would be too, except for the sign of a NaN). */
+        for (size_t j = 0; j < h; j += 2) {
+            const float c0 = tw.c, s0 = tw.s;
+            fft__tw_next(&tw);
+            const float c1 = tw.c, s1 = tw.s;
+            fft__tw_next(&tw);
+            const __m128 w1 = _mm_setr_ps(c0, s0, c1, s1), w2 = _mm_setr_ps(s0, c0, s1, c1);
+            for (size_t k = j; k < nc; k += m) {
+                float *p = b + 2 * k, *q = b + 2 * (k + h);
+                const __m128 pv = _mm_loadu_ps(p), qv = _mm_loadu_ps(q);
+                const __m128 x0 = _mm_mul_ps(_mm_shuffle_ps(qv, qv, _MM_SHUFFLE(2, 2, 0, 0)), w1);
+                const __m128 x1 = _mm_mul_ps(_mm_shuffle_ps(qv, qv, _MM_SHUFFLE(3, 3, 1, 1)), w2);
+                const __m128 d = _mm_sub_ps(x0, x1), e = _mm_add_ps(x0, x1);
+                const __m128 de = _mm_shuffle_ps(d, e, _MM_SHUFFLE(3, 1, 2, 0));  /* d0 d2 e1 e3 */
+                const __m128 t = _mm_shuffle_ps(de, de, _MM_SHUFFLE(3, 1, 2, 0)); /* d0 e1 d2 e3 */
+                _mm_storeu_ps(q, _mm_sub_ps(pv, t));
+                _mm_storeu_ps(p, _mm_add_ps(pv, t));
+            }
+        }
+#else
         for (size_t j = 0; j < h; j++) {
             const float wr = tw.c, wi = tw.s;
             for (size_t k = j; k < nc; k += m) {
@@ -105,6 +140,7 @@ static void fft__complex(float *b, size_t nc, float sign)
             }
             fft__tw_next(&tw);
         }
+#endif
     }
 }
 

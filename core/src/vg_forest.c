@@ -114,20 +114,20 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
      * independent, so their loads overlap, and the child is chosen with a mask, not a branch.
      * Each walk takes the steps of vg_tree_leaf() and votes are counts, so the result is the
      * same; bench/README.md has the figures. */
-    uint32_t at[VG_FOREST_LANES], root[VG_FOREST_LANES];
+    const vg_tree_node_t *at[VG_FOREST_LANES], *root[VG_FOREST_LANES];
     uint16_t next = 0;
     unsigned live = 0;
     while (live < VG_FOREST_LANES && next < nt) {
-        root[live] = at[live] = roots[next++];
+        root[live] = at[live] = nodes + roots[next++];
         live++;
     }
     while (live) {
         for (unsigned i = 0; i < live;) {
-            const vg_tree_node_t *n = nodes + at[i];
+            const vg_tree_node_t *n = at[i];
             if (n->feature == VG_TREE_LEAF) {
                 v[n->cls]++;
                 if (next < nt) {
-                    root[i] = at[i] = roots[next++];
+                    root[i] = at[i] = nodes + roots[next++];
                     i++;
                 } else {
                     /* the last lane moves here; i is walked again */
@@ -137,10 +137,11 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
                 }
                 continue;
             }
-            /* all ones when x goes left (NaN goes right, as in vg_tree_leaf()) */
-            const uint32_t left = 0u - (uint32_t)(x[n->feature] < n->value);
-            const uint32_t l = at[i] + 1u, r = root[i] + n->right;
-            at[i] = r ^ ((l ^ r) & left);
+            /* all ones when x goes left (NaN goes right, as in vg_tree_leaf()); the lanes hold
+             * node addresses, so a step does not rebuild one from the base and an index */
+            const uintptr_t left = (uintptr_t)0 - (uintptr_t)(x[n->feature] < n->value);
+            const uintptr_t l = (uintptr_t)(n + 1), r = (uintptr_t)(root[i] + n->right);
+            at[i] = (const vg_tree_node_t *)(r ^ ((l ^ r) & left));
             i++;
         }
     }

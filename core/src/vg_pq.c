@@ -10,6 +10,15 @@
 #include "vigil/vg_frontend.h"
 #include "vigil/vg_mathf.h"
 
+/* x86-64 always has SSE2 (as in vg_sos.c); other targets, and VG_DISABLE_SPECIALIZATION
+ * builds, take the portable residual rebuild only. */
+#if defined(__SSE2__) && !VG_DISABLE_SPECIALIZATION
+#define PQ_SSE2 1
+#include <xmmintrin.h>
+#else
+#define PQ_SSE2 0
+#endif
+
 /* Lanes of the per-cycle loops written for vectorisation: harmonics 1..7 of the residual
  * and one padding lane, or 8 matched-filter positions. */
 #define PQ_LANES 8u
@@ -231,6 +240,32 @@ static float pq__matched(const vg_pq_t *p, const float *v)
         float bl[PQ_LANES];
         for (unsigned i = 0; i < PQ_LANES; i++)
             bl[i] = 0.0f;
+#if PQ_SSE2
+        /* 16 positions (4 vectors) at a time first: each template value is broadcast once
+         * for all of them. Every position's sum runs over the template in the same order
+         * (acc + v tj), and bl[] takes the same maxima (_mm_max_ps(a, b) is a > b ? a : b). */
+        {
+            const __m128 sign = _mm_set1_ps(-0.0f);
+            __m128 bla = _mm_setzero_ps(), blb = _mm_setzero_ps();
+            for (; k + 4u * 4u + m <= n + 1u; k += 4u * 4u) {
+                __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                const float *vk = v + k;
+                for (uint16_t j = 0; j < m; j++) {
+                    const __m128 tj = _mm_set1_ps(p->tmpl[j]);
+                    a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(vk + j), tj));
+                    a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(vk + j + 4), tj));
+                    a2 = _mm_add_ps(a2, _mm_mul_ps(_mm_loadu_ps(vk + j + 8), tj));
+                    a3 = _mm_add_ps(a3, _mm_mul_ps(_mm_loadu_ps(vk + j + 12), tj));
+                }
+                bla = _mm_max_ps(_mm_andnot_ps(sign, a0), bla);
+                blb = _mm_max_ps(_mm_andnot_ps(sign, a1), blb);
+                bla = _mm_max_ps(_mm_andnot_ps(sign, a2), bla);
+                blb = _mm_max_ps(_mm_andnot_ps(sign, a3), blb);
+            }
+            _mm_storeu_ps(bl, bla);
+            _mm_storeu_ps(bl + 4, blb);
+        }
+#endif
         for (; k + PQ_LANES + m <= n + 1u; k += PQ_LANES) {
             float acc[PQ_LANES];
             for (unsigned i = 0; i < PQ_LANES; i++)
@@ -255,31 +290,27 @@ static float pq__matched(const vg_pq_t *p, const float *v)
     return best;
 }
 
-/* r[0, n) less the mean, then its largest matched-filter response over its RMS; with peak,
- * also its largest |value|. */
-static float pq__trans(const vg_pq_t *p, float *r, float mean, float *peak)
+/* The largest matched-filter response of r[0, n) (the residual, its mean already removed)
+ * over its RMS; ss: the sum of its squares in sample order (pq__rebuild() takes both). */
+static float pq__trans(const vg_pq_t *p, const float *r, float ss)
 {
-    const uint16_t n = p->n;
-    float ss = 0.0f, pk = 0.0f;
-    for (uint16_t j = 0; j < n; j++) {
-        r[j] -= mean;
-        ss += r[j] * r[j];
-        pk = fabsf(r[j]) > pk ? fabsf(r[j]) : pk;
-    }
-    if (peak)
-        *peak = pk;
-    const float rms = sqrtf(ss / (float)n);
+    const float rms = sqrtf(ss / (float)p->n);
     return pq__matched(p, r) / (rms > 1e-9f ? rms : 1e-9f);
 }
 
-/* The rebuild loop of pq__residual(): v[j] -= the harmonics (re, im), and with two, first
- * r2[j] = v[j] - the harmonics (re2, im2). Called with a constant two, so each call compiles
+/* The rebuild loop of pq__residual() over samples [j0, n): v[j] = (v[j] - the harmonics
+ * (re, im)) - mean, and with two, first r2[j] = (v[j] - the harmonics (re2, im2)) - mean.
+ * The mean is the last subtraction, as when pq__trans() took it off in a second pass, which
+ * also summed the squares (in sample order) and took v's largest |value|: these go on in
+ * sp[0], sp[1] (v) and sp[2] (r2). Called with a constant two, so each call compiles
  * to its own loop and the one without r2 does no work for it. */
-static inline void pq__rebuild(float *v, float *r2, uint16_t n, uint16_t hn, float *c, float *sn,
-                               const float *cr, const float *sr, const float *re, const float *im,
-                               const float *re2, const float *im2, const int two)
+static inline void pq__rebuild(float *v, float *r2, uint16_t j0, uint16_t n, uint16_t hn, float *c,
+                               float *sn, const float *cr, const float *sr, const float *re,
+                               const float *im, const float *re2, const float *im2, float mean,
+                               float *sp, const int two)
 {
-    for (uint16_t j = 0; j < n; j++) {
+    float ss = sp[0], pk = sp[1], ss2 = sp[2];
+    for (uint16_t j = j0; j < n; j++) {
         float t[PQ_LANES], t2[PQ_LANES];
         for (unsigned i = 0; i < PQ_LANES; i++) {
             t[i] = re[i] * c[i] - im[i] * sn[i];
@@ -302,11 +333,132 @@ static inline void pq__rebuild(float *v, float *r2, uint16_t n, uint16_t hn, flo
                     acc2 += t2[h];
             }
         }
-        if (two)
-            r2[j] = v[j] - acc2;
-        v[j] -= acc;
+        if (two) {
+            const float y2 = (v[j] - acc2) - mean;
+            r2[j] = y2;
+            ss2 += y2 * y2;
+        }
+        const float y = (v[j] - acc) - mean;
+        v[j] = y;
+        ss += y * y;
+        pk = fabsf(y) > pk ? fabsf(y) : pk;
     }
+    sp[0] = ss;
+    sp[1] = pk;
+    sp[2] = ss2;
 }
+
+#if PQ_SSE2
+/* pq__rebuild() for harmonics 1..7, 4 samples a step, then the rest by pq__rebuild(). The
+ * phasors rotate in two 4-float vectors (lanes = harmonics 1..8) with pq__rebuild()'s
+ * operations; a 4 x 4 transpose of the 4 samples' terms puts each harmonic in a vector whose
+ * lanes are the samples, so the sum over harmonics is 7 vertical additions in the order
+ * h = 1, 2, ..., 7 instead of a sum across lanes for every sample. Every value gets the same
+ * operations in the same order, so the bits are pq__rebuild()'s. c and sn are left as
+ * pq__rebuild() leaves them. */
+/* always_inline: each call passes a constant two, and only an inlined copy drops its tests */
+static inline __attribute__((always_inline)) void
+pq__rebuild7_sse2(float *v, float *r2, uint16_t n, float *c, float *sn, const float *cr,
+                  const float *sr, const float *re, const float *im, const float *re2,
+                  const float *im2, float mean, float *sp, const int two)
+{
+    __m128 ca = _mm_loadu_ps(c), cb = _mm_loadu_ps(c + 4);
+    __m128 sa = _mm_loadu_ps(sn), sb = _mm_loadu_ps(sn + 4);
+    const __m128 cra = _mm_loadu_ps(cr), crb = _mm_loadu_ps(cr + 4);
+    const __m128 sra = _mm_loadu_ps(sr), srb = _mm_loadu_ps(sr + 4);
+    const __m128 rea = _mm_loadu_ps(re), reb = _mm_loadu_ps(re + 4);
+    const __m128 ima = _mm_loadu_ps(im), imb = _mm_loadu_ps(im + 4);
+    const __m128 re2a = _mm_loadu_ps(re2), re2b = _mm_loadu_ps(re2 + 4);
+    const __m128 im2a = _mm_loadu_ps(im2), im2b = _mm_loadu_ps(im2 + 4);
+    const __m128 mv = _mm_set1_ps(mean);
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    /* the sums of squares in lane 0, one sample after another; the largest |value| lane by
+     * lane (_mm_max_ps(a, b) is a > b ? a : b, as pq__rebuild()'s test: NaN never wins) */
+    __m128 ss = _mm_set_ss(sp[0]), ss2 = _mm_set_ss(sp[2]);
+    __m128 pk = _mm_setzero_ps();
+    uint16_t j = 0;
+    /* Harmonics 1..4 (lanes a) and 5..8 (lanes b) rotate independently, so each half runs
+     * its 4 samples on its own: fewer vectors live at once, fewer spills. PQ__TERMS(k):
+     * sample k's terms of one half into t[k] (and u[k]), then that half's phasors turn;
+     * written out 4 times so that the arrays stay in registers. */
+#define PQ__TERMS(k, c_, s_, cr_, sr_, re_, im_, re2_, im2_)                                       \
+    do {                                                                                           \
+        t[k] = _mm_sub_ps(_mm_mul_ps(re_, c_), _mm_mul_ps(im_, s_));                               \
+        if (two)                                                                                   \
+            u[k] = _mm_sub_ps(_mm_mul_ps(re2_, c_), _mm_mul_ps(im2_, s_));                         \
+        const __m128 c2 = _mm_sub_ps(_mm_mul_ps(c_, cr_), _mm_mul_ps(s_, sr_));                    \
+        s_ = _mm_add_ps(_mm_mul_ps(s_, cr_), _mm_mul_ps(c_, sr_));                                 \
+        c_ = c2;                                                                                   \
+    } while (0)
+#define PQ__HALF(c_, s_, cr_, sr_, re_, im_, re2_, im2_)                                           \
+    do {                                                                                           \
+        PQ__TERMS(0, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(1, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(2, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        PQ__TERMS(3, c_, s_, cr_, sr_, re_, im_, re2_, im2_);                                      \
+        /* t[h]: one harmonic of this half for samples j..j+3 */                                   \
+        _MM_TRANSPOSE4_PS(t[0], t[1], t[2], t[3]);                                                 \
+        if (two)                                                                                   \
+            _MM_TRANSPOSE4_PS(u[0], u[1], u[2], u[3]);                                             \
+    } while (0)
+    /* y's squares into ss (lane 0) in sample order */
+#define PQ__SQUARES(y, ss)                                                                         \
+    do {                                                                                           \
+        const __m128 sq = _mm_mul_ps(y, y);                                                        \
+        ss = _mm_add_ss(ss, sq);                                                                   \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(1, 1, 1, 1)));                      \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(2, 2, 2, 2)));                      \
+        ss = _mm_add_ss(ss, _mm_shuffle_ps(sq, sq, _MM_SHUFFLE(3, 3, 3, 3)));                      \
+    } while (0)
+    for (; j + 4u <= n; j += 4u) {
+        __m128 t[4], u[4];
+        /* harmonics 1..4, then 5..7 (lane 8 is padding): the sum in the order h = 1, ..., 7 */
+        PQ__HALF(ca, sa, cra, sra, rea, ima, re2a, im2a);
+        __m128 acc = _mm_setzero_ps(), acc2 = _mm_setzero_ps();
+        acc = _mm_add_ps(acc, t[0]);
+        acc = _mm_add_ps(acc, t[1]);
+        acc = _mm_add_ps(acc, t[2]);
+        acc = _mm_add_ps(acc, t[3]);
+        if (two) {
+            acc2 = _mm_add_ps(acc2, u[0]);
+            acc2 = _mm_add_ps(acc2, u[1]);
+            acc2 = _mm_add_ps(acc2, u[2]);
+            acc2 = _mm_add_ps(acc2, u[3]);
+        }
+        PQ__HALF(cb, sb, crb, srb, reb, imb, re2b, im2b);
+        acc = _mm_add_ps(acc, t[0]);
+        acc = _mm_add_ps(acc, t[1]);
+        acc = _mm_add_ps(acc, t[2]);
+        const __m128 x = _mm_loadu_ps(v + j);
+        if (two) {
+            acc2 = _mm_add_ps(acc2, u[0]);
+            acc2 = _mm_add_ps(acc2, u[1]);
+            acc2 = _mm_add_ps(acc2, u[2]);
+            const __m128 y2 = _mm_sub_ps(_mm_sub_ps(x, acc2), mv);
+            _mm_storeu_ps(r2 + j, y2);
+            PQ__SQUARES(y2, ss2);
+        }
+        const __m128 y = _mm_sub_ps(_mm_sub_ps(x, acc), mv);
+        _mm_storeu_ps(v + j, y);
+        PQ__SQUARES(y, ss);
+        pk = _mm_max_ps(_mm_andnot_ps(sign, y), pk);
+    }
+#undef PQ__SQUARES
+#undef PQ__HALF
+#undef PQ__TERMS
+    _mm_storeu_ps(c, ca);
+    _mm_storeu_ps(c + 4, cb);
+    _mm_storeu_ps(sn, sa);
+    _mm_storeu_ps(sn + 4, sb);
+    float l[4];
+    _mm_storeu_ps(l, pk);
+    sp[0] = _mm_cvtss_f32(ss);
+    sp[2] = _mm_cvtss_f32(ss2);
+    for (unsigned i = 0; i < 4u; i++)
+        sp[1] = l[i] > sp[1] ? l[i] : sp[1];
+    pq__rebuild(v, r2, j, n, VG_PQ_RESID_HARMONICS, c, sn, cr, sr, re, im, re2, im2, mean, sp, two);
+}
+#endif
 
 /* Residual of the frame (in place: the frame is not needed afterwards) after removing the
  * mean and harmonics 1..7, then its peak and the largest matched-filter response relative
@@ -346,12 +498,24 @@ static void pq__residual(vg_pq_t *p, float mean, const float *hre, const float *
             im2[h - 1] = pim[h];
         }
     }
-    if (r2)
-        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 1);
-    else
-        pq__rebuild(v, r2, n, hn, c, sn, cr, sr, re, im, re2, im2, 0);
-    q[VG_PQ_TRANS] = pq__trans(p, v, mean, &q[VG_PQ_RPEAK]);
-    q[VG_PQ_TRANS_PREV] = r2 ? pq__trans(p, r2, mean, NULL) : 0.0f;
+    float sp[3] = {0.0f, 0.0f, 0.0f}; /* v's sum of squares and largest |value|; r2's sum */
+    int rebuilt = 0;
+#if PQ_SSE2
+    if (hn == VG_PQ_RESID_HARMONICS) {
+        if (r2)
+            pq__rebuild7_sse2(v, r2, n, c, sn, cr, sr, re, im, re2, im2, mean, sp, 1);
+        else
+            pq__rebuild7_sse2(v, r2, n, c, sn, cr, sr, re, im, re2, im2, mean, sp, 0);
+        rebuilt = 1;
+    }
+#endif
+    if (!rebuilt && r2)
+        pq__rebuild(v, r2, 0, n, hn, c, sn, cr, sr, re, im, re2, im2, mean, sp, 1);
+    else if (!rebuilt)
+        pq__rebuild(v, r2, 0, n, hn, c, sn, cr, sr, re, im, re2, im2, mean, sp, 0);
+    q[VG_PQ_RPEAK] = sp[1];
+    q[VG_PQ_TRANS] = pq__trans(p, v, sp[0]);
+    q[VG_PQ_TRANS_PREV] = r2 ? pq__trans(p, r2, sp[2]) : 0.0f;
 }
 
 /* The harmonics 1..7 this cycle should hold if the waveform went on as in the previous
@@ -420,8 +584,35 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* After a reset there is no previous sample: the first step is not a step. */
     const float prev = p->n_cycles ? p->prev_v : v[0];
     float sum = 0.0f;
-    for (uint16_t k = 0; k < n; k++)
-        sum += v[k];
+    /* The FFT's copy of the frame is made in the same pass (its own buffer, which is also
+     * resid2: that is written only by pq__residual(), after the spectrum is read). */
+    uint16_t k0 = 0;
+#if PQ_SSE2
+    /* 4 samples per load, added to the sum one after another (lane 0) */
+    {
+        __m128 s4 = _mm_setzero_ps();
+        for (; k0 + 4u <= n; k0 += 4u) {
+            const __m128 x = _mm_loadu_ps(v + k0);
+            if (p->fft)
+                _mm_storeu_ps(p->fft + k0, x);
+            s4 = _mm_add_ss(s4, x);
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(1, 1, 1, 1)));
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(2, 2, 2, 2)));
+            s4 = _mm_add_ss(s4, _mm_shuffle_ps(x, x, _MM_SHUFFLE(3, 3, 3, 3)));
+        }
+        sum = _mm_cvtss_f32(s4);
+    }
+#endif
+    if (p->fft) {
+        float *f = p->fft;
+        for (uint16_t k = k0; k < n; k++) {
+            sum += v[k];
+            f[k] = v[k];
+        }
+    } else {
+        for (uint16_t k = k0; k < n; k++)
+            sum += v[k];
+    }
     /* Largest |v| and |step|: maxima (NaN never wins), the same whatever the order, so 8
      * lanes at a time. */
     float peak = fabsf(v[0]) > 0.0f ? fabsf(v[0]) : 0.0f;
@@ -453,7 +644,33 @@ static void pq__cycle(vg_pq_t *p, float *q)
      * powers cannot overflow for samples near VG_SAMPLE_ABS_MAX. */
     const float inv = peak > 1.0f ? 1.0f / peak : 1.0f;
     float m2 = 0.0f, m3 = 0.0f, m4 = 0.0f, var = 0.0f;
-    for (uint16_t k = 0; k < n; k++) {
+    k0 = 0;
+#if PQ_SSE2
+    /* 4 samples' terms at a time, transposed so that one vector holds a sample's four terms
+     * (d^2, c^2, c^3, c^4): one addition then adds each to its own sum, lane by lane, in
+     * sample order, as the scalar loop below does. */
+    {
+        const __m128 mv = _mm_set1_ps(mean), iv = _mm_set1_ps(inv);
+        __m128 acc = _mm_setzero_ps(); /* var, m2, m3, m4 */
+        for (; k0 + 4u <= n; k0 += 4u) {
+            const __m128 d = _mm_sub_ps(_mm_loadu_ps(v + k0), mv), c = _mm_mul_ps(d, iv);
+            __m128 t0 = _mm_mul_ps(d, d), t1 = _mm_mul_ps(c, c);
+            __m128 t2 = _mm_mul_ps(t1, c), t3 = _mm_mul_ps(t1, t1);
+            _MM_TRANSPOSE4_PS(t0, t1, t2, t3);
+            acc = _mm_add_ps(acc, t0);
+            acc = _mm_add_ps(acc, t1);
+            acc = _mm_add_ps(acc, t2);
+            acc = _mm_add_ps(acc, t3);
+        }
+        float a4[4];
+        _mm_storeu_ps(a4, acc);
+        var = a4[0];
+        m2 = a4[1];
+        m3 = a4[2];
+        m4 = a4[3];
+    }
+#endif
+    for (uint16_t k = k0; k < n; k++) {
         float d = v[k] - mean, c = d * inv, c2 = c * c;
         var += d * d;
         m2 += c2;
@@ -470,11 +687,8 @@ static void pq__cycle(vg_pq_t *p, float *q)
     /* Harmonic amplitudes at h x f_nominal (the frame is one nominal cycle). */
     const float step = p->cfg.f_nominal / p->cfg.fs;
     float y1 = 0.0f, harm2 = 0.0f, hf2 = 0.0f, y3 = 0.0f, y5 = 0.0f, y7 = 0.0f, all2 = 0.0f;
-    if (p->fft) {
-        for (uint16_t k = 0; k < n; k++)
-            p->fft[k] = v[k];
+    if (p->fft)
         (void)vg_rfft_f32(p->fft, n); /* n is a power of two in range: cannot fail */
-    }
     float hre[VG_PQ_RESID_HARMONICS + 1], him[VG_PQ_RESID_HARMONICS + 1];
     float odd2 = 0.0f, even2 = 0.0f, band2 = 0.0f, high2 = 0.0f;
     for (uint16_t h = 1; h <= p->h_max; h++) {
@@ -632,35 +846,35 @@ static void pq__coh_all(const vg_pq_t *p, pq_win_t *wv, unsigned s)
     wv->have_coh[s] = 1;
 }
 
-static float pq__coh(const vg_pq_t *p, pq_win_t *wv, unsigned s, unsigned h)
-{
-    if (h < 1 || h > VG_PQ_COH_H || h > p->h_max)
-        return 0.0f;
-    if (!wv->have_coh[s])
-        pq__coh_all(p, wv, s);
-    return wv->coh[s][h];
-}
-
 static float pq__coh_qty(const vg_pq_t *p, pq_win_t *wv, unsigned q, float mean, unsigned s)
 {
-    float y1 = pq__coh(p, wv, s, 1);
+    /* The amplitude of order h is coh[h] for h <= h_max and 0 past it, as a lookup with a
+     * range test and a lazy pass per order used to give; the selection's pass is made once
+     * here (the fundamental was always asked for first, so it always ran). */
+    if (!wv->have_coh[s])
+        pq__coh_all(p, wv, s);
+    const float *coh = wv->coh[s];
+    const unsigned hm = p->h_max < VG_PQ_COH_H ? p->h_max : VG_PQ_COH_H;
+    float y1 = coh[1];
     float y1s = y1 > 1e-9f ? y1 : 1e-9f;
     float acc = 0.0f;
     switch (q) {
     case VG_PQ_H1: return y1;
-    case VG_PQ_H3: return pq__coh(p, wv, s, 3) / y1s;
-    case VG_PQ_H5: return pq__coh(p, wv, s, 5) / y1s;
-    case VG_PQ_H7: return pq__coh(p, wv, s, 7) / y1s;
+    case VG_PQ_H3: return (3u <= hm ? coh[3] : 0.0f) / y1s;
+    case VG_PQ_H5: return (5u <= hm ? coh[5] : 0.0f) / y1s;
+    case VG_PQ_H7: return (7u <= hm ? coh[7] : 0.0f) / y1s;
     case VG_PQ_THD:
     case VG_PQ_ODD:
-    case VG_PQ_EVEN:
-        for (unsigned h = 2; h <= VG_PQ_COH_H; h++) {
-            if ((q == VG_PQ_ODD && !(h & 1u)) || (q == VG_PQ_EVEN && (h & 1u)))
-                continue;
-            float y = pq__coh(p, wv, s, h);
+    case VG_PQ_EVEN: {
+        /* the same additions in the same order, 0 for an order past h_max as before */
+        const unsigned h0 = q == VG_PQ_EVEN ? 2u : q == VG_PQ_ODD ? 3u : 2u;
+        const unsigned dh = q == VG_PQ_THD ? 1u : 2u;
+        for (unsigned h = h0; h <= VG_PQ_COH_H; h += dh) {
+            const float y = h <= hm ? coh[h] : 0.0f;
             acc += y * y;
         }
         return sqrtf(acc) / y1s;
+    }
     default: return mean;
     }
 }
@@ -672,8 +886,10 @@ static float pq__mdiff(const vg_pq_t *p, unsigned qi)
     const uint32_t w = p->cfg.window_cycles;
     float d[VG_PQ_MAX_WINDOW];
     uint32_t k = 0;
-    for (uint32_t c = 1; c < w; c++) {
-        uint32_t a = (p->ring_head + c - 1u) % w, b = (p->ring_head + c) % w;
+    /* slots a = (ring_head + c - 1) % w and b = (ring_head + c) % w, stepped without a
+     * division */
+    uint32_t a = p->ring_head, b = a + 1u == w ? 0u : a + 1u;
+    for (uint32_t c = 1; c < w; c++, a = b, b = b + 1u == w ? 0u : b + 1u) {
         float x = fabsf(p->cycles[b * VG_PQ_STRIDE + qi] - p->cycles[a * VG_PQ_STRIDE + qi]);
         uint32_t j = k++;
         for (; j > 0 && d[j - 1] > x; j--)

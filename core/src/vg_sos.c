@@ -177,6 +177,14 @@ static void sos__pipe_sse2(const vg_biquad_t *restrict s, size_t n, float *restr
     for (; t < last; t++)
         SOS__STEP(t < len ? in[t] : 0.0f, 1);
     /* steady: every lane live */
+    if (last == 4u) {
+        /* 5 sections (the power-quality band-pass): the output is lane 0 of yb, stored
+         * straight from the register */
+        for (; t < len; t++) {
+            SOS__STEP(in[t], 0);
+            _mm_store_ss(out + (t - last), yb);
+        }
+    }
     for (; t < len; t++) {
         SOS__STEP(in[t], 0);
         _mm_storeu_ps(y, ya);
