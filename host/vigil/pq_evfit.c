@@ -33,6 +33,7 @@
 #define FIT_U   9u /* a constant, and sin, cos of harmonics 1, 3, 5, 7 */
 #define FIT_G   8u /* the same harmonics inside the gate */
 #define FIT_P   (FIT_U + FIT_G)
+#define FIT_PX  (FIT_P + 2u) /* and a burst's two columns (the refit after the search) */
 /* Flicker frequencies tried: 8, 9.5, ..., 24.5 Hz (IEEE 1159 / the generator's 8-25 Hz). */
 #define FIT_FLICKS     12u
 #define FIT_FLICK_LO   8.0
@@ -196,7 +197,7 @@ static void fit__acc(double *m, double *b, const double *x, unsigned p, double y
  * coefficients into x, the residual sum of squares yy - x'b returned (-1: singular). */
 static double fit__solve(double *m, const double *b, double yy, unsigned p, double *x)
 {
-    double z[FIT_P];
+    double z[FIT_PX];
     if (fit__chol(m, p) != 0)
         return -1.0;
     fit__fwd(m, p, b, z);
@@ -498,6 +499,59 @@ static double fit__f(const fit_t *f, int kind, double par, size_t k0, size_t k1)
     return drop / (denom > 1e-30 ? denom : 1e-30);
 }
 
+/* The base model (p columns) plus the burst oc found (rho^k cos, rho^k sin from its start,
+ * over FIT_OSC_CYCLE cycles), over the span: the harmonics inside the gate into hr (amplitudes
+ * of harmonics 1, 3, 5, 7) and the gated 3rd, 5th and 7th harmonics' F ratio per column into
+ * *gh (left as they are when a solve fails, or without a gate). */
+static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t gs, size_t ge,
+                       unsigned p, double fs, const fit_osc_t *oc, double *hr, double *gh)
+{
+    if (p <= FIT_U)
+        return;
+    const unsigned px = p + 2u;
+    const size_t L = FIT_OSC_CYCLE * N, b0 = oc->at, b1 = oc->at + L < n ? oc->at + L : n;
+    const double rho = exp(-1.0 / (oc->ms / 1000.0 * fs));
+    double M[FIT_PX * FIT_PX] = {0}, b[FIT_PX] = {0}, x[FIT_PX], row[FIT_PX], yy = 0.0;
+    fit_rot_t q, ob;
+    fit__rot(&q, w, 0);
+    fit__rot(&ob, 2.0 * FIT_PI * oc->hz / fs, 0);
+    double env = 1.0;
+    for (size_t k = 0; k < n; k++, fit__step(&q)) {
+        fit__row(&q, k >= gs && k < ge ? 1.0 : 0.0, p, row);
+        if (k >= b0 && k < b1) {
+            row[p] = env * ob.c;
+            row[p + 1] = env * ob.s;
+            env *= rho;
+            fit__step(&ob);
+        } else {
+            row[p] = row[p + 1] = 0.0;
+        }
+        fit__acc(M, b, row, px, seg[k]);
+        yy += seg[k] * seg[k];
+    }
+    /* without the gated 3rd, 5th and 7th: the constant, the harmonics, the gated fundamental,
+     * the burst */
+    unsigned idx[FIT_PX], m = 0;
+    for (unsigned i = 0; i < FIT_U + 2u; i++)
+        idx[m++] = i;
+    idx[m++] = p;
+    idx[m++] = p + 1u;
+    double Msub[FIT_PX * FIT_PX], bsub[FIT_PX], xsub[FIT_PX];
+    for (unsigned i = 0; i < m; i++) {
+        bsub[i] = b[idx[i]];
+        for (unsigned j = 0; j <= i; j++)
+            Msub[i * m + j] = M[idx[i] * px + idx[j]];
+    }
+    const double rss = fit__solve(M, b, yy, px, x);
+    if (rss < 0.0)
+        return;
+    for (unsigned h = 0; h < 4; h++)
+        hr[h] = hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h]);
+    const double rsub = fit__solve(Msub, bsub, yy, m, xsub);
+    if (rsub >= 0.0)
+        *gh = (rsub - rss) / 6.0 / ((rss > 1e-30 ? rss : 1e-30) / (double)n);
+}
+
 /* Clamp to a finite, bounded value: the forest compares, so only the order matters, and a
  * degenerate fit must not produce inf or NaN. */
 static float fit__out(double v)
@@ -735,6 +789,12 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     memset(&oc, 0, sizeof oc);
     if (osc)
         fit__osc(res, n, N, r->fs, tmp, yr, yi, &oc);
+    /* The base model refitted with the burst found (its two columns over its L samples): the
+     * harmonics inside the gate and their test again, without the burst's leak into them
+     * (a sag with a transient against one with harmonics and a transient). */
+    double hr[4] = {hi[0], hi[1], hi[2], hi[3]}, gharm_r = gharm;
+    if (osc && oc.stat > 0.0)
+        fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r);
     const int has_gate = ge > gs;
     const double q = (double)(N / 4);
     const double osc_in =
@@ -772,7 +832,11 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                                            log10(1.0 + oc.per_tau[0]),
                                            log10(1.0 + oc.per_tau[1]),
                                            log10(1.0 + oc.per_tau[2]),
-                                           oc.sigma};
+                                           oc.sigma,
+                                           fmin(hr[1] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
+                                           fmin(hr[2] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
+                                           fmin(hr[3] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
+                                           gharm_r};
     const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
     for (unsigned k = 0; k < nout; k++)
         out[k] = fit__out(v[k]);

@@ -18,7 +18,7 @@
  *  VGH_PQ_FIT_FEATURES_L2 are the event features of EVNT layout 2; the rest are the
  *  oscillatory-transient search (docs/power-quality.md, "Oscillatory transients by a matched
  *  search"). */
-#define VGH_PQ_FIT_FEATURES    28u
+#define VGH_PQ_FIT_FEATURES    32u
 #define VGH_PQ_FIT_FEATURES_L2 19u
 /** Flags of vgh_pq_fit_features(). The fit takes its reference fundamental from the span's
  *  last 4 cycles (VGH_PQ_FIT_TAIL: an event the detector closed after quiet windows), or from

@@ -183,7 +183,7 @@ expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind e
 if $VIGIL eval -m "$C/pq_forest_segc.vgm" -i s.csv > /dev/null; then ok "a valid SEGC is read"; else bad "valid SEGC refused"; fi
 if $VIGIL info -m "$C/pq_forest_segc.vgm" | grep -q "segment classifier (SEGC, host only): 2 trees"; then ok "info names the SEGC"; else bad "info misses the SEGC"; fi
 expect 1 "SEGC section: unknown segment feature layout 2 (this build reads 1 to 1)" -- $VIGIL eval -m "$C/pq_segc_bad_layout.vgm" -i s.csv
-expect 1 "SEGC section: 30 segment features, the model's layout has 31" -- $VIGIL detect -m "$C/pq_segc_bad_nfeat.vgm" -i s.csv
+expect 1 "SEGC section: 34 segment features, the model's layout has 35" -- $VIGIL detect -m "$C/pq_segc_bad_nfeat.vgm" -i s.csv
 expect 1 "st.csv: a segment classifier learns from snippets with \`segment\` and \`class\` columns" -- $VIGIL train --kind segments -m m.vgm -i st.csv -o x.vgm
 cut -d, -f1-3 s.csv > snolab.csv
 expect 1 "snolab.csv: a segment classifier learns from snippets" -- $VIGIL train --kind segments -m m.vgm -i snolab.csv -o x.vgm

@@ -50,7 +50,11 @@ enum {
     F_OSC_8,
     F_OSC_16,
     F_OSC_32,
-    F_NOISE
+    F_NOISE,
+    F_H3_R,
+    F_H5_R,
+    F_H7_R,
+    F_GHARM_R
 };
 
 static uint64_t rng_state;
@@ -358,6 +362,14 @@ static void test_osc(void **state)
     assert_true(f[F_OSC_MS] == 8.0f || f[F_OSC_MS] == 16.0f);
     assert_float_equal(f[F_OSC_EDGE], 1.13, 0.25);
     assert_true(f[F_OSC_8] > 2.0f && f[F_OSC_16] > 2.0f);
+    /* refitted with the burst: the gate's 3rd harmonic, 0.05 pu on a 0.5 pu fundamental */
+    printf("harmonics inside: h3 %.4f (refit %.4f), h5 %.4f (refit %.4f), gharm %.1f (refit "
+           "%.1f)\n",
+           (double)f[F_H3I], (double)f[F_H3_R], (double)f[F_H5I], (double)f[F_H5_R],
+           (double)f[F_GHARM], (double)f[F_GHARM_R]);
+    assert_float_equal(f[F_H3_R], 0.1, 0.015);
+    assert_true(f[F_H5_R] < 0.03f && f[F_H7_R] < 0.03f);
+    assert_true(f[F_GHARM_R] > 10.0f);
     /* and a burst with no sag: not in a gate, 5 cycles from any edge */
     w.g1 = w.g0;
     rng_state = SEED + 7u;
