@@ -217,6 +217,41 @@ done:
     return code;
 }
 
+/* Train the forest of a host-only stage on X (n x nf, classes y) into *forest (the caller
+ * frees it) and write MODEL with it as section tag (feature layout, minimal format minor) to
+ * OUT; an exit status. */
+static int ev__fit_write(const ev_opts_t *o, const vgh_model_file_t *mf, const float *X,
+                         const uint16_t *y, size_t n, uint16_t nf, uint32_t tag, uint16_t layout,
+                         uint16_t minor, vgh_rf_t *forest, size_t *nbytes)
+{
+    const vg_model_t *m = &mf->m;
+    char err[1024];
+    vgh_rf_cfg_t rf;
+    vgh_rf_defaults(&rf);
+    rf.n_trees = (unsigned)o->trees;
+    rf.max_depth = (unsigned)o->depth;
+    rf.min_split = (unsigned)o->min_split;
+    rf.max_features = (unsigned)o->max_features;
+    rf.threads = (unsigned)o->threads;
+    rf.seed = o->seed;
+    if (vgh_rf_train(X, y, n, nf, m->u.forest.n_classes, &rf, forest, err, sizeof err) != 0)
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    uint8_t *body = NULL, *bytes = NULL;
+    size_t body_len;
+    int code = VGH_EXIT_OK;
+    if (vgh_pq_evmodel_body(layout, nf, forest->nodes, forest->n_nodes, forest->roots,
+                            forest->n_trees, m->u.forest.n_classes, m->u.forest.normal_class, &body,
+                            &body_len) != 0)
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
+    else if (vgh_artifact_set_section(mf->buf, tag, body, body_len, minor, &bytes, nbytes, err,
+                                      sizeof err) != 0 ||
+             vgh_write_file(o->out, bytes, *nbytes, err, sizeof err) != 0)
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
+    free(bytes);
+    free(body);
+    return code;
+}
+
 /* `--kind segments`: the segment classifier, into the SEGC section. */
 static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
 {
@@ -227,10 +262,8 @@ static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
                         "%s: a segment classifier needs a waveform forest (float, before `vigil "
                         "quantize`); this is a %s model",
                         o->model, vgh_kind_name(m->kind));
-    char err[1024];
     float *X = NULL;
     uint16_t *y = NULL;
-    uint8_t *body = NULL, *bytes = NULL;
     size_t n = 0, n_seg = 0;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
@@ -242,39 +275,17 @@ static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
                         o->in, n);
         goto done;
     }
-    vgh_rf_cfg_t rf;
-    vgh_rf_defaults(&rf);
-    rf.n_trees = (unsigned)o->trees;
-    rf.max_depth = (unsigned)o->depth;
-    rf.min_split = (unsigned)o->min_split;
-    rf.max_features = (unsigned)o->max_features;
-    rf.threads = (unsigned)o->threads;
-    rf.seed = o->seed;
-    if (vgh_rf_train(X, y, n, nf, m->u.forest.n_classes, &rf, &forest, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    size_t nbytes;
+    code =
+        ev__fit_write(o, mf, X, y, n, nf, VGH_SECT_SEGC, VGH_PQ_SEGC_LAYOUT, 7, &forest, &nbytes);
+    if (code != VGH_EXIT_OK)
         goto done;
-    }
-    size_t body_len, nbytes;
-    if (vgh_pq_evmodel_body(VGH_PQ_SEGC_LAYOUT, nf, forest.nodes, forest.n_nodes, forest.roots,
-                            forest.n_trees, m->u.forest.n_classes, m->u.forest.normal_class, &body,
-                            &body_len) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
-        goto done;
-    }
-    if (vgh_artifact_set_section(mf->buf, VGH_SECT_SEGC, body, body_len, 7, &bytes, &nbytes, err,
-                                 sizeof err) != 0 ||
-        vgh_write_file(o->out, bytes, nbytes, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
-        goto done;
-    }
     if (!o->quiet)
         fprintf(stderr,
                 "%zu segments, %zu labelled\ntrained segment forest: %u features, %u trees, %u "
                 "nodes\nwrote %s (%zu bytes)\n",
                 n_seg, n, nf, forest.n_trees, forest.n_nodes, o->out, nbytes);
 done:
-    free(bytes);
-    free(body);
     free(X);
     free(y);
     vgh_rf_free(&forest);
@@ -297,7 +308,6 @@ int vgh_cmd_train_events(int argc, char **argv)
     memset(&st, 0, sizeof st);
     float *X = NULL;
     uint16_t *y = NULL;
-    uint8_t *body = NULL, *bytes = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
     if (o.segments) {
@@ -345,31 +355,11 @@ int vgh_cmd_train_events(int argc, char **argv)
                         "%s: %zu labelled events detected, too few to learn from", o.in, n);
         goto done;
     }
-    vgh_rf_cfg_t rf;
-    vgh_rf_defaults(&rf);
-    rf.n_trees = (unsigned)o.trees;
-    rf.max_depth = (unsigned)o.depth;
-    rf.min_split = (unsigned)o.min_split;
-    rf.max_features = (unsigned)o.max_features;
-    rf.threads = (unsigned)o.threads;
-    rf.seed = o.seed;
-    if (vgh_rf_train(X, y, n, nf, m->u.forest.n_classes, &rf, &forest, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    size_t nbytes;
+    code =
+        ev__fit_write(&o, &mf, X, y, n, nf, VGH_SECT_EVNT, VGH_PQ_EVNT_LAYOUT, 1, &forest, &nbytes);
+    if (code != VGH_EXIT_OK)
         goto done;
-    }
-    size_t body_len, nbytes;
-    if (vgh_pq_evmodel_body(VGH_PQ_EVNT_LAYOUT, nf, forest.nodes, forest.n_nodes, forest.roots,
-                            forest.n_trees, m->u.forest.n_classes, m->u.forest.normal_class, &body,
-                            &body_len) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
-        goto done;
-    }
-    if (vgh_artifact_set_section(mf.buf, VGH_SECT_EVNT, body, body_len, 1, &bytes, &nbytes, err,
-                                 sizeof err) != 0 ||
-        vgh_write_file(o.out, bytes, nbytes, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
-        goto done;
-    }
     if (!o.quiet)
         fprintf(stderr,
                 "%zu events detected, %zu labelled (the windows' soft vote names %.4f of them)\n"
@@ -377,8 +367,6 @@ int vgh_cmd_train_events(int argc, char **argv)
                 nev, n, (double)vote_ok / (double)n, nf, forest.n_trees, forest.n_nodes, o.out,
                 nbytes);
 done:
-    free(bytes);
-    free(body);
     free(X);
     free(y);
     vgh_rf_free(&forest);

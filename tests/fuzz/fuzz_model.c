@@ -285,6 +285,25 @@ static void run_detector(const vg_model_t *m, const uint8_t *buf, size_t size)
     fuzz_sink = acc;
 }
 
+/* A parsed host-only stage (EVNT, SEGC) votes with exactly its trees on any features, NaN and
+ * infinities included. */
+static void check_stage_votes(const vgh_pq_evmodel_t *em)
+{
+    static float x[VGH_PQ_EV_MAX_FEATURES];
+    static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
+    CHECK(em->n_features <= VGH_PQ_EV_MAX_FEATURES);
+    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
+        for (unsigned k = 0; k < em->n_features; k++)
+            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
+        uint16_t votes[VG_MAX_CLASSES];
+        uint16_t best = vg_forest_predict(&em->forest, x, votes, NULL);
+        uint32_t sum = 0;
+        for (unsigned c = 0; c < em->forest.u.forest.n_classes; c++)
+            sum += votes[c];
+        CHECK(sum == em->forest.u.forest.n_trees && best < em->forest.u.forest.n_classes);
+    }
+}
+
 /* The host's reader of the EVNT section (the power-quality event classifier): a malformed
  * one is refused with a message, a valid one votes with exactly its trees on any features,
  * NaN and infinities included. */
@@ -301,18 +320,7 @@ static void check_evnt(const vg_model_t *m)
         return;
     CHECK(em.n_features == vgh_pq_event_n_features(m, em.layout) && em.n_features > 0 &&
           em.layout >= 1 && em.layout <= VGH_PQ_EVNT_LAYOUT);
-    static float x[VGH_PQ_EV_MAX_FEATURES];
-    static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
-    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
-        for (unsigned k = 0; k < em.n_features; k++)
-            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
-        uint16_t votes[VG_MAX_CLASSES];
-        uint16_t best = vg_forest_predict(&em.forest, x, votes, NULL);
-        uint32_t sum = 0;
-        for (unsigned c = 0; c < em.forest.u.forest.n_classes; c++)
-            sum += votes[c];
-        CHECK(sum == em.forest.u.forest.n_trees && best < em.forest.u.forest.n_classes);
-    }
+    check_stage_votes(&em);
 }
 
 /* The same for the SEGC section (the segment classifier of a snippet model). */
@@ -329,18 +337,7 @@ static void check_segc(const vg_model_t *m)
         return;
     CHECK(em.n_features == vgh_pq_segment_n_features(m) && em.n_features > 0 &&
           em.layout == VGH_PQ_SEGC_LAYOUT);
-    static float x[VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES];
-    static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
-    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
-        for (unsigned k = 0; k < em.n_features; k++)
-            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
-        uint16_t votes[VG_MAX_CLASSES];
-        uint16_t best = vg_forest_predict(&em.forest, x, votes, NULL);
-        uint32_t sum = 0;
-        for (unsigned c = 0; c < em.forest.u.forest.n_classes; c++)
-            sum += votes[c];
-        CHECK(sum == em.forest.u.forest.n_trees && best < em.forest.u.forest.n_classes);
-    }
+    check_stage_votes(&em);
 }
 
 static void parse_and_run(const uint8_t *buf, size_t size)
