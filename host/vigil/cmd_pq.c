@@ -616,9 +616,9 @@ static int pq__open(const char *cmd, const char *model_path, const char *in, vgh
 
 /* Snippets, a chunk at a time: the first rows checked for the model's rate and fundamental,
  * then every segment through the detector (vgh_pq_segs_*). */
-static int pq__segments(const char *cmd, const char *model_path, const char *in,
+int vgh_pq_run_segments(const char *cmd, const char *model_path, const char *in,
                         const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
-                        vgh_pq_seg_t **seg, size_t *n)
+                        vgh_pq_seg_t **seg, size_t *n, float **X)
 {
     char err[1024];
     int more = vgh_pq_read_head(rd, ds, (double)m->wave.f_nominal, err, sizeof err);
@@ -629,12 +629,30 @@ static int pq__segments(const char *cmd, const char *model_path, const char *in,
     vgh_pq_segs_t c;
     if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0)
         return vgh_fail(cmd, VGH_EXIT_SYSTEM, "%s", err);
+    if (X && vgh_pq_segs_keep(&c, err, sizeof err) != 0) {
+        vgh_pq_segs_free(&c);
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", model_path, err);
+    }
     if (vgh_pq_chunks(rd, ds, more, pq__segs_push, &c, cmd, in, err, sizeof err) != 0) {
         vgh_pq_segs_free(&c);
         return VGH_EXIT_INPUT;
     }
-    if (vgh_pq_segs_end(&c, seg, n, err, sizeof err) != 0)
+    if (X) {
+        /* the last segment's features too, before the results are handed over */
+        if (vgh_pq_segs_close_last(&c, err, sizeof err) != 0) {
+            vgh_pq_segs_free(&c);
+            return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+        }
+        *X = c.X;
+        c.X = NULL;
+    }
+    if (vgh_pq_segs_end(&c, seg, n, err, sizeof err) != 0) {
+        if (X) {
+            free(*X);
+            *X = NULL;
+        }
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+    }
     return VGH_EXIT_OK;
 }
 
@@ -837,8 +855,8 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
             vgh_usage("detect", "--split-events applies to a stream's events; %s has segments", in);
         goto done;
     }
-    if (ds.has_segment &&
-        (code = pq__segments("detect", model_path, in, &mf.m, &rd, &ds, &seg, &n)) != 0)
+    if (ds.has_segment && (code = vgh_pq_run_segments("detect", model_path, in, &mf.m, &rd, &ds,
+                                                      &seg, &n, NULL)) != 0)
         goto done;
     fo = out && strcmp(out, "-") != 0 ? fopen(out, "w") : stdout;
     if (!fo) {
@@ -882,7 +900,7 @@ int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events
     } else if (ds.has_segment && !events) {
         vgh_pq_seg_t *seg = NULL;
         size_t n = 0;
-        code = pq__segments("eval", model_path, in, &mf.m, &rd, &ds, &seg, &n);
+        code = vgh_pq_run_segments("eval", model_path, in, &mf.m, &rd, &ds, &seg, &n, NULL);
         if (code == VGH_EXIT_OK)
             vgh_pq_report_segments(stdout, seg, n, vgh_pq_mode(&mf.m), json, model_path, in);
         free(seg);

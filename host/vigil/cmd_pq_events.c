@@ -133,11 +133,6 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
     return 0;
 }
 
-static int ev__push(void *c, const vgh_dataset_t *ds, char *err, size_t errlen)
-{
-    return vgh_pq_segs_push(c, ds, err, errlen);
-}
-
 /* Every segment's features and class (the segments the window forest classified: a dropout
  * window leaves its segment out). */
 static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uint16_t **y,
@@ -149,8 +144,6 @@ static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uin
     vgh_dataset_reader_t rd;
     memset(&ds, 0, sizeof ds);
     memset(&rd, 0, sizeof rd);
-    vgh_pq_segs_t c;
-    memset(&c, 0, sizeof c);
     vgh_pq_seg_t *seg = NULL;
     size_t n = 0;
     int code = VGH_EXIT_OK;
@@ -166,52 +159,27 @@ static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uin
                         o->in);
         goto done;
     }
-    int more = vgh_pq_read_head(&rd, &ds, (double)m->wave.f_nominal, err, sizeof err);
-    if (more < 0 || vgh_dataset_set_rate(&ds, m->sample_rate, o->in, err, sizeof err) != 0 ||
-        vgh_pq_check_head(m, &ds, o->in, o->model, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    code = vgh_pq_run_segments(CMD, o->model, o->in, m, &rd, &ds, &seg, &n, X);
+    if (code != VGH_EXIT_OK)
         goto done;
-    }
-    if (vgh_pq_segs_begin(&c, m, err, sizeof err) != 0 || vgh_pq_segs_keep(&c, err, sizeof err)) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->model, err);
-        goto done;
-    }
-    if (vgh_pq_chunks(&rd, &ds, more, ev__push, &c, CMD, o->in, err, sizeof err) != 0) {
-        code = VGH_EXIT_INPUT;
-        goto done;
-    }
-    if (vgh_pq_segs_close_last(&c, err, sizeof err) != 0) {
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->in, err);
-        goto done;
-    }
-    const uint16_t nf = c.nsf;
-    float *feat = c.X;
-    c.X = NULL;
-    if (vgh_pq_segs_end(&c, &seg, &n, err, sizeof err) != 0) {
-        free(feat);
-        code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o->in, err);
-        goto done;
-    }
     *n_seg = n;
-    *X = malloc((n + 1) * nf * sizeof(float));
     *y = malloc((n + 1) * sizeof **y);
-    if (!*X || !*y) {
-        free(feat);
+    if (!*y) {
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
     }
+    /* the labelled rows, moved up in place */
+    const uint16_t nf = vgh_pq_segment_n_features(m);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (seg[i].dropout || seg[i].truth >= m->u.forest.n_classes)
             continue;
-        memcpy(*X + k * nf, feat + i * nf, nf * sizeof(float));
+        memmove(*X + k * nf, *X + i * nf, nf * sizeof(float));
         (*y)[k++] = seg[i].truth;
     }
-    free(feat);
     *n_out = k;
 done:
     free(seg);
-    vgh_pq_segs_free(&c);
     vgh_dataset_end(&rd);
     vgh_dataset_free(&ds);
     return code;

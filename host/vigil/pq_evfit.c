@@ -383,8 +383,7 @@ static void fit__osc(const double *x, size_t n, size_t N, double fs, double *tmp
     for (size_t k = 0; k < n; k++)
         tmp[k] = x[k] * x[k];
     qsort(tmp, n, sizeof *tmp, fit__cmp);
-    const double sig2 =
-        tmp[n / 2] / 0.4549364231195724 > 1e-30 ? tmp[n / 2] / 0.4549364231195724 : 1e-30;
+    const double sig2 = fmax(tmp[n / 2] / 0.4549364231195724, 1e-30);
     o->sigma = sqrt(sig2);
     yr[n] = yi[n] = 0.0;
     for (unsigned ti = 0; ti < FIT_TAUS; ti++) {
@@ -580,15 +579,10 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     double *cum = malloc((5 * N + 2) * FIT_CUM * sizeof *cum);
     double *yr = osc ? malloc((n + 1) * sizeof *yr) : NULL;
     double *yi = osc ? malloc((n + 1) * sizeof *yi) : NULL;
+    int rc = 0;
     if (!seg || !u || !env || !tmp || !cum || (osc && (!yr || !yi))) {
-        free(seg);
-        free(u);
-        free(env);
-        free(tmp);
-        free(cum);
-        free(yr);
-        free(yi);
-        return -1;
+        rc = -1;
+        goto done;
     }
     for (size_t k = 0; k < n; k++)
         seg[k] = r->buf[(first + k) % r->cap];
@@ -643,7 +637,6 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     double amp = 0.0;
     if (fit__harm(seg, ra, ra + rl, w, xr) >= 0.0)
         amp = hypot(xr[1], xr[2]);
-    int rc = 0;
     if (!(amp > 0.05))
         goto done; /* no fundamental to refer to */
 
@@ -804,7 +797,8 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         const double d0 = fabs((double)oc.at - (double)gs), d1 = fabs((double)oc.at - (double)ge);
         osc_edge = fmin(fmin(d0, d1) / (double)N, 5.0);
     }
-    const double h1o = ho[0] > 1e-6 ? ho[0] : 1e-6, h1i = hi[0] > 1e-6 ? hi[0] : 1e-6;
+    const double h1o = ho[0] > 1e-6 ? ho[0] : 1e-6, h1i = hi[0] > 1e-6 ? hi[0] : 1e-6,
+                 h1r = hr[0] > 1e-6 ? hr[0] : 1e-6;
     const double v[VGH_PQ_FIT_FEATURES] = {glen,
                                            sign,
                                            (double)runs,
@@ -833,9 +827,9 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                                            log10(1.0 + oc.per_tau[1]),
                                            log10(1.0 + oc.per_tau[2]),
                                            oc.sigma,
-                                           fmin(hr[1] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
-                                           fmin(hr[2] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
-                                           fmin(hr[3] / (hr[0] > 1e-6 ? hr[0] : 1e-6), 10.0),
+                                           fmin(hr[1] / h1r, 10.0),
+                                           fmin(hr[2] / h1r, 10.0),
+                                           fmin(hr[3] / h1r, 10.0),
                                            gharm_r};
     const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
     for (unsigned k = 0; k < nout; k++)

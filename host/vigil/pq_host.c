@@ -297,8 +297,7 @@ static int pq__segs_ring(vgh_pq_segs_t *c, char *err, size_t errlen)
     const vg_model_t *m = c->m;
     if (c->ring.buf)
         return 0;
-    c->nsf = vgh_pq_segment_n_features(m);
-    if (!c->nsf) {
+    if (!vgh_pq_segment_n_features(m)) {
         snprintf(err, errlen, "a segment classifier needs a waveform forest; this is a %s model",
                  vgh_kind_name(m->kind));
         return -1;
@@ -385,13 +384,14 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     if (c->keep) {
         void *x = c->X;
         size_t cap = c->cap_x;
-        if (pq__room(&x, c->n - 1, &cap, (size_t)c->nsf * sizeof(float)) != 0) {
+        const size_t nsf = vgh_pq_segment_n_features(c->m);
+        if (pq__room(&x, c->n - 1, &cap, nsf * sizeof(float)) != 0) {
             snprintf(err, errlen, "out of memory for segment features");
             return -1;
         }
         c->X = x;
         c->cap_x = cap;
-        f = c->X + (c->n - 1) * c->nsf;
+        f = c->X + (c->n - 1) * nsf;
     }
     pq__segs_features(c, f);
     if (c->sc.present && !c->last.dropout) {

@@ -136,9 +136,8 @@ typedef struct {
     vgh_pq_evmodel_t sc;
     vgh_pq_ring_t ring;
     uint64_t seg_first; /**< ring index of the open segment's first sample */
-    uint16_t nsf;       /**< segment features (vgh_pq_segment_n_features()) */
     int keep;           /**< keep every segment's features in X (training) */
-    float *X;           /**< n x nsf when keep */
+    float *X;           /**< n x vgh_pq_segment_n_features() when keep */
     size_t cap_x;
 } vgh_pq_segs_t;
 
@@ -158,6 +157,16 @@ int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_
 int vgh_pq_segs_end(vgh_pq_segs_t *c, vgh_pq_seg_t **out, size_t *n, char *err, size_t errlen);
 /** @brief Free what @p c holds (after an error of vgh_pq_segs_push()). */
 void vgh_pq_segs_free(vgh_pq_segs_t *c);
+/**
+ * @brief A snippet recording begun with vgh_dataset_begin() through the model, a chunk at a
+ *        time (`vigil detect`, `eval`, `train --kind segments`): its first rows checked for
+ *        the model's rate and fundamental, then every segment classified.
+ * @param X NULL, or every segment's features (vgh_pq_segment_n_features() each, malloc'd)
+ * @return an exit status; the error is printed, naming @p cmd and the file.
+ */
+int vgh_pq_run_segments(const char *cmd, const char *model_path, const char *in,
+                        const vg_model_t *m, vgh_dataset_reader_t *rd, vgh_dataset_t *ds,
+                        vgh_pq_seg_t **seg, size_t *n, float **X);
 
 /** @brief Print accuracy, macro-F1, the binary and merged-pair accuracies and the confusion
  *         matrix (text or JSON). */

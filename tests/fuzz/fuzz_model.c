@@ -285,59 +285,42 @@ static void run_detector(const vg_model_t *m, const uint8_t *buf, size_t size)
     fuzz_sink = acc;
 }
 
-/* A parsed host-only stage (EVNT, SEGC) votes with exactly its trees on any features, NaN and
- * infinities included. */
-static void check_stage_votes(const vgh_pq_evmodel_t *em)
+/* The host's readers of the EVNT section (the power-quality event classifier) and the SEGC
+ * section (the segment classifier of a snippet model): a malformed one is refused with a
+ * message, a valid one has its layout's feature count and votes with exactly its trees on
+ * any features, NaN and infinities included. */
+static void check_stages(const vg_model_t *m)
 {
     static float x[VGH_PQ_EV_MAX_FEATURES];
     static const float probe[] = {0.0f, -1.0f, 1.0f, 1e30f, -INFINITY, INFINITY, NAN};
-    CHECK(em->n_features <= VGH_PQ_EV_MAX_FEATURES);
-    for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
-        for (unsigned k = 0; k < em->n_features; k++)
-            x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
-        uint16_t votes[VG_MAX_CLASSES];
-        uint16_t best = vg_forest_predict(&em->forest, x, votes, NULL);
-        uint32_t sum = 0;
-        for (unsigned c = 0; c < em->forest.u.forest.n_classes; c++)
-            sum += votes[c];
-        CHECK(sum == em->forest.u.forest.n_trees && best < em->forest.u.forest.n_classes);
+    for (int segc = 0; segc < 2; segc++) {
+        vgh_pq_evmodel_t em;
+        char err[256];
+        err[0] = '\0';
+        const int rc = segc ? vgh_pq_segmodel_parse(m, &em, err, sizeof err)
+                            : vgh_pq_evmodel_parse(m, &em, err, sizeof err);
+        if (rc != 0) {
+            CHECK(err[0] != '\0' && !em.present);
+            continue;
+        }
+        if (!em.present)
+            continue;
+        const uint16_t want =
+            segc ? vgh_pq_segment_n_features(m) : vgh_pq_event_n_features(m, em.layout);
+        const unsigned max_layout = segc ? VGH_PQ_SEGC_LAYOUT : VGH_PQ_EVNT_LAYOUT;
+        CHECK(em.n_features == want && want > 0 && want <= VGH_PQ_EV_MAX_FEATURES &&
+              em.layout >= 1 && em.layout <= max_layout);
+        for (size_t p = 0; p < sizeof probe / sizeof probe[0]; p++) {
+            for (unsigned k = 0; k < em.n_features; k++)
+                x[k] = k % 3 == 0 ? probe[p] : (float)k * 0.01f;
+            uint16_t votes[VG_MAX_CLASSES];
+            uint16_t best = vg_forest_predict(&em.forest, x, votes, NULL);
+            uint32_t sum = 0;
+            for (unsigned c = 0; c < em.forest.u.forest.n_classes; c++)
+                sum += votes[c];
+            CHECK(sum == em.forest.u.forest.n_trees && best < em.forest.u.forest.n_classes);
+        }
     }
-}
-
-/* The host's reader of the EVNT section (the power-quality event classifier): a malformed
- * one is refused with a message, a valid one votes with exactly its trees on any features,
- * NaN and infinities included. */
-static void check_evnt(const vg_model_t *m)
-{
-    vgh_pq_evmodel_t em;
-    char err[256];
-    err[0] = '\0';
-    if (vgh_pq_evmodel_parse(m, &em, err, sizeof err) != 0) {
-        CHECK(err[0] != '\0' && !em.present);
-        return;
-    }
-    if (!em.present)
-        return;
-    CHECK(em.n_features == vgh_pq_event_n_features(m, em.layout) && em.n_features > 0 &&
-          em.layout >= 1 && em.layout <= VGH_PQ_EVNT_LAYOUT);
-    check_stage_votes(&em);
-}
-
-/* The same for the SEGC section (the segment classifier of a snippet model). */
-static void check_segc(const vg_model_t *m)
-{
-    vgh_pq_evmodel_t em;
-    char err[256];
-    err[0] = '\0';
-    if (vgh_pq_segmodel_parse(m, &em, err, sizeof err) != 0) {
-        CHECK(err[0] != '\0' && !em.present);
-        return;
-    }
-    if (!em.present)
-        return;
-    CHECK(em.n_features == vgh_pq_segment_n_features(m) && em.n_features > 0 &&
-          em.layout == VGH_PQ_SEGC_LAYOUT);
-    check_stage_votes(&em);
 }
 
 static void parse_and_run(const uint8_t *buf, size_t size)
@@ -350,8 +333,7 @@ static void parse_and_run(const uint8_t *buf, size_t size)
     if (s != VG_OK)
         return;
     check_model(&m, buf, size);
-    check_evnt(&m);
-    check_segc(&m);
+    check_stages(&m);
     (void)vg_model_param_count(&m);
     run_detector(&m, buf, size);
 }
