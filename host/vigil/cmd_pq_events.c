@@ -169,7 +169,7 @@ static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uin
         goto done;
     }
     /* the labelled rows, moved up in place */
-    const uint16_t nf = vgh_pq_segment_n_features(m);
+    const uint16_t nf = vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (seg[i].dropout || seg[i].truth >= m->u.forest.n_classes)
@@ -224,7 +224,7 @@ static int ev__fit_write(const ev_opts_t *o, const vgh_model_file_t *mf, const f
 static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
 {
     const vg_model_t *m = &mf->m;
-    const uint16_t nf = vgh_pq_segment_n_features(m);
+    const uint16_t nf = vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT);
     if (!nf || m->kind != VG_KIND_FOREST)
         return vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: a segment classifier needs a waveform forest (float, before `vigil "

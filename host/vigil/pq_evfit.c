@@ -45,7 +45,8 @@ static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
     "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out", "fit.h7_out", "fit.h3_in",
     "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",  "fit.resid",  "fit.band_peak",
     "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms", "fit.osc_in", "fit.osc_edge",
-    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise"};
+    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",  "fit.h3_in_r", "fit.h5_in_r",
+    "fit.h7_in_r", "fit.gharm_r",  "fit.imp_pos",  "fit.imp_neg", "fit.imp_lse"};
 
 const char *vgh_pq_fit_name(unsigned k)
 {
@@ -423,6 +424,49 @@ static void fit__osc(const double *x, size_t n, size_t N, double fs, double *tmp
     }
 }
 
+/* The impulsive-transient search: the standard impulse exp(-344 t) - exp(-750 t) over 1 ms
+ * (the core's matched-filter template, IEEE 1159 "impulsive"), scaled to unit norm, correlated
+ * with the residual x at every start and divided by its noise level sigma, so white noise
+ * gives a standard normal c[s]. out: the largest c (an impulse that adds to the waveform), the
+ * largest -c (one that takes away), and log mean_s exp(max(c[s], 0)^2 / 2), the likelihood
+ * ratio of a positive impulse of any size at an unknown start (each start equally likely),
+ * which weighs all starts where the largest c sees only one. */
+#define FIT_IMP_MAX 64u /* template samples: 1 ms up to 64 kHz */
+static void fit__impulse(const double *x, size_t n, double fs, double sigma, double *c,
+                         double out[3])
+{
+    double t[FIT_IMP_MAX], norm = 0.0;
+    size_t m = (size_t)(0.001 * fs + 0.5);
+    m = m < 2 ? 2 : m > FIT_IMP_MAX ? FIT_IMP_MAX : m;
+    for (size_t j = 0; j < m; j++) {
+        const double tj = (double)j / fs;
+        t[j] = exp(-344.0 * tj) - exp(-750.0 * tj);
+        norm += t[j] * t[j];
+    }
+    out[0] = out[1] = out[2] = 0.0;
+    if (n < m || !(sigma > 0.0))
+        return;
+    const double g = 1.0 / (sqrt(norm) * sigma);
+    const size_t ns = n - m + 1;
+    double hi = -HUGE_VAL, lo = HUGE_VAL;
+    for (size_t s = 0; s < ns; s++) {
+        double v = 0.0;
+        for (size_t j = 0; j < m; j++)
+            v += x[s + j] * t[j];
+        c[s] = v * g;
+        hi = c[s] > hi ? c[s] : hi;
+        lo = c[s] < lo ? c[s] : lo;
+    }
+    /* log-mean-exp against the largest term, so nothing overflows */
+    const double top = hi > 0.0 ? 0.5 * hi * hi : 0.0;
+    double sum = 0.0;
+    for (size_t s = 0; s < ns; s++)
+        sum += exp((c[s] > 0.0 ? 0.5 * c[s] * c[s] : 0.0) - top);
+    out[0] = hi;
+    out[1] = -lo;
+    out[2] = top + log(sum / (double)ns);
+}
+
 /* One fit's state: the span, its base model and residual. */
 typedef struct {
     const double *seg, *u;
@@ -788,6 +832,9 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     double hr[4] = {hi[0], hi[1], hi[2], hi[3]}, gharm_r = gharm;
     if (osc && oc.stat > 0.0)
         fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r);
+    double imp[3] = {0.0, 0.0, 0.0};
+    if (osc)
+        fit__impulse(res, n, r->fs, oc.sigma, tmp, imp);
     const int has_gate = ge > gs;
     const double q = (double)(N / 4);
     const double osc_in =
@@ -830,7 +877,10 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                                            fmin(hr[1] / h1r, 10.0),
                                            fmin(hr[2] / h1r, 10.0),
                                            fmin(hr[3] / h1r, 10.0),
-                                           gharm_r};
+                                           gharm_r,
+                                           imp[0],
+                                           imp[1],
+                                           imp[2]};
     const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
     for (unsigned k = 0; k < nout; k++)
         out[k] = fit__out(v[k]);

@@ -15,11 +15,14 @@
 #include <stdint.h>
 
 /** Features the fit gives a span (vgh_pq_fit_name() names them): the first
- *  VGH_PQ_FIT_FEATURES_L2 are the event features of EVNT layout 2; the rest are the
- *  oscillatory-transient search (docs/power-quality.md, "Oscillatory transients by a matched
- *  search"). */
-#define VGH_PQ_FIT_FEATURES    32u
+ *  VGH_PQ_FIT_FEATURES_L2 are the event features of EVNT layout 2; then the
+ *  oscillatory-transient search (docs/power-quality.md, "Segment classifier and the
+ *  oscillatory-transient search") up to VGH_PQ_FIT_FEATURES_S1, then the impulse search
+ *  ("The impulse search"). */
+#define VGH_PQ_FIT_FEATURES    35u
 #define VGH_PQ_FIT_FEATURES_L2 19u
+/** The features of SEGC layout 1: the fit's before the impulse search. */
+#define VGH_PQ_FIT_FEATURES_S1 32u
 /** Flags of vgh_pq_fit_features(). The fit takes its reference fundamental from the span's
  *  last 4 cycles (VGH_PQ_FIT_TAIL: an event the detector closed after quiet windows), or from
  *  the 2-cycle block nearest 1 pu (VGH_PQ_FIT_SEGMENT: a snippet, whose disturbance may reach

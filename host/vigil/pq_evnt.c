@@ -28,12 +28,13 @@ uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout)
  * The forest part is checked by the core's own reader, vg_forest_parse(). */
 #define PQ__EVNT_HEAD 8u
 
-uint16_t vgh_pq_segment_n_features(const vg_model_t *m)
+uint16_t vgh_pq_segment_n_features(const vg_model_t *m, unsigned layout)
 {
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || !m->wave.present ||
         m->u.forest.n_classes < 2)
         return 0;
-    return (uint16_t)(m->n_features + VGH_PQ_FIT_FEATURES);
+    return (uint16_t)(m->n_features +
+                      (layout >= 2u ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_S1));
 }
 
 /* The section @p tag (EVNT or SEGC), its layouts 1..max_layout, n_features from nf_of. */
@@ -105,12 +106,6 @@ static int pq__section_parse(const vg_model_t *m, uint32_t tag, const char *name
     return 0;
 }
 
-static uint16_t pq__seg_nf(const vg_model_t *m, unsigned layout)
-{
-    (void)layout;
-    return vgh_pq_segment_n_features(m);
-}
-
 int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
 {
     return pq__section_parse(m, VGH_SECT_EVNT, "EVNT", "event", VGH_PQ_EVNT_LAYOUT,
@@ -120,7 +115,8 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
 
 int vgh_pq_segmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
 {
-    return pq__section_parse(m, VGH_SECT_SEGC, "SEGC", "segment", VGH_PQ_SEGC_LAYOUT, pq__seg_nf,
+    return pq__section_parse(m, VGH_SECT_SEGC, "SEGC", "segment", VGH_PQ_SEGC_LAYOUT,
+                             vgh_pq_segment_n_features,
                              "waveform forest", em, err, errlen);
 }
 

@@ -28,10 +28,12 @@
 /** Section of a snippet model holding the segment classifier (docs/model-format.md,
  *  `vigil train --kind segments`): host only, like EVNT. */
 #define VGH_SECT_SEGC VG_TAG('S', 'E', 'G', 'C')
-/** Layout of the SEGC section's segment features (vgh_pq_segment_n_features()): the last
- *  window's normalised features, then the fit of the segment's samples (VGH_PQ_FIT_SEGMENT |
- *  VGH_PQ_FIT_OSC, all VGH_PQ_FIT_FEATURES). */
-#define VGH_PQ_SEGC_LAYOUT 1u
+/** Layout of the SEGC section's segment features (vgh_pq_segment_n_features()) that `vigil
+ *  train --kind segments` writes: the last window's normalised features, then the fit of the
+ *  segment's samples (VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC): its first VGH_PQ_FIT_FEATURES_S1 in
+ *  layout 1, all VGH_PQ_FIT_FEATURES (the impulse search too) in layout 2. Models with layout 1
+ *  are still read and run. */
+#define VGH_PQ_SEGC_LAYOUT 2u
 
 /** The event classifier of an artifact (or its segment classifier): a random forest over
  *  event (segment) features, parsed in place from the EVNT (SEGC) section by the core's forest
@@ -54,9 +56,9 @@ uint16_t vgh_pq_event_n_features(const vg_model_t *m, unsigned layout);
  */
 int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen);
 
-/** @brief Segment features of a waveform forest @p m with two classes or more (0 for other
- *         models): its window features and the fit's. */
-uint16_t vgh_pq_segment_n_features(const vg_model_t *m);
+/** @brief Segment features of a waveform forest @p m with two classes or more in SEGC layout
+ *         @p layout (1 or 2; 0 for other models): its window features and the fit's. */
+uint16_t vgh_pq_segment_n_features(const vg_model_t *m, unsigned layout);
 
 /**
  * @brief Find and check the SEGC section of a parsed artifact, as vgh_pq_evmodel_parse().

@@ -297,7 +297,7 @@ static int pq__segs_ring(vgh_pq_segs_t *c, char *err, size_t errlen)
     const vg_model_t *m = c->m;
     if (c->ring.buf)
         return 0;
-    if (!vgh_pq_segment_n_features(m)) {
+    if (!vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT)) {
         snprintf(err, errlen, "a segment classifier needs a waveform forest; this is a %s model",
                  vgh_kind_name(m->kind));
         return -1;
@@ -384,7 +384,7 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     if (c->keep) {
         void *x = c->X;
         size_t cap = c->cap_x;
-        const size_t nsf = vgh_pq_segment_n_features(c->m);
+        const size_t nsf = vgh_pq_segment_n_features(c->m, VGH_PQ_SEGC_LAYOUT);
         if (pq__room(&x, c->n - 1, &cap, nsf * sizeof(float)) != 0) {
             snprintf(err, errlen, "out of memory for segment features");
             return -1;

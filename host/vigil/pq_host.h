@@ -137,14 +137,15 @@ typedef struct {
     vgh_pq_ring_t ring;
     uint64_t seg_first; /**< ring index of the open segment's first sample */
     int keep;           /**< keep every segment's features in X (training) */
-    float *X;           /**< n x vgh_pq_segment_n_features() when keep */
+    float *X;           /**< n x vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT) when keep */
     size_t cap_x;
 } vgh_pq_segs_t;
 
 /** @brief Start classifying segments (the detector's arena is allocated here). A model with a
  *         segment classifier (SEGC) takes each segment's class from it. */
 int vgh_pq_segs_begin(vgh_pq_segs_t *c, const vg_model_t *m, char *err, size_t errlen);
-/** @brief Keep every segment's features (vgh_pq_segment_n_features() values per segment, in
+/** @brief Keep every segment's features (vgh_pq_segment_n_features() values of the current
+ *         layout per segment, in
  *         c->X, for `vigil train --kind segments`); call right after vgh_pq_segs_begin(). */
 int vgh_pq_segs_keep(vgh_pq_segs_t *c, char *err, size_t errlen);
 /** @brief Close the last segment (before taking c->X; vgh_pq_segs_end() then has no more to
@@ -161,7 +162,8 @@ void vgh_pq_segs_free(vgh_pq_segs_t *c);
  * @brief A snippet recording begun with vgh_dataset_begin() through the model, a chunk at a
  *        time (`vigil detect`, `eval`, `train --kind segments`): its first rows checked for
  *        the model's rate and fundamental, then every segment classified.
- * @param X NULL, or every segment's features (vgh_pq_segment_n_features() each, malloc'd)
+ * @param X NULL, or every segment's features (vgh_pq_segment_n_features() of the current layout
+ *          each, malloc'd)
  * @return an exit status; the error is printed, naming @p cmd and the file.
  */
 int vgh_pq_run_segments(const char *cmd, const char *model_path, const char *in,

@@ -306,7 +306,7 @@ static void check_stages(const vg_model_t *m)
         if (!em.present)
             continue;
         const uint16_t want =
-            segc ? vgh_pq_segment_n_features(m) : vgh_pq_event_n_features(m, em.layout);
+            segc ? vgh_pq_segment_n_features(m, em.layout) : vgh_pq_event_n_features(m, em.layout);
         const unsigned max_layout = segc ? VGH_PQ_SEGC_LAYOUT : VGH_PQ_EVNT_LAYOUT;
         CHECK(em.n_features == want && want > 0 && want <= VGH_PQ_EV_MAX_FEATURES &&
               em.layout >= 1 && em.layout <= max_layout);

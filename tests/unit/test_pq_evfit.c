@@ -54,7 +54,10 @@ enum {
     F_H3_R,
     F_H5_R,
     F_H7_R,
-    F_GHARM_R
+    F_GHARM_R,
+    F_IMP_POS,
+    F_IMP_NEG,
+    F_IMP_LSE
 };
 
 static uint64_t rng_state;
@@ -73,11 +76,12 @@ static double gauss(void)
 /* A waveform: 1 pu fundamental at F0 + df, a gate [g0, g1) samples scaling it by (1 + depth *
  * flicker(t)) with harmonics h3 inside the gate only, a 3rd harmonic `harm` throughout, a
  * flicker `lam` at `ff` Hz on the whole waveform, a 600 Hz burst of `burst` pu from sample b0
- * for half a cycle, and noise at snr dB (0: none). */
+ * for half a cycle, the standard impulse exp(-344 t) - exp(-750 t) times `imp` over 1 ms from
+ * sample i0, and noise at snr dB (0: none). */
 typedef struct {
-    size_t n, g0, g1, b0;
+    size_t n, g0, g1, b0, i0;
     double fs, f0; /* 0: FS, F0 */
-    double df, depth, gate_lam, gate_ff, h3_in, harm, lam, ff, burst, snr;
+    double df, depth, gate_lam, gate_ff, h3_in, harm, lam, ff, burst, imp, snr;
     unsigned flags; /* of vgh_pq_fit_features() */
 } wave_t;
 
@@ -97,6 +101,10 @@ static void make(const wave_t *w, vgh_pq_ring_t *r)
         if (w->burst > 0.0 && k >= w->b0 && k < w->b0 + NC / 2)
             v += w->burst * exp(-(double)(k - w->b0) / (0.01 * FS)) *
                  sin(TWO_PI * 600.0 * (double)(k - w->b0) / FS);
+        if (w->imp != 0.0 && k >= w->i0 && (double)(k - w->i0) < floor(0.001 * fs + 0.5)) {
+            const double ti = (double)(k - w->i0) / fs;
+            v += w->imp * (exp(-344.0 * ti) - exp(-750.0 * ti));
+        }
         vgh_pq_ring_push(r, (float)(v + sd * gauss()));
     }
 }
@@ -377,6 +385,76 @@ static void test_osc(void **state)
     assert_true(f[F_OSC] > 2.3f && f[F_OSC_IN] == 0.0f && f[F_OSC_EDGE] == 5.0f);
 }
 
+/* The impulse search on a 10-cycle snippet at 40 dB: an impulse of 1 (the generator's psi up
+ * to 1.11) gives the matched filter's response in noise sds, psi |s| / sigma, whether it adds
+ * to the waveform (imp_pos) or takes away (imp_neg), inside a sag too (a little less: the sag's
+ * columns in the fit take some of it); without one, both stay
+ * at the maximum of about 1,270 standard normals. imp_lse lies between the largest term and
+ * that less log(starts). */
+static void test_impulse(void **state)
+{
+    (void)state;
+    const size_t m = (size_t)floor(0.001 * FS + 0.5);
+    double norm = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        const double t = (double)j / FS, s = exp(-344.0 * t) - exp(-750.0 * t);
+        norm += s * s;
+    }
+    const double want = sqrt(norm) / sqrt(0.5 / 1e4); /* 40 dB */
+    wave_t w;
+    memset(&w, 0, sizeof w);
+    w.n = 10 * NC;
+    w.snr = 40.0;
+    w.flags = VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC;
+    const double lns = log((double)(w.n - m + 1));
+    float f[VGH_PQ_FIT_FEATURES], lse0 = 0.0f;
+    for (int c = 0; c < 4; c++) {
+        rng_state = SEED + 9u + (unsigned)c;
+        w.imp = c == 0 ? 0.0 : c == 2 ? -1.0 : 1.0;
+        w.i0 = 5 * NC + 33;
+        if (c == 3) { /* inside a 4-cycle sag to half */
+            w.depth = -0.5;
+            w.g0 = 3 * NC + 10;
+            w.g1 = 7 * NC + 90;
+        }
+        fit(&w, f);
+        printf("impulse %+.0f%s: pos %.2f, neg %.2f, lse %.2f (expected response %.2f), noise %.5f\n", w.imp,
+               c == 3 ? " in a sag" : "", (double)f[F_IMP_POS], (double)f[F_IMP_NEG],
+               (double)f[F_IMP_LSE], want, (double)f[F_NOISE]);
+        const double hit = c == 2 ? f[F_IMP_NEG] : f[F_IMP_POS];
+        const double other = c == 2 ? f[F_IMP_POS] : f[F_IMP_NEG];
+        if (c == 0) {
+            assert_true(f[F_IMP_POS] > 1.5f && f[F_IMP_POS] < 5.0f);
+            assert_true(f[F_IMP_NEG] > 1.5f && f[F_IMP_NEG] < 5.0f);
+        } else {
+            /* the sag's own columns take up to a tenth of it, with the noise's share */
+            assert_float_equal(hit, want, (c == 3 ? 0.15 : 0.08) * want);
+            assert_true(other < 5.0f);
+        }
+        const double top = f[F_IMP_POS] > 0.0f ? 0.5 * f[F_IMP_POS] * f[F_IMP_POS] : 0.0;
+        assert_true(f[F_IMP_LSE] <= top + 1e-3 && f[F_IMP_LSE] >= top - lns - 1e-3);
+        if (c == 0)
+            lse0 = f[F_IMP_LSE];
+        else if (c != 2) /* a positive impulse: far above noise alone */
+            assert_true(f[F_IMP_LSE] > lse0 + 0.25 * want * want);
+    }
+}
+
+/* Every fit feature has its own name. */
+static void test_names(void **state)
+{
+    (void)state;
+    for (unsigned k = 0; k < VGH_PQ_FIT_FEATURES; k++) {
+        assert_non_null(vgh_pq_fit_name(k));
+        assert_true(strncmp(vgh_pq_fit_name(k), "fit.", 4) == 0);
+        for (unsigned j = 0; j < k; j++)
+            assert_string_not_equal(vgh_pq_fit_name(j), vgh_pq_fit_name(k));
+    }
+    assert_null(vgh_pq_fit_name(VGH_PQ_FIT_FEATURES));
+    assert_string_equal(vgh_pq_fit_name(F_GHARM_R), "fit.gharm_r");
+    assert_string_equal(vgh_pq_fit_name(F_IMP_LSE), "fit.imp_lse");
+}
+
 /* A snippet's fit (VGH_PQ_FIT_SEGMENT): the reference from the 2-cycle block nearest 1 pu, so
  * a sag that runs to the segment's end, or from its start, is measured; under 3 cycles gives
  * zeros. */
@@ -433,6 +511,8 @@ int main(void)
         cmocka_unit_test(test_ring),
         cmocka_unit_test(test_osc),
         cmocka_unit_test(test_segment),
+        cmocka_unit_test(test_impulse),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_no_event),
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_rates),
