@@ -41,11 +41,11 @@
 #define FIT_MAX_EXTRA  3u
 
 static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
-    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",  "fit.gflick", "fit.gpoly",
-    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out", "fit.h7_out", "fit.h3_in",
-    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",  "fit.resid",  "fit.band_peak",
-    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms", "fit.osc_in", "fit.osc_edge",
-    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",  "fit.h3_in_r", "fit.h5_in_r",
+    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",   "fit.gflick",  "fit.gpoly",
+    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out",  "fit.h7_out",  "fit.h3_in",
+    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",   "fit.resid",   "fit.band_peak",
+    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms",  "fit.osc_in",  "fit.osc_edge",
+    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",   "fit.h3_in_r", "fit.h5_in_r",
     "fit.h7_in_r", "fit.gharm_r",  "fit.imp_pos",  "fit.imp_neg", "fit.imp_lse"};
 
 const char *vgh_pq_fit_name(unsigned k)

@@ -116,8 +116,7 @@ int vgh_pq_evmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, s
 int vgh_pq_segmodel_parse(const vg_model_t *m, vgh_pq_evmodel_t *em, char *err, size_t errlen)
 {
     return pq__section_parse(m, VGH_SECT_SEGC, "SEGC", "segment", VGH_PQ_SEGC_LAYOUT,
-                             vgh_pq_segment_n_features,
-                             "waveform forest", em, err, errlen);
+                             vgh_pq_segment_n_features, "waveform forest", em, err, errlen);
 }
 
 static void pq__put16(uint8_t *p, uint32_t v)

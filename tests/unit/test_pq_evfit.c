@@ -418,9 +418,10 @@ static void test_impulse(void **state)
             w.g1 = 7 * NC + 90;
         }
         fit(&w, f);
-        printf("impulse %+.0f%s: pos %.2f, neg %.2f, lse %.2f (expected response %.2f), noise %.5f\n", w.imp,
-               c == 3 ? " in a sag" : "", (double)f[F_IMP_POS], (double)f[F_IMP_NEG],
-               (double)f[F_IMP_LSE], want, (double)f[F_NOISE]);
+        printf(
+            "impulse %+.0f%s: pos %.2f, neg %.2f, lse %.2f (expected response %.2f), noise %.5f\n",
+            w.imp, c == 3 ? " in a sag" : "", (double)f[F_IMP_POS], (double)f[F_IMP_NEG],
+            (double)f[F_IMP_LSE], want, (double)f[F_NOISE]);
         const double hit = c == 2 ? f[F_IMP_NEG] : f[F_IMP_POS];
         const double other = c == 2 ? f[F_IMP_POS] : f[F_IMP_NEG];
         if (c == 0) {
