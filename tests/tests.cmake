@@ -61,12 +61,15 @@ if(VIGIL_SANITIZE)
   set_tests_properties(e2e.pq_pipeline PROPERTIES TIMEOUT 1800)
 endif()
 
-# The stream bar at full scale (tests/bar/): minutes of training, so the optimised build only.
+# The stream and snippet bars at full scale (tests/bar/): minutes of training, so the optimised
+# build only.
 if(NOT VIGIL_SANITIZE)
-  add_test(NAME bar.pq_stream_bar COMMAND bash ${T}/bar/pq_stream_bar.sh)
-  set_tests_properties(bar.pq_stream_bar PROPERTIES
-    ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
-    TIMEOUT 1800)
+  foreach(b pq_stream_bar pq_snippet_bar)
+    add_test(NAME bar.${b} COMMAND bash ${T}/bar/${b}.sh)
+    set_tests_properties(bar.${b} PROPERTIES
+      ENVIRONMENT "VIGIL=$<TARGET_FILE:vigil>;VIGIL_SOURCE_DIR=${CMAKE_SOURCE_DIR};VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR}"
+      TIMEOUT 1800)
+  endforeach()
 endif()
 
 include(${T}/mcu/mcu.cmake)
