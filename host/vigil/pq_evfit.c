@@ -72,6 +72,18 @@ int vgh_pq_ring_init(vgh_pq_ring_t *r, double fs, double f0, float scale)
     if (fs > 2.2 * 1000.0 && vgh_butter(2, VGH_BANDPASS, 250.0, 1000.0, fs, r->ot_sos, NULL, 4,
                                         &r->ot_sections, err, sizeof err) != 0)
         r->ot_sections = 0;
+    /* The impulse search's template: the standard impulse exp(-344 t) - exp(-750 t) over 1 ms
+     * (the core's matched-filter template, IEEE 1159 "impulsive"), and its norm. */
+    size_t m = (size_t)(0.001 * fs + 0.5);
+    m = m < 2 ? 2 : m > VGH_PQ_IMP_MAX ? VGH_PQ_IMP_MAX : m;
+    double norm = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        const double tj = (double)j / fs;
+        r->imp[j] = exp(-344.0 * tj) - exp(-750.0 * tj);
+        norm += r->imp[j] * r->imp[j];
+    }
+    r->imp_len = m;
+    r->imp_norm = sqrt(norm);
     return 0;
 }
 
@@ -424,29 +436,19 @@ static void fit__osc(const double *x, size_t n, size_t N, double fs, double *tmp
     }
 }
 
-/* The impulsive-transient search: the standard impulse exp(-344 t) - exp(-750 t) over 1 ms
- * (the core's matched-filter template, IEEE 1159 "impulsive"), scaled to unit norm, correlated
- * with the residual x at every start and divided by its noise level sigma, so white noise
- * gives a standard normal c[s]. out: the largest c (an impulse that adds to the waveform), the
- * largest -c (one that takes away), and log mean_s exp(max(c[s], 0)^2 / 2), the likelihood
- * ratio of a positive impulse of any size at an unknown start (each start equally likely),
- * which weighs all starts where the largest c sees only one. */
-#define FIT_IMP_MAX 64u /* template samples: 1 ms up to 64 kHz */
-static void fit__impulse(const double *x, size_t n, double fs, double sigma, double *c,
-                         double out[3])
+/* The impulsive-transient search: the ring's impulse t (m samples, norm tn) correlated with
+ * the residual x at every start and divided by tn and the residual's noise level sigma, so
+ * white noise gives a standard normal c[s]. out: the largest c (an impulse that adds to the
+ * waveform), the largest -c (one that takes away), and log mean_s exp(max(c[s], 0)^2 / 2), the
+ * likelihood ratio of a positive impulse of any size at an unknown start (each start equally
+ * likely), which weighs all starts where the largest c sees only one. */
+static void fit__impulse(const double *x, size_t n, const double *t, size_t m, double tn,
+                         double sigma, double *c, double out[3])
 {
-    double t[FIT_IMP_MAX], norm = 0.0;
-    size_t m = (size_t)(0.001 * fs + 0.5);
-    m = m < 2 ? 2 : m > FIT_IMP_MAX ? FIT_IMP_MAX : m;
-    for (size_t j = 0; j < m; j++) {
-        const double tj = (double)j / fs;
-        t[j] = exp(-344.0 * tj) - exp(-750.0 * tj);
-        norm += t[j] * t[j];
-    }
     out[0] = out[1] = out[2] = 0.0;
     if (n < m || !(sigma > 0.0))
         return;
-    const double g = 1.0 / (sqrt(norm) * sigma);
+    const double g = 1.0 / (tn * sigma);
     const size_t ns = n - m + 1;
     double hi = -HUGE_VAL, lo = HUGE_VAL;
     for (size_t s = 0; s < ns; s++) {
@@ -834,7 +836,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r);
     double imp[3] = {0.0, 0.0, 0.0};
     if (osc)
-        fit__impulse(res, n, r->fs, oc.sigma, tmp, imp);
+        fit__impulse(res, n, r->imp, r->imp_len, r->imp_norm, oc.sigma, tmp, imp);
     const int has_gate = ge > gs;
     const double q = (double)(N / 4);
     const double osc_in =
@@ -844,8 +846,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         const double d0 = fabs((double)oc.at - (double)gs), d1 = fabs((double)oc.at - (double)ge);
         osc_edge = fmin(fmin(d0, d1) / (double)N, 5.0);
     }
-    const double h1o = ho[0] > 1e-6 ? ho[0] : 1e-6, h1i = hi[0] > 1e-6 ? hi[0] : 1e-6,
-                 h1r = hr[0] > 1e-6 ? hr[0] : 1e-6;
+    const double h1o = fmax(ho[0], 1e-6), h1i = fmax(hi[0], 1e-6), h1r = fmax(hr[0], 1e-6);
     const double v[VGH_PQ_FIT_FEATURES] = {glen,
                                            sign,
                                            (double)runs,

@@ -31,6 +31,8 @@
 #define VGH_PQ_FIT_TAIL    0u
 #define VGH_PQ_FIT_SEGMENT 1u
 #define VGH_PQ_FIT_OSC     2u
+/** Most samples of the impulse search's template: 1 ms up to 64 kHz. */
+#define VGH_PQ_IMP_MAX 64u
 /** Nominal cycles of samples a ring keeps: an event and its lead-in longer than this is fitted
  *  on its last part. */
 #define VGH_PQ_RING_CYCLES 256u
@@ -42,14 +44,17 @@
 /** The last VGH_PQ_RING_CYCLES cycles of a stream's voltage, in per unit. */
 typedef struct {
     float *buf;
-    uint32_t cap;         /**< samples */
-    uint64_t n;           /**< samples pushed */
-    uint32_t frame;       /**< samples per nominal cycle, round(fs / f0) */
-    double fs, f0;        /**< Hz */
-    float scale;          /**< to per unit (the model's) */
-    float hold;           /**< last valid scaled sample, stored for a missing one */
-    double ot_sos[6 * 4]; /**< 4th-order Butterworth band-pass 250-1000 Hz, for bursts */
-    size_t ot_sections;   /**< 0 when fs cannot hold that band */
+    uint32_t cap;               /**< samples */
+    uint64_t n;                 /**< samples pushed */
+    uint32_t frame;             /**< samples per nominal cycle, round(fs / f0) */
+    double fs, f0;              /**< Hz */
+    float scale;                /**< to per unit (the model's) */
+    float hold;                 /**< last valid scaled sample, stored for a missing one */
+    double ot_sos[6 * 4];       /**< 4th-order Butterworth band-pass 250-1000 Hz, for bursts */
+    size_t ot_sections;         /**< 0 when fs cannot hold that band */
+    double imp[VGH_PQ_IMP_MAX]; /**< the standard impulse over 1 ms at fs */
+    size_t imp_len;             /**< its samples */
+    double imp_norm;            /**< and its norm */
 } vgh_pq_ring_t;
 
 /**

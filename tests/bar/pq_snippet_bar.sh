@@ -15,10 +15,6 @@
 # 58,000 snippets, minutes even there.
 . "$(dirname "$0")/../e2e/lib.sh"
 cd "$TMP"
-# atleast NAME VALUE FLOOR
-atleast() {
-  if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 $2 < $3"; fi
-}
 
 $VIGIL simulate power --mode snippets --fs 6400 --snr 20 --per-class 1000 --seed 1 -o train.csv
 $VIGIL train -q -i train.csv -o w.vgm --kind forest --threads 2

@@ -20,6 +20,10 @@ expect() {
 }
 # jget FILE KEY: a value from a one-line JSON report
 jget() { $PY -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# atleast NAME VALUE FLOOR: VALUE (a number, not empty) >= FLOOR
+atleast() {
+  if [ -n "$2" ] && awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 '$2' < $3"; fi
+}
 finish() {
   echo "$passes passed, $fails failed"
   [ "$fails" = 0 ]

@@ -6,10 +6,6 @@
 # seeds 1..8), NOT the issue's bars (docs/power-quality.md has those and the measured results).
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
-# atleast NAME VALUE FLOOR
-atleast() {
-  if awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 $2 < $3"; fi
-}
 
 # --- Snippets: 20 per class, clean, different seeds for training and testing --------------
 $VIGIL simulate power --mode snippets --per-class 20 --seed 1 -o train.csv

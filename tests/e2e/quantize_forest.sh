@@ -8,10 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
 BAR=99.9
-# atleast NAME VALUE FLOOR
-atleast() {
-  if [ -n "$2" ] && awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then ok "$1 $2 >= $3"; else bad "$1 '$2' < $3"; fi
-}
 
 # --- Isolation forest, temperature ---------------------------------------------------------
 $VIGIL simulate temperature -o normal.csv --minutes 10 --rate 2 --seed 101
