@@ -35,18 +35,21 @@
 #define FIT_P   (FIT_U + FIT_G)
 #define FIT_PX  (FIT_P + 2u) /* and a burst's two columns (the refit after the search) */
 /* Flicker frequencies tried: 8, 9.5, ..., 24.5 Hz (IEEE 1159 / the generator's 8-25 Hz). */
-#define FIT_FLICKS     12u
-#define FIT_FLICK_LO   8.0
-#define FIT_FLICK_STEP 1.5
-#define FIT_MAX_EXTRA  3u
+#define FIT_FLICKS      12u
+#define FIT_FLICK_LO    8.0
+#define FIT_FLICK_STEP  1.5
+#define FIT_MAX_EXTRA   3u
+#define FIT_LS_FEATURES 7u /* of the least-squares gate (fit__lsfeatures()) */
 
 static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
-    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",   "fit.gflick",  "fit.gpoly",
-    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out",  "fit.h7_out",  "fit.h3_in",
-    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",   "fit.resid",   "fit.band_peak",
-    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms",  "fit.osc_in",  "fit.osc_edge",
-    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",   "fit.h3_in_r", "fit.h5_in_r",
-    "fit.h7_in_r", "fit.gharm_r",  "fit.imp_pos",  "fit.imp_neg", "fit.imp_lse"};
+    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",    "fit.gflick",   "fit.gpoly",
+    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out",   "fit.h7_out",   "fit.h3_in",
+    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",    "fit.resid",    "fit.band_peak",
+    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms",   "fit.osc_in",   "fit.osc_edge",
+    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",    "fit.h3_in_r",  "fit.h5_in_r",
+    "fit.h7_in_r", "fit.gharm_r",  "fit.imp_pos",  "fit.imp_neg",  "fit.imp_lse",  "fit.g35",
+    "fit.ls_glen", "fit.ls_depth", "fit.ls_gharm", "fit.ls_h3_in", "fit.ls_h5_in", "fit.ls_h7_in",
+    "fit.ls_g35"};
 
 const char *vgh_pq_fit_name(unsigned k)
 {
@@ -308,6 +311,144 @@ static size_t fit__min(size_t a, size_t b)
 static size_t fit__max(size_t a, size_t b)
 {
     return a > b ? a : b;
+}
+
+/* The RSS of the model of columns idx[0..k) (ascending) of the normal equations Ms (p x p,
+ * lower triangle), b, yy; -1 when singular. */
+static double fit__subset(const double *Ms, const double *b, double yy, unsigned p,
+                          const unsigned *idx, unsigned k)
+{
+    double m[FIT_P * FIT_P], bs[FIT_P], x[FIT_P];
+    for (unsigned i = 0; i < k; i++) {
+        bs[i] = b[idx[i]];
+        for (unsigned j = 0; j <= i; j++)
+            m[i * k + j] = Ms[idx[i] * p + idx[j]];
+    }
+    return fit__solve(m, bs, yy, k, x);
+}
+
+/* How much a gate [a, b) reduces the residual of the span when the fundamental u (unit
+ * amplitude, cx and cu: cumulative sums of seg u and u u, n + 1 each) keeps the reference's
+ * amplitude amp outside it and takes its own inside: RSS = seg seg - this. Anchoring the
+ * outside to the reference makes the gate the side that deviates, where two free amplitudes
+ * would fit a gate at an end and its complement alike. */
+static double fit__lsval(const double *cx, const double *cu, size_t n, double amp, size_t a,
+                         size_t b)
+{
+    const double xi = cx[b] - cx[a], ui = cu[b] - cu[a];
+    const double xo = cx[n] - xi, uo = cu[n] - ui;
+    return (ui > 1e-9 ? xi * xi / ui : 0.0) + amp * (2.0 * xo - amp * uo);
+}
+
+/* The least-squares gate of a segment (VGH_PQ_FIT_LSGATE): of all gates [gs, ge) at least a
+ * quarter cycle long, the one that leaves the smallest residual (fit__lsval()); searched on a
+ * grid of N / 16 samples, then each edge to the sample within a grid step of the best. The
+ * edge search of fit__edge() fits each edge on its own window and misses shallow sags by a
+ * third of a cycle; this fits the whole span at once. */
+static void fit__lsgate(const double *seg, const double *u, double amp, size_t n, size_t N,
+                        double *cx, double *cu, size_t *gs, size_t *ge)
+{
+    cx[0] = cu[0] = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        cx[k + 1] = cx[k] + seg[k] * u[k];
+        cu[k + 1] = cu[k] + u[k] * u[k];
+    }
+    const size_t h = N / 16 > 1 ? N / 16 : 1, lmin = N / 4 > 2 ? N / 4 : 2;
+    double best = -HUGE_VAL;
+    size_t b0 = *gs, b1 = *ge;
+    for (size_t a = 0; a + lmin <= n; a += h)
+        for (size_t b = a + lmin;; b += h) {
+            if (b > n)
+                b = n;
+            const double v = fit__lsval(cx, cu, n, amp, a, b);
+            if (v > best) {
+                best = v;
+                b0 = a;
+                b1 = b;
+            }
+            if (b == n)
+                break;
+        }
+    const size_t c0 = b0, c1 = b1;
+    for (size_t a = fit__sub(c0, h); a <= c0 + h && a + lmin <= n; a++)
+        for (size_t b = fit__max(a + lmin, fit__sub(c1, h)); b <= c1 + h && b <= n; b++) {
+            const double v = fit__lsval(cx, cu, n, amp, a, b);
+            if (v > best) {
+                best = v;
+                b0 = a;
+                b1 = b;
+            }
+        }
+    *gs = b0;
+    *ge = b1;
+}
+
+/* The gated harmonics 3, 5, 7 left out of the base model of p = FIT_P columns (normal
+ * equations Ms, b, yy; its RSS rss): how much worse the fit gets, per column, against the
+ * residual per sample. */
+static double fit__gharm(const double *Ms, const double *b, double yy, unsigned p, double rss,
+                         size_t n)
+{
+    static const unsigned keep[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, FIT_U, FIT_U + 1u};
+    const double rsub = fit__subset(Ms, b, yy, p, keep, FIT_U + 2u);
+    return rsub >= 0.0 ? (rsub - rss) / 6.0 / (fmax(rss, 1e-30) / (double)n) : 0.0;
+}
+
+/* The gated 3rd and 5th against a model without harmonics outside the gate (the constant, the
+ * fundamental, the gated fundamental): 4 degrees of freedom where fit__gharm() spends 6, and
+ * pays for 6 more outside (the generator gates no 7th). */
+static double fit__g35(const double *Ms, const double *b, double yy, unsigned p, size_t n)
+{
+    static const unsigned base[] = {0, 1, 2, FIT_U, FIT_U + 1u};
+    static const unsigned with35[] = {0,          1,          2,          FIT_U,     FIT_U + 1u,
+                                      FIT_U + 2u, FIT_U + 3u, FIT_U + 4u, FIT_U + 5u};
+    const double r0 = fit__subset(Ms, b, yy, p, base, 5);
+    const double r1 = fit__subset(Ms, b, yy, p, with35, 9);
+    return r0 >= 0.0 && r1 >= 0.0 ? (r0 - r1) / 4.0 / (fmax(r1, 1e-30) / (double)n) : 0.0;
+}
+
+/* The normal equations of the base model of p columns (FIT_U, or FIT_P with the gate
+ * [gs, ge)) over the span: M (p x p, lower triangle) and b, zeroed by the caller, and seg seg
+ * into *yy. */
+static void fit__base(const double *seg, size_t n, double w, size_t gs, size_t ge, unsigned p,
+                      double *M, double *b, double *yy)
+{
+    double row[FIT_P];
+    fit_rot_t q;
+    fit__rot(&q, w, 0);
+    for (size_t k = 0; k < n; k++, fit__step(&q)) {
+        fit__row(&q, k >= gs && k < ge ? 1.0 : 0.0, p, row);
+        fit__acc(M, b, row, p, seg[k]);
+        *yy += seg[k] * seg[k];
+    }
+}
+
+/* The features of the base model over a gate [gs, ge) (not empty) of the segment: its length
+ * in cycles, the fundamental inside relative to outside, fit__gharm(), the 3rd, 5th and 7th
+ * inside relative to the fundamental there, fit__g35(). */
+static void fit__lsfeatures(const double *seg, size_t n, size_t N, double w, size_t gs, size_t ge,
+                            double *v)
+{
+    double M[FIT_P * FIT_P] = {0}, b[FIT_P] = {0}, x[FIT_P], yy = 0.0;
+    fit__base(seg, n, w, gs, ge, FIT_P, M, b, &yy);
+    double Ms[FIT_P * FIT_P];
+    memcpy(Ms, M, sizeof M);
+    const double rss = fit__solve(M, b, yy, FIT_P, x);
+    if (rss < 0.0)
+        return;
+    double ho[4], hi[4];
+    for (unsigned h = 0; h < 4; h++) {
+        ho[h] = hypot(x[1 + 2 * h], x[2 + 2 * h]);
+        hi[h] = hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h]);
+    }
+    const double h1i = fmax(hi[0], 1e-6);
+    v[0] = (double)(ge - gs) / (double)N;
+    v[1] = hi[0] / fmax(ho[0], 1e-6);
+    v[2] = fit__gharm(Ms, b, yy, FIT_P, rss, n);
+    v[3] = fmin(hi[1] / h1i, 10.0);
+    v[4] = fmin(hi[2] / h1i, 10.0);
+    v[5] = fmin(hi[3] / h1i, 10.0);
+    v[6] = fit__g35(Ms, b, yy, FIT_P, n);
 }
 
 /* A centred moving average of m samples, in place (tmp: n doubles); near the ends the mean of
@@ -610,6 +751,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                         float *out)
 {
     const int segment = (flags & VGH_PQ_FIT_SEGMENT) != 0, osc = (flags & VGH_PQ_FIT_OSC) != 0;
+    const int lsgate = segment && (flags & VGH_PQ_FIT_LSGATE) != 0;
     memset(out, 0, VGH_PQ_FIT_FEATURES * sizeof *out);
     if (!r->buf || last >= r->n || last < first)
         return 0;
@@ -623,10 +765,12 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     double *seg = malloc(n * sizeof *seg), *u = malloc(n * sizeof *u);
     double *env = malloc(n * sizeof *env), *tmp = malloc(n * sizeof *tmp);
     double *cum = malloc((5 * N + 2) * FIT_CUM * sizeof *cum);
-    double *yr = osc ? malloc((n + 1) * sizeof *yr) : NULL;
-    double *yi = osc ? malloc((n + 1) * sizeof *yi) : NULL;
+    /* the burst search's sums; before it, the least-squares gate's */
+    const int need_y = osc || lsgate;
+    double *yr = need_y ? malloc((n + 1) * sizeof *yr) : NULL;
+    double *yi = need_y ? malloc((n + 1) * sizeof *yi) : NULL;
     int rc = 0;
-    if (!seg || !u || !env || !tmp || !cum || (osc && (!yr || !yi))) {
+    if (!seg || !u || !env || !tmp || !cum || (need_y && (!yr || !yi))) {
         rc = -1;
         goto done;
     }
@@ -746,18 +890,17 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         }
     }
     const unsigned p = ge > gs ? FIT_P : FIT_U;
+    /* The second gate, by least squares over the whole segment, and what it gives. */
+    double lsv[FIT_LS_FEATURES] = {0};
+    if (lsgate) {
+        size_t ls0 = 0, ls1 = n;
+        fit__lsgate(seg, u, amp, n, N, yr, yi, &ls0, &ls1);
+        fit__lsfeatures(seg, n, N, w, ls0, ls1, lsv);
+    }
 
     /* The base model over the span and its residual (in env, no longer needed). */
     double M[FIT_P * FIT_P] = {0}, b[FIT_P] = {0}, x[FIT_P], yy = 0.0, row[FIT_P];
-    {
-        fit_rot_t q;
-        fit__rot(&q, w, 0);
-        for (size_t k = 0; k < n; k++, fit__step(&q)) {
-            fit__row(&q, k >= gs && k < ge ? 1.0 : 0.0, p, row);
-            fit__acc(M, b, row, p, seg[k]);
-            yy += seg[k] * seg[k];
-        }
-    }
+    fit__base(seg, n, w, gs, ge, p, M, b, &yy);
     double Ms[FIT_P * FIT_P];
     memcpy(Ms, M, sizeof M);
     const double rss_ne = fit__solve(M, b, yy, p, x); /* M is now the Cholesky factor */
@@ -787,7 +930,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                     ? hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h])
                     : ho[h];
     }
-    double gflick = 0.0, gpoly = 0.0, gharm = 0.0, flick = 0.0;
+    double gflick = 0.0, gpoly = 0.0, gharm = 0.0, flick = 0.0, g35 = 0.0;
     if (p > FIT_U) {
         for (unsigned j = 0; j < FIT_FLICKS; j++) {
             const double fr = FIT_FLICK_LO + FIT_FLICK_STEP * j;
@@ -796,17 +939,8 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         }
         const unsigned deg = glen >= 2.0 ? 3u : glen >= 1.0 ? 2u : 1u;
         gpoly = fit__f(&f, FIT_X_GPOLY, (double)deg, gs, ge) / deg;
-        /* the gated harmonics 3, 5, 7 left out: how much worse the fit gets, per column */
-        double Msub[FIT_P * FIT_P], bsub[FIT_P], xsub[FIT_P];
-        const unsigned keep = FIT_U + 2u;
-        for (unsigned i = 0; i < keep; i++) {
-            bsub[i] = b[i];
-            for (unsigned j = 0; j <= i; j++)
-                Msub[i * keep + j] = Ms[i * p + j];
-        }
-        const double rsub = fit__solve(Msub, bsub, yy, keep, xsub);
-        if (rsub >= 0.0)
-            gharm = (rsub - rss_ne) / 6.0 / ((rss_ne > 1e-30 ? rss_ne : 1e-30) / (double)n);
+        gharm = fit__gharm(Ms, b, yy, p, rss_ne, n);
+        g35 = fit__g35(Ms, b, yy, p, n);
     }
     for (unsigned j = 0; j < FIT_FLICKS; j++) {
         const double v = fit__f(&f, FIT_X_FLICK, FIT_FLICK_LO + FIT_FLICK_STEP * j, 0, n);
@@ -881,7 +1015,15 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                                            gharm_r,
                                            imp[0],
                                            imp[1],
-                                           imp[2]};
+                                           imp[2],
+                                           g35,
+                                           lsv[0],
+                                           lsv[1],
+                                           lsv[2],
+                                           lsv[3],
+                                           lsv[4],
+                                           lsv[5],
+                                           lsv[6]};
     const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
     for (unsigned k = 0; k < nout; k++)
         out[k] = fit__out(v[k]);

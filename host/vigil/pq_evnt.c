@@ -33,8 +33,9 @@ uint16_t vgh_pq_segment_n_features(const vg_model_t *m, unsigned layout)
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || !m->wave.present ||
         m->u.forest.n_classes < 2)
         return 0;
-    return (uint16_t)(m->n_features +
-                      (layout >= 2u ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_S1));
+    return (uint16_t)(m->n_features + (layout >= 3u   ? VGH_PQ_FIT_FEATURES
+                                       : layout >= 2u ? VGH_PQ_FIT_FEATURES_S2
+                                                      : VGH_PQ_FIT_FEATURES_S1));
 }
 
 /* The section @p tag (EVNT or SEGC), its layouts 1..max_layout, n_features from nf_of. */

@@ -31,16 +31,18 @@
 /** Layout of the SEGC section's segment features (vgh_pq_segment_n_features()) that `vigil
  *  train --kind segments` writes: the last window's normalised features, then the fit of the
  *  segment's samples (VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC): its first VGH_PQ_FIT_FEATURES_S1 in
- *  layout 1, all VGH_PQ_FIT_FEATURES (the impulse search too) in layout 2. Models with layout 1
- *  are still read and run. */
-#define VGH_PQ_SEGC_LAYOUT 2u
+ *  layout 1, VGH_PQ_FIT_FEATURES_S2 (the impulse search too) in layout 2, all
+ *  VGH_PQ_FIT_FEATURES in layout 3 (the gated h3/h5 test and the least-squares gate's, with
+ *  VGH_PQ_FIT_LSGATE). The first features of the fit are the same in every layout, so models
+ *  with layouts 1 and 2 are still read and run unchanged. */
+#define VGH_PQ_SEGC_LAYOUT 3u
 
 /** The event classifier of an artifact (or its segment classifier): a random forest over
  *  event (segment) features, parsed in place from the EVNT (SEGC) section by the core's forest
  *  reader. */
 typedef struct {
     int present;
-    uint16_t layout;     /**< 1 or 2 (VGH_PQ_EVNT_LAYOUT) */
+    uint16_t layout;     /**< 1 .. VGH_PQ_EVNT_LAYOUT (1 .. VGH_PQ_SEGC_LAYOUT) */
     uint16_t n_features; /**< vgh_pq_event_n_features() of the model for that layout */
     vg_model_t forest;   /**< only n_features and u.forest are set */
 } vgh_pq_evmodel_t;

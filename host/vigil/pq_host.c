@@ -336,7 +336,7 @@ int vgh_pq_segs_keep(vgh_pq_segs_t *c, char *err, size_t errlen)
 }
 
 /* The segment features of the open segment (its last window's normalised features, then the
- * fit of its samples) into f. */
+ * fit of its samples: a classifier of an older layout reads their first values) into f. */
 static void pq__segs_features(const vgh_pq_segs_t *c, float *f)
 {
     const uint16_t nf = c->m->n_features;
@@ -344,7 +344,7 @@ static void pq__segs_features(const vgh_pq_segs_t *c, float *f)
     /* out of memory leaves zeros: the classifier still has the window's features */
     if (c->ring.n > c->seg_first)
         (void)vgh_pq_fit_features(&c->ring, c->seg_first, c->ring.n - 1,
-                                  VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC, f + nf);
+                                  VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC | VGH_PQ_FIT_LSGATE, f + nf);
     else
         memset(f + nf, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
 }
