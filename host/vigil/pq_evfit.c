@@ -42,14 +42,16 @@
 #define FIT_LS_FEATURES 7u /* of the least-squares gate (fit__lsfeatures()) */
 
 static const char *const fit_names[VGH_PQ_FIT_FEATURES] = {
-    "fit.glen",    "fit.sign",     "fit.runs",     "fit.depth",    "fit.gflick",   "fit.gpoly",
-    "fit.flick",   "fit.gharm",    "fit.h3_out",   "fit.h5_out",   "fit.h7_out",   "fit.h3_in",
-    "fit.h5_in",   "fit.h7_in",    "fit.ot_peak",  "fit.ot_in",    "fit.resid",    "fit.band_peak",
-    "fit.band_in", "fit.osc",      "fit.osc_hz",   "fit.osc_ms",   "fit.osc_in",   "fit.osc_edge",
-    "fit.osc_8ms", "fit.osc_16ms", "fit.osc_32ms", "fit.noise",    "fit.h3_in_r",  "fit.h5_in_r",
-    "fit.h7_in_r", "fit.gharm_r",  "fit.imp_pos",  "fit.imp_neg",  "fit.imp_lse",  "fit.g35",
-    "fit.ls_glen", "fit.ls_depth", "fit.ls_gharm", "fit.ls_h3_in", "fit.ls_h5_in", "fit.ls_h7_in",
-    "fit.ls_g35"};
+    "fit.glen",     "fit.sign",     "fit.runs",      "fit.depth",    "fit.gflick",
+    "fit.gpoly",    "fit.flick",    "fit.gharm",     "fit.h3_out",   "fit.h5_out",
+    "fit.h7_out",   "fit.h3_in",    "fit.h5_in",     "fit.h7_in",    "fit.ot_peak",
+    "fit.ot_in",    "fit.resid",    "fit.band_peak", "fit.band_in",  "fit.osc",
+    "fit.osc_hz",   "fit.osc_ms",   "fit.osc_in",    "fit.osc_edge", "fit.osc_8ms",
+    "fit.osc_16ms", "fit.osc_32ms", "fit.noise",     "fit.h3_in_r",  "fit.h5_in_r",
+    "fit.h7_in_r",  "fit.gharm_r",  "fit.imp_pos",   "fit.imp_neg",  "fit.imp_lse",
+    "fit.g35",      "fit.ls_glen",  "fit.ls_depth",  "fit.ls_gharm", "fit.ls_h3_in",
+    "fit.ls_h5_in", "fit.ls_h7_in", "fit.ls_g35",    "fit.g35_r",    "fit.ls_gharm_r",
+    "fit.ls_g35_r"};
 
 const char *vgh_pq_fit_name(unsigned k)
 {
@@ -690,7 +692,8 @@ static double fit__f(const fit_t *f, int kind, double par, size_t k0, size_t k1)
  * of harmonics 1, 3, 5, 7) and the gated 3rd, 5th and 7th harmonics' F ratio per column into
  * *gh (left as they are when a solve fails, or without a gate). */
 static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t gs, size_t ge,
-                       unsigned p, double fs, const fit_osc_t *oc, double *hr, double *gh)
+                       unsigned p, double fs, const fit_osc_t *oc, double *hr, double *gh,
+                       double *g35)
 {
     if (p <= FIT_U)
         return;
@@ -728,6 +731,14 @@ static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t g
         for (unsigned j = 0; j <= i; j++)
             Msub[i * m + j] = M[idx[i] * px + idx[j]];
     }
+    /* fit__g35() with the burst's two columns in both models */
+    const unsigned base[] = {0, 1, 2, FIT_U, FIT_U + 1u, p, p + 1u};
+    const unsigned with35[] = {0,          1,          2,          FIT_U, FIT_U + 1u, FIT_U + 2u,
+                               FIT_U + 3u, FIT_U + 4u, FIT_U + 5u, p,     p + 1u};
+    const double r0 = fit__subset(M, b, yy, px, base, 7);
+    const double r1 = fit__subset(M, b, yy, px, with35, 11);
+    if (r0 >= 0.0 && r1 >= 0.0)
+        *g35 = (r0 - r1) / 4.0 / (fmax(r1, 1e-30) / (double)n);
     const double rss = fit__solve(M, b, yy, px, x);
     if (rss < 0.0)
         return;
@@ -892,8 +903,9 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     const unsigned p = ge > gs ? FIT_P : FIT_U;
     /* The second gate, by least squares over the whole segment, and what it gives. */
     double lsv[FIT_LS_FEATURES] = {0};
+    size_t ls0 = 0, ls1 = 0;
     if (lsgate) {
-        size_t ls0 = 0, ls1 = n;
+        ls1 = n;
         fit__lsgate(seg, u, amp, n, N, yr, yi, &ls0, &ls1);
         fit__lsfeatures(seg, n, N, w, ls0, ls1, lsv);
     }
@@ -965,9 +977,13 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     /* The base model refitted with the burst found (its two columns over its L samples): the
      * harmonics inside the gate and their test again, without the burst's leak into them
      * (a sag with a transient against one with harmonics and a transient). */
-    double hr[4] = {hi[0], hi[1], hi[2], hi[3]}, gharm_r = gharm;
+    double hr[4] = {hi[0], hi[1], hi[2], hi[3]}, gharm_r = gharm, g35_r = g35;
     if (osc && oc.stat > 0.0)
-        fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r);
+        fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r, &g35_r);
+    /* and over the least-squares gate */
+    double ls_hr[4], ls_gharm_r = lsv[2], ls_g35_r = lsv[6];
+    if (osc && oc.stat > 0.0 && ls1 > ls0)
+        fit__refit(seg, n, N, w, ls0, ls1, FIT_P, r->fs, &oc, ls_hr, &ls_gharm_r, &ls_g35_r);
     double imp[3] = {0.0, 0.0, 0.0};
     if (osc)
         fit__impulse(res, n, r->imp, r->imp_len, r->imp_norm, oc.sigma, tmp, imp);
@@ -1023,7 +1039,10 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
                                            lsv[3],
                                            lsv[4],
                                            lsv[5],
-                                           lsv[6]};
+                                           lsv[6],
+                                           g35_r,
+                                           ls_gharm_r,
+                                           ls_g35_r};
     const unsigned nout = osc ? VGH_PQ_FIT_FEATURES : VGH_PQ_FIT_FEATURES_L2;
     for (unsigned k = 0; k < nout; k++)
         out[k] = fit__out(v[k]);

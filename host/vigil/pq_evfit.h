@@ -19,13 +19,16 @@
  *  oscillatory-transient search (docs/power-quality.md, "Segment classifier and the
  *  oscillatory-transient search") up to VGH_PQ_FIT_FEATURES_S1, then the impulse search
  *  ("The impulse search") up to VGH_PQ_FIT_FEATURES_S2, then the gated h3/h5 test and the
- *  least-squares gate's features ("The least-squares gate"). */
-#define VGH_PQ_FIT_FEATURES    43u
+ *  least-squares gate's features ("The least-squares gate") up to VGH_PQ_FIT_FEATURES_S3,
+ *  then the gated-harmonic tests refitted with the burst found. */
+#define VGH_PQ_FIT_FEATURES    46u
 #define VGH_PQ_FIT_FEATURES_L2 19u
 /** The features of SEGC layout 1: the fit's before the impulse search. */
 #define VGH_PQ_FIT_FEATURES_S1 32u
 /** The features of SEGC layout 2: the fit's before the gated h3/h5 test (fit.g35). */
 #define VGH_PQ_FIT_FEATURES_S2 35u
+/** The features of SEGC layout 3: the fit's before the refits with the burst on both gates. */
+#define VGH_PQ_FIT_FEATURES_S3 43u
 /** Flags of vgh_pq_fit_features(). The fit takes its reference fundamental from the span's
  *  last 4 cycles (VGH_PQ_FIT_TAIL: an event the detector closed after quiet windows), or from
  *  the 2-cycle block nearest 1 pu (VGH_PQ_FIT_SEGMENT: a snippet, whose disturbance may reach
@@ -35,8 +38,8 @@
 #define VGH_PQ_FIT_SEGMENT 1u
 #define VGH_PQ_FIT_OSC     2u
 /** With VGH_PQ_FIT_SEGMENT: a second gate of the sag or swell, by least squares over the
- *  whole span (docs/power-quality.md, "The least-squares gate"), and the last 7 features
- *  (fit.ls_*) from it; left 0 without it. The other features keep the edge-by-edge gate. */
+ *  whole span (docs/power-quality.md, "The least-squares gate"), and the fit.ls_* features
+ *  from it; left 0 without it. The other features keep the edge-by-edge gate. */
 #define VGH_PQ_FIT_LSGATE 4u
 /** Most samples of the impulse search's template: 1 ms up to 64 kHz. */
 #define VGH_PQ_IMP_MAX 64u

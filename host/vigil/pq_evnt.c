@@ -33,9 +33,13 @@ uint16_t vgh_pq_segment_n_features(const vg_model_t *m, unsigned layout)
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST || !m->wave.present ||
         m->u.forest.n_classes < 2)
         return 0;
-    return (uint16_t)(m->n_features + (layout >= 3u   ? VGH_PQ_FIT_FEATURES
-                                       : layout >= 2u ? VGH_PQ_FIT_FEATURES_S2
-                                                      : VGH_PQ_FIT_FEATURES_S1));
+    /* the fit's features each layout reads: the first ones of the same fit */
+    static const uint16_t fit[VGH_PQ_SEGC_LAYOUT + 1u] = {
+        0, VGH_PQ_FIT_FEATURES_S1, VGH_PQ_FIT_FEATURES_S2, VGH_PQ_FIT_FEATURES_S3,
+        VGH_PQ_FIT_FEATURES};
+    return (uint16_t)(m->n_features + fit[layout < 1u                   ? 1u
+                                          : layout > VGH_PQ_SEGC_LAYOUT ? VGH_PQ_SEGC_LAYOUT
+                                                                        : layout]);
 }
 
 /* The section @p tag (EVNT or SEGC), its layouts 1..max_layout, n_features from nf_of. */

@@ -31,11 +31,12 @@
 /** Layout of the SEGC section's segment features (vgh_pq_segment_n_features()) that `vigil
  *  train --kind segments` writes: the last window's normalised features, then the fit of the
  *  segment's samples (VGH_PQ_FIT_SEGMENT | VGH_PQ_FIT_OSC): its first VGH_PQ_FIT_FEATURES_S1 in
- *  layout 1, VGH_PQ_FIT_FEATURES_S2 (the impulse search too) in layout 2, all
- *  VGH_PQ_FIT_FEATURES in layout 3 (the gated h3/h5 test and the least-squares gate's, with
- *  VGH_PQ_FIT_LSGATE). The first features of the fit are the same in every layout, so models
- *  with layouts 1 and 2 are still read and run unchanged. */
-#define VGH_PQ_SEGC_LAYOUT 3u
+ *  layout 1, VGH_PQ_FIT_FEATURES_S2 (the impulse search too) in layout 2,
+ *  VGH_PQ_FIT_FEATURES_S3 in layout 3 (the gated h3/h5 test and the least-squares gate's, with
+ *  VGH_PQ_FIT_LSGATE), all VGH_PQ_FIT_FEATURES in layout 4 (those tests refitted with the
+ *  burst). The first features of the fit are the same in every layout, so models of older
+ *  layouts are still read and run unchanged. */
+#define VGH_PQ_SEGC_LAYOUT 4u
 
 /** The event classifier of an artifact (or its segment classifier): a random forest over
  *  event (segment) features, parsed in place from the EVNT (SEGC) section by the core's forest

@@ -177,20 +177,23 @@ expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --k
 expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
 
 # --- The segment classifier (SEGC section) -------------------------------------------------
-# A tiny snippet forest with a valid SEGC of layout 1 (before the impulse search), of layout 2
-# and of layout 3 (the least-squares gate) is read (and `vigil info` names it); a wrong layout
+# A tiny snippet forest with a valid SEGC of layout 1 (before the impulse search), of layout 2,
+# of layout 3 (the least-squares gate) and of layout 4 (the refits with the burst) is read (and `vigil info` names it); a wrong layout
 # or feature count is refused by name; training one needs snippets with classes and a waveform
 # forest.
 if $VIGIL eval -m "$C/pq_forest_segc.vgm" -i s.csv > /dev/null; then ok "a valid layout-1 SEGC is read"; else bad "valid layout-1 SEGC refused"; fi
 if $VIGIL eval -m "$C/pq_forest_segc2.vgm" -i s.csv > /dev/null; then ok "a valid layout-2 SEGC is read"; else bad "valid layout-2 SEGC refused"; fi
 if $VIGIL eval -m "$C/pq_forest_segc3.vgm" -i s.csv > /dev/null; then ok "a valid layout-3 SEGC is read"; else bad "valid layout-3 SEGC refused"; fi
+if $VIGIL eval -m "$C/pq_forest_segc4.vgm" -i s.csv > /dev/null; then ok "a valid layout-4 SEGC is read"; else bad "valid layout-4 SEGC refused"; fi
 if $VIGIL info -m "$C/pq_forest_segc.vgm" | grep -q "segment classifier (SEGC, host only): 2 trees, 14 nodes over 35 segment features (layout 1)"; then ok "info names the SEGC"; else bad "info misses the SEGC"; fi
 if $VIGIL info -m "$C/pq_forest_segc2.vgm" | grep -q "over 38 segment features (layout 2)"; then ok "info names the layout-2 SEGC"; else bad "info misses the layout-2 SEGC"; fi
 if $VIGIL info -m "$C/pq_forest_segc3.vgm" | grep -q "over 46 segment features (layout 3)"; then ok "info names the layout-3 SEGC"; else bad "info misses the layout-3 SEGC"; fi
-expect 1 "SEGC section: unknown segment feature layout 4 (this build reads 1 to 3)" -- $VIGIL eval -m "$C/pq_segc_bad_layout.vgm" -i s.csv
+if $VIGIL info -m "$C/pq_forest_segc4.vgm" | grep -q "over 49 segment features (layout 4)"; then ok "info names the layout-4 SEGC"; else bad "info misses the layout-4 SEGC"; fi
+expect 1 "SEGC section: unknown segment feature layout 5 (this build reads 1 to 4)" -- $VIGIL eval -m "$C/pq_segc_bad_layout.vgm" -i s.csv
 expect 1 "SEGC section: 34 segment features, the model's layout has 35" -- $VIGIL detect -m "$C/pq_segc_bad_nfeat.vgm" -i s.csv
 expect 1 "SEGC section: 35 segment features, the model's layout has 38" -- $VIGIL detect -m "$C/pq_segc2_bad_nfeat.vgm" -i s.csv
 expect 1 "SEGC section: 45 segment features, the model's layout has 46" -- $VIGIL detect -m "$C/pq_segc3_bad_nfeat.vgm" -i s.csv
+expect 1 "SEGC section: 48 segment features, the model's layout has 49" -- $VIGIL detect -m "$C/pq_segc4_bad_nfeat.vgm" -i s.csv
 expect 1 "st.csv: a segment classifier learns from snippets with \`segment\` and \`class\` columns" -- $VIGIL train --kind segments -m m.vgm -i st.csv -o x.vgm
 cut -d, -f1-3 s.csv > snolab.csv
 expect 1 "snolab.csv: a segment classifier learns from snippets" -- $VIGIL train --kind segments -m m.vgm -i snolab.csv -o x.vgm

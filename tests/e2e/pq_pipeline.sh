@@ -50,15 +50,16 @@ if [ "$acc" = "$(printf '%.6f' "$(jget eval.json accuracy)")" ]; then ok "detect
 # each segment's own samples. Measured on these sets (train seeds 1-3, test 101-103, clean):
 # class accuracy 0.872-0.888 -> 0.928-0.947 with 32 fit features (SEGC layout 1), 0.936-0.947
 # with 35 (layout 2, the impulse search), 0.943-0.950 with 43 (layout 3, the least-squares
-# gate); merged 0.909-0.938 -> 0.948-0.971, 0.955-0.969, 0.964-0.972; gain in class accuracy
-# 0.040-0.072, 0.048-0.067, 0.055-0.072. Floors below.
+# gate), 0.945-0.955 with 46 (layout 4, the refits with the burst); merged 0.909-0.938 ->
+# 0.948-0.971, 0.955-0.969, 0.964-0.972, 0.967-0.981; gain in class accuracy 0.040-0.072,
+# 0.048-0.067, 0.055-0.072, 0.057-0.074. Floors below.
 $VIGIL train -q --kind segments -m snip.vgm -i train.csv -o snipseg.vgm
 $VIGIL eval -m snipseg.vgm -i test.csv --json > evalseg.json
 atleast "segment classifier: accuracy" "$(jget evalseg.json accuracy)" 0.90
 atleast "segment classifier: merged_accuracy" "$(jget evalseg.json merged_accuracy)" 0.93
 gain=$(awk -v a="$(jget evalseg.json accuracy)" -v b="$(jget eval.json accuracy)" 'BEGIN { printf "%.4f", a - b }')
 atleast "segment classifier: accuracy gain over the window forest" "$gain" 0.02
-if $VIGIL info -m snipseg.vgm | grep -q "^segments: *segment classifier (SEGC, host only): 300 trees, [0-9]* nodes over 117 segment features (layout 3)$"; then ok "info: the SEGC section (layout 3)"; else bad "info: $($VIGIL info -m snipseg.vgm | grep segments)"; fi
+if $VIGIL info -m snipseg.vgm | grep -q "^segments: *segment classifier (SEGC, host only): 300 trees, [0-9]* nodes over 120 segment features (layout 4)$"; then ok "info: the SEGC section (layout 4)"; else bad "info: $($VIGIL info -m snipseg.vgm | grep segments)"; fi
 $VIGIL detect -m snipseg.vgm -i test.csv -o snipseg.out
 acc=$(awk -F, 'NR == FNR { if (FNR > 1) t[$1] = $4; next } FNR > 1 { n++; c += ($4 == t[$1]) } END { printf "%.6f", c / n }' test.csv snipseg.out)
 if [ "$acc" = "$(printf '%.6f' "$(jget evalseg.json accuracy)")" ]; then ok "detect with SEGC agrees with eval ($acc)"; else bad "detect with SEGC: $acc, eval $(jget evalseg.json accuracy)"; fi
