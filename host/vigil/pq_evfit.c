@@ -689,8 +689,9 @@ static double fit__f(const fit_t *f, int kind, double par, size_t k0, size_t k1)
 
 /* The base model (p columns) plus the burst oc found (rho^k cos, rho^k sin from its start,
  * over FIT_OSC_CYCLE cycles), over the span: the harmonics inside the gate into hr (amplitudes
- * of harmonics 1, 3, 5, 7) and the gated 3rd, 5th and 7th harmonics' F ratio per column into
- * *gh (left as they are when a solve fails, or without a gate). */
+ * of harmonics 1, 3, 5, 7), the gated 3rd, 5th and 7th harmonics' F ratio per column into *gh,
+ * and fit__g35()'s test with the burst in both models into *g35 (each left as it is when a
+ * solve fails, or without a gate). */
 static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t gs, size_t ge,
                        unsigned p, double fs, const fit_osc_t *oc, double *hr, double *gh,
                        double *g35)
@@ -725,17 +726,11 @@ static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t g
         idx[m++] = i;
     idx[m++] = p;
     idx[m++] = p + 1u;
-    double Msub[FIT_PX * FIT_PX], bsub[FIT_PX], xsub[FIT_PX];
-    for (unsigned i = 0; i < m; i++) {
-        bsub[i] = b[idx[i]];
-        for (unsigned j = 0; j <= i; j++)
-            Msub[i * m + j] = M[idx[i] * px + idx[j]];
-    }
-    /* fit__g35() with the burst's two columns in both models */
+    const double rsub = fit__subset(M, b, yy, px, idx, m);
     const unsigned base[] = {0, 1, 2, FIT_U, FIT_U + 1u, p, p + 1u};
     const unsigned with35[] = {0,          1,          2,          FIT_U, FIT_U + 1u, FIT_U + 2u,
                                FIT_U + 3u, FIT_U + 4u, FIT_U + 5u, p,     p + 1u};
-    const double r0 = fit__subset(M, b, yy, px, base, 7);
+    const double r0 = fit__subset(M, b, yy, px, base, 7); /* before M is factored */
     const double r1 = fit__subset(M, b, yy, px, with35, 11);
     if (r0 >= 0.0 && r1 >= 0.0)
         *g35 = (r0 - r1) / 4.0 / (fmax(r1, 1e-30) / (double)n);
@@ -744,9 +739,8 @@ static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t g
         return;
     for (unsigned h = 0; h < 4; h++)
         hr[h] = hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h]);
-    const double rsub = fit__solve(Msub, bsub, yy, m, xsub);
     if (rsub >= 0.0)
-        *gh = (rsub - rss) / 6.0 / ((rss > 1e-30 ? rss : 1e-30) / (double)n);
+        *gh = (rsub - rss) / 6.0 / (fmax(rss, 1e-30) / (double)n);
 }
 
 /* Clamp to a finite, bounded value: the forest compares, so only the order matters, and a
