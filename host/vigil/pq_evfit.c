@@ -385,28 +385,64 @@ static void fit__lsgate(const double *seg, const double *u, double amp, size_t n
     *ge = b1;
 }
 
-/* The gated harmonics 3, 5, 7 left out of the base model of p = FIT_P columns (normal
- * equations Ms, b, yy; its RSS rss): how much worse the fit gets, per column, against the
- * residual per sample. */
-static double fit__gharm(const double *Ms, const double *b, double yy, unsigned p, double rss,
-                         size_t n)
+/* The F ratio of dof columns over n samples: r0 the RSS without them, r1 with them. */
+static double fit__fratio(double r0, double r1, double dof, size_t n)
 {
-    static const unsigned keep[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, FIT_U, FIT_U + 1u};
-    const double rsub = fit__subset(Ms, b, yy, p, keep, FIT_U + 2u);
-    return rsub >= 0.0 ? (rsub - rss) / 6.0 / (fmax(rss, 1e-30) / (double)n) : 0.0;
+    return (r0 - r1) / dof / (fmax(r1, 1e-30) / (double)n);
+}
+
+/* The tests below on a model of p columns (normal equations Ms, b, yy) whose last two are a
+ * burst's at column burst (0: no burst); each writes *out only when its solves succeed. */
+
+/* The gated harmonics 3, 5, 7 left out (of a model with RSS rss): how much worse the fit gets,
+ * per column, against the residual per sample. */
+static void fit__gharm(const double *Ms, const double *b, double yy, unsigned p, double rss,
+                       unsigned burst, size_t n, double *out)
+{
+    unsigned keep[FIT_PX], k = 0;
+    for (unsigned i = 0; i < FIT_U + 2u; i++)
+        keep[k++] = i;
+    if (burst) {
+        keep[k++] = burst;
+        keep[k++] = burst + 1u;
+    }
+    const double rsub = fit__subset(Ms, b, yy, p, keep, k);
+    if (rsub >= 0.0)
+        *out = fit__fratio(rsub, rss, 6.0, n);
 }
 
 /* The gated 3rd and 5th against a model without harmonics outside the gate (the constant, the
  * fundamental, the gated fundamental): 4 degrees of freedom where fit__gharm() spends 6, and
  * pays for 6 more outside (the generator gates no 7th). */
-static double fit__g35(const double *Ms, const double *b, double yy, unsigned p, size_t n)
+static void fit__g35(const double *Ms, const double *b, double yy, unsigned p, unsigned burst,
+                     size_t n, double *out)
 {
-    static const unsigned base[] = {0, 1, 2, FIT_U, FIT_U + 1u};
-    static const unsigned with35[] = {0,          1,          2,          FIT_U,     FIT_U + 1u,
-                                      FIT_U + 2u, FIT_U + 3u, FIT_U + 4u, FIT_U + 5u};
-    const double r0 = fit__subset(Ms, b, yy, p, base, 5);
-    const double r1 = fit__subset(Ms, b, yy, p, with35, 9);
-    return r0 >= 0.0 && r1 >= 0.0 ? (r0 - r1) / 4.0 / (fmax(r1, 1e-30) / (double)n) : 0.0;
+    unsigned base[FIT_PX], with35[FIT_PX], k0 = 0, k1 = 0;
+    static const unsigned head[] = {0, 1, 2, FIT_U, FIT_U + 1u};
+    for (unsigned i = 0; i < 5u; i++)
+        base[k0++] = with35[k1++] = head[i];
+    for (unsigned i = FIT_U + 2u; i < FIT_U + 6u; i++)
+        with35[k1++] = i;
+    if (burst) {
+        base[k0++] = with35[k1++] = burst;
+        base[k0++] = with35[k1++] = burst + 1u;
+    }
+    const double r0 = fit__subset(Ms, b, yy, p, base, k0);
+    const double r1 = fit__subset(Ms, b, yy, p, with35, k1);
+    if (r0 >= 0.0 && r1 >= 0.0)
+        *out = fit__fratio(r0, r1, 4.0, n);
+}
+
+/* The amplitudes of harmonics 1, 3, 5, 7 of the solution x of a base model of p columns,
+ * outside the gate (ho) and inside it (hi; ho without a gate). */
+static void fit__harms(const double *x, unsigned p, double ho[4], double hi[4])
+{
+    for (unsigned h = 0; h < 4; h++) {
+        ho[h] = hypot(x[1 + 2 * h], x[2 + 2 * h]);
+        hi[h] = p > FIT_U
+                    ? hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h])
+                    : ho[h];
+    }
 }
 
 /* The normal equations of the base model of p columns (FIT_U, or FIT_P with the gate
@@ -439,18 +475,15 @@ static void fit__lsfeatures(const double *seg, size_t n, size_t N, double w, siz
     if (rss < 0.0)
         return;
     double ho[4], hi[4];
-    for (unsigned h = 0; h < 4; h++) {
-        ho[h] = hypot(x[1 + 2 * h], x[2 + 2 * h]);
-        hi[h] = hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h]);
-    }
+    fit__harms(x, FIT_P, ho, hi);
     const double h1i = fmax(hi[0], 1e-6);
     v[0] = (double)(ge - gs) / (double)N;
     v[1] = hi[0] / fmax(ho[0], 1e-6);
-    v[2] = fit__gharm(Ms, b, yy, FIT_P, rss, n);
+    fit__gharm(Ms, b, yy, FIT_P, rss, 0, n, &v[2]);
     v[3] = fmin(hi[1] / h1i, 10.0);
     v[4] = fmin(hi[2] / h1i, 10.0);
     v[5] = fmin(hi[3] / h1i, 10.0);
-    v[6] = fit__g35(Ms, b, yy, FIT_P, n);
+    fit__g35(Ms, b, yy, FIT_P, 0, n, &v[6]);
 }
 
 /* A centred moving average of m samples, in place (tmp: n doubles); near the ends the mean of
@@ -719,28 +752,15 @@ static void fit__refit(const double *seg, size_t n, size_t N, double w, size_t g
         fit__acc(M, b, row, px, seg[k]);
         yy += seg[k] * seg[k];
     }
-    /* without the gated 3rd, 5th and 7th: the constant, the harmonics, the gated fundamental,
-     * the burst */
-    unsigned idx[FIT_PX], m = 0;
-    for (unsigned i = 0; i < FIT_U + 2u; i++)
-        idx[m++] = i;
-    idx[m++] = p;
-    idx[m++] = p + 1u;
-    const double rsub = fit__subset(M, b, yy, px, idx, m);
-    const unsigned base[] = {0, 1, 2, FIT_U, FIT_U + 1u, p, p + 1u};
-    const unsigned with35[] = {0,          1,          2,          FIT_U, FIT_U + 1u, FIT_U + 2u,
-                               FIT_U + 3u, FIT_U + 4u, FIT_U + 5u, p,     p + 1u};
-    const double r0 = fit__subset(M, b, yy, px, base, 7); /* before M is factored */
-    const double r1 = fit__subset(M, b, yy, px, with35, 11);
-    if (r0 >= 0.0 && r1 >= 0.0)
-        *g35 = (r0 - r1) / 4.0 / (fmax(r1, 1e-30) / (double)n);
-    const double rss = fit__solve(M, b, yy, px, x);
+    double Ms[FIT_PX * FIT_PX];
+    memcpy(Ms, M, sizeof M);
+    fit__g35(Ms, b, yy, px, p, n, g35);
+    const double rss = fit__solve(M, b, yy, px, x); /* M is now the Cholesky factor */
     if (rss < 0.0)
         return;
-    for (unsigned h = 0; h < 4; h++)
-        hr[h] = hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h]);
-    if (rsub >= 0.0)
-        *gh = (rsub - rss) / 6.0 / (fmax(rss, 1e-30) / (double)n);
+    double ho[4];
+    fit__harms(x, p, ho, hr);
+    fit__gharm(Ms, b, yy, px, rss, p, n, gh);
 }
 
 /* Clamp to a finite, bounded value: the forest compares, so only the order matters, and a
@@ -897,9 +917,8 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
     const unsigned p = ge > gs ? FIT_P : FIT_U;
     /* The second gate, by least squares over the whole segment, and what it gives. */
     double lsv[FIT_LS_FEATURES] = {0};
-    size_t ls0 = 0, ls1 = 0;
+    size_t ls0 = 0, ls1 = n;
     if (lsgate) {
-        ls1 = n;
         fit__lsgate(seg, u, amp, n, N, yr, yi, &ls0, &ls1);
         fit__lsfeatures(seg, n, N, w, ls0, ls1, lsv);
     }
@@ -930,12 +949,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
 
     /* Harmonics outside the gate and inside it, relative to the fundamental there. */
     double ho[4], hi[4];
-    for (unsigned h = 0; h < 4; h++) {
-        ho[h] = hypot(x[1 + 2 * h], x[2 + 2 * h]);
-        hi[h] = p > FIT_U
-                    ? hypot(x[1 + 2 * h] + x[FIT_U + 2 * h], x[2 + 2 * h] + x[FIT_U + 1 + 2 * h])
-                    : ho[h];
-    }
+    fit__harms(x, p, ho, hi);
     double gflick = 0.0, gpoly = 0.0, gharm = 0.0, flick = 0.0, g35 = 0.0;
     if (p > FIT_U) {
         for (unsigned j = 0; j < FIT_FLICKS; j++) {
@@ -945,8 +959,8 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         }
         const unsigned deg = glen >= 2.0 ? 3u : glen >= 1.0 ? 2u : 1u;
         gpoly = fit__f(&f, FIT_X_GPOLY, (double)deg, gs, ge) / deg;
-        gharm = fit__gharm(Ms, b, yy, p, rss_ne, n);
-        g35 = fit__g35(Ms, b, yy, p, n);
+        fit__gharm(Ms, b, yy, p, rss_ne, 0, n, &gharm);
+        fit__g35(Ms, b, yy, p, 0, n, &g35);
     }
     for (unsigned j = 0; j < FIT_FLICKS; j++) {
         const double v = fit__f(&f, FIT_X_FLICK, FIT_FLICK_LO + FIT_FLICK_STEP * j, 0, n);
@@ -976,7 +990,7 @@ int vgh_pq_fit_features(const vgh_pq_ring_t *r, uint64_t first, uint64_t last, u
         fit__refit(seg, n, N, w, gs, ge, p, r->fs, &oc, hr, &gharm_r, &g35_r);
     /* and over the least-squares gate */
     double ls_hr[4], ls_gharm_r = lsv[2], ls_g35_r = lsv[6];
-    if (osc && oc.stat > 0.0 && ls1 > ls0)
+    if (osc && oc.stat > 0.0 && lsgate)
         fit__refit(seg, n, N, w, ls0, ls1, FIT_P, r->fs, &oc, ls_hr, &ls_gharm_r, &ls_g35_r);
     double imp[3] = {0.0, 0.0, 0.0};
     if (osc)
