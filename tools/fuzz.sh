@@ -9,7 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build-fuzz
 mkdir -p "$out"
 srcs=("$root"/core/src/*.c "$root"/host/vigil/csv.c "$root"/host/vigil/dataset.c
-      "$root"/host/vigil/artifact.c "$root"/host/vigil/pq_evnt.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c
+      "$root"/host/vigil/artifact.c "$root"/host/vigil/pq_evnt.c "$root"/host/vigil/pq_evfit.c
+      "$root"/host/vigil/butter.c "$root"/host/vigil/rng.c "$root"/host/vigil/cli.c
       "$root"/host/collector/vgc_payload.c "$root"/host/collector/vgc_scan.c)
 # the device application, without the bare-metal replay loop (it needs generated headers)
 for f in "$root"/firmware/app/*.c; do
