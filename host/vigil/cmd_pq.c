@@ -867,7 +867,7 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
         /* A segment whose window failed the missing-sample policy has no class: empty. */
         fprintf(fo, "segment,score,anomaly,class\n");
         for (size_t k = 0; k < n; k++) {
-            fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].score > 0.5f);
+            fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].anomaly);
             if (seg[k].pred != VGH_PQ_NO_CLASS && vg_model_base_kind(mf.m.kind) == VG_KIND_FOREST)
                 fprintf(fo, "%u", seg[k].pred);
             fputc('\n', fo);

@@ -103,7 +103,8 @@ typedef struct {
     uint16_t truth, pred; /**< pred is VGH_PQ_NO_CLASS when the window failed the policy */
     float score;
     uint8_t dropout; /**< the deciding window failed the missing-sample policy */
-    uint8_t anomaly; /**< the deciding window was over the threshold */
+    uint8_t anomaly; /**< the deciding window was over the threshold; with a segment
+                      *   classifier, its class is not normal */
 } vgh_pq_seg_t;
 
 /** What a waveform model reports: classes, normal/disturbed votes, or anomaly only. */
