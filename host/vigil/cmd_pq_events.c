@@ -168,14 +168,17 @@ static int ev__segments(const ev_opts_t *o, vgh_model_file_t *mf, float **X, uin
         code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
     }
-    /* the labelled rows, moved up in place */
+    /* the labelled rows, moved up in place; a binary window forest (`--binary`) gets a binary
+     * segment classifier, with its labels: 0 normal, 1 any disturbance */
     const uint16_t nf = vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT);
+    const int binary = vgh_pq_mode(m) == VGH_PQ_BINARY;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (seg[i].dropout || seg[i].truth >= m->u.forest.n_classes)
+        const uint16_t t = binary ? (uint16_t)(seg[i].truth != VGH_PQ_NORMAL_CLASS) : seg[i].truth;
+        if (seg[i].dropout || t >= m->u.forest.n_classes)
             continue;
         memmove(*X + k * nf, *X + i * nf, nf * sizeof(float));
-        (*y)[k++] = seg[i].truth;
+        (*y)[k++] = t;
     }
     *n_out = k;
 done:
@@ -284,10 +287,13 @@ int vgh_cmd_train_events(int argc, char **argv)
     }
     const uint16_t nf = vgh_pq_event_n_features(m, VGH_PQ_EVNT_LAYOUT);
     if (!m->wave.present || !nf || m->kind != VG_KIND_FOREST) {
+        const int binary =
+            m->kind == VG_KIND_FOREST && m->wave.present && vgh_pq_mode(m) == VGH_PQ_BINARY;
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: an event classifier needs a multi-class waveform forest (float, "
-                        "before `vigil quantize`); this is a %s model",
-                        o.model, vgh_kind_name(m->kind));
+                        "before `vigil quantize`); this is a %s%s model",
+                        o.model, binary ? "binary (`--binary`, normal vs disturbed) " : "",
+                        vgh_kind_name(m->kind));
         goto done;
     }
     /* Read row by row: a 12-hour stream at 6.4 kHz is 276 M rows, which in memory would take

@@ -173,6 +173,8 @@ expect 1 "EVNT section: unknown event feature layout 3 (this build reads 1 to 2)
 expect 1 "EVNT section: 22 event features, the model's layout has 41" -- $VIGIL detect -m "$C/pq_evnt2_bad_nfeat.vgm" -i st.csv --events ev.csv
 expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events -i st.csv -o x.vgm
 expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
+$VIGIL train -q -i st.csv -o stbin.vgm --kind forest --binary --trees 5
+expect 1 "stbin.vgm: an event classifier needs a multi-class waveform forest (float, before \`vigil quantize\`); this is a binary (\`--binary\`, normal vs disturbed) forest model" -- $VIGIL train --kind events -m stbin.vgm -i st.csv -o x.vgm
 expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm
 expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
 
