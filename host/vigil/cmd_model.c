@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "vg_device_sizes.h"
 
+static uint32_t host_section_bytes(const vgh_model_file_t *mf);
+
 static const char info_usage[] =
     "Usage: vigil info -m MODEL [--json]\n"
     "\n"
@@ -85,6 +87,8 @@ int vgh_cmd_info(int argc, char **argv)
     /* what `vigil export --strip-meta` writes: one table entry and the padded META less */
     uint32_t flash_min =
         m->meta ? m->size - VG_MODEL_SECTION_ENTRY_SIZE - ((m->meta_len + 3u) & ~3u) : m->size;
+    /* what a device holds: `vigil export --c-header` leaves out the host's classifiers */
+    const uint32_t host = host_section_bytes(&mf);
     char rule[256] = "";
     vgh_meta_get(m, "threshold_rule", rule, sizeof rule);
     if (json) {
@@ -107,7 +111,7 @@ int vgh_cmd_info(int argc, char **argv)
         }
         printf("],\"dtype\":\"%s\",\"normalisation\":\"%s\",\"threshold\":%.9g,\"open_after\":%u,"
                "\"close_after\":%u,\"strict_class\":%u,\"strict_share\":%.3f,\"max_missing\":%.3f,"
-               "\"params\":%u,\"flash_bytes\":%u,"
+               "\"params\":%u,\"flash_bytes\":%u,\"device_flash_bytes\":%u,"
                "\"ram_bytes\":%zu,\"ram_detail\":{\"model_view\":%u,\"detector\":%u,"
                "\"arena\":%zu},\"ram_target\":\"%s\"",
                m->kind == VG_KIND_AE_S8                                          ? "int8"
@@ -115,7 +119,7 @@ int vgh_cmd_info(int argc, char **argv)
                                                                                  : "float32",
                norm_name(m->norm_kind), (double)m->threshold, m->open_after, m->close_after,
                m->strict_class, m->strict_pm / 1000.0, m->max_missing_pm / 1000.0,
-               vg_model_param_count(m), m->size, ram, VG_DEVICE_SIZEOF_MODEL,
+               vg_model_param_count(m), m->size, m->size - host, ram, VG_DEVICE_SIZEOF_MODEL,
                VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
         if (!m->wave.present)
             printf(",\"min_artifact\":%u,\"min_ram\":%zu,\"min_model_view\":%u,"
@@ -217,7 +221,13 @@ int vgh_cmd_info(int argc, char **argv)
     printf("dropout:      a window with > %.1f%% missing samples raises an alarm\n",
            m->max_missing_pm / 10.0);
     printf("parameters:   %u\n", vg_model_param_count(m));
-    printf("flash:        %u bytes (the artifact, used in place)\n", m->size);
+    if (host)
+        printf("flash:        %u bytes on a device (the artifact, used in place, without the "
+               "host-only classifier's %u bytes, as `vigil export --c-header` writes it); %u "
+               "bytes here\n",
+               m->size - host, host, m->size);
+    else
+        printf("flash:        %u bytes (the artifact, used in place)\n", m->size);
     printf("RAM:          %zu bytes = model view %u + detector %u + arena %zu (%s)\n", ram,
            VG_DEVICE_SIZEOF_MODEL, VG_DEVICE_SIZEOF_DETECTOR, arena, VG_DEVICE_TARGET);
     if (!m->wave.present)
@@ -289,17 +299,43 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-/* --strip-meta: the artifact without META. The other sections keep their bytes and their
- * order; the section table and offsets are rebuilt, the CRC recomputed, and the result is
- * parsed again by the core, so what is exported is a valid artifact of the same model. */
-static int strip_meta(vgh_model_file_t *mf, char *err, size_t errlen)
+/* Sections a device never reads: the host's event and segment classifiers (docs/model-format.md,
+ * "host only"), and META with --strip-meta. */
+static int host_only(uint32_t tag, int drop_meta)
+{
+    return tag == VGH_SECT_EVNT || tag == VGH_SECT_SEGC || (drop_meta && tag == VG_SECT_META);
+}
+
+static uint32_t host_section_bytes(const vgh_model_file_t *mf)
+{
+    const uint8_t *b = mf->buf;
+    const uint32_t ns = vgh_le32(b + 16);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        if (host_only(vgh_le32(e), 0))
+            n += VG_MODEL_SECTION_ENTRY_SIZE + ((vgh_le32(e + 8) + 3u) & ~3u);
+    }
+    return n;
+}
+
+/* The artifact without the host-only sections (and META when drop_meta). The other sections
+ * keep their bytes and their order; the section table and offsets are rebuilt, the CRC
+ * recomputed, and the result is parsed again by the core, so what is exported is a valid
+ * artifact of the same model. *host: the bytes of the host's classifiers left out, with
+ * their table entries. Without anything to leave out the artifact is untouched. */
+static int strip_sections(vgh_model_file_t *mf, int drop_meta, uint32_t *host, char *err,
+                          size_t errlen)
 {
     const uint8_t *b = mf->buf;
     const uint32_t ns = vgh_le32(b + 16);
     uint32_t kept = 0;
     for (uint32_t i = 0; i < ns; i++)
-        kept +=
-            vgh_le32(b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i) != VG_SECT_META;
+        kept += !host_only(vgh_le32(b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i),
+                           drop_meta);
+    *host = 0;
+    if (kept == ns)
+        return 0;
     uint8_t *out = calloc(1, mf->m.size);
     if (!out) {
         snprintf(err, errlen, "out of memory");
@@ -310,8 +346,11 @@ static int strip_meta(vgh_model_file_t *mf, char *err, size_t errlen)
     for (uint32_t i = 0; i < ns; i++) {
         const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
         const uint32_t tag = vgh_le32(e), o = vgh_le32(e + 4), size = vgh_le32(e + 8);
-        if (tag == VG_SECT_META)
+        if (host_only(tag, drop_meta)) {
+            if (tag != VG_SECT_META)
+                *host += VG_MODEL_SECTION_ENTRY_SIZE + ((size + 3u) & ~3u);
             continue;
+        }
         uint8_t *ne = out + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * k++;
         put32(ne, tag);
         put32(ne + 4, off);
@@ -326,7 +365,9 @@ static int strip_meta(vgh_model_file_t *mf, char *err, size_t errlen)
     free(out);
     vg_status_t st = vg_model_parse(&mf->m, mf->buf, off);
     if (st != VG_OK) {
-        snprintf(err, errlen, "the artifact without META does not parse: %s", vg_status_str(st));
+        snprintf(err, errlen, "the artifact without %s does not parse: %s",
+                 drop_meta ? "META and the host-only sections" : "the host-only sections",
+                 vg_status_str(st));
         return -1;
     }
     return 0;
@@ -370,10 +411,17 @@ int vgh_cmd_export(int argc, char **argv)
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
-    if (strip && strip_meta(&mf, err, sizeof err) != 0) {
+    /* A device skips the host's classifiers (EVNT, SEGC): they would only take its flash. */
+    uint32_t host = 0;
+    if (strip_sections(&mf, strip, &host, err, sizeof err) != 0) {
         vgh_model_free(&mf);
         return vgh_fail("export", VGH_EXIT_INPUT, "%s: %s", model, err);
     }
+    if (host)
+        fprintf(stderr,
+                "vigil export: %s: left out the host-only event or segment classifier (%u "
+                "bytes), which devices skip\n",
+                model, host);
     /* at most ", " or ",\n    " plus "0xNN" per byte: 10 characters */
     size_t cap = (size_t)mf.m.size * 10 + 4096, used = 0;
     char *text = malloc(cap);

@@ -112,6 +112,21 @@ cc -std=c99 -Wall -Wextra -Werror -O2 -I"$VIGIL_SOURCE_DIR/core/include" -I. \
 ./check < few.csv > from_header.csv
 $VIGIL detect -m snip.vgm -i few.csv | cut -d, -f1,4 > from_vigil.csv
 if cmp -s from_header.csv from_vigil.csv; then ok "header build matches vigil detect on 30 segments"; else bad "header and detect differ"; diff from_header.csv from_vigil.csv | head -5; fi
+# A model with the host's segment classifier exports without it: the device runs the window
+# forest, and the header is that of the window model (SEGC and the format minor it set aside),
+# as large as `vigil info` says a device needs.
+$VIGIL export -m snipseg.vgm --c-header seg_data.h --name pq_model 2> seg_export.txt
+seg_len=$(sed -n 's/^const unsigned int pq_model_len = \([0-9]*\)u;$/\1/p' seg_data.h)
+dev=$($VIGIL info -m snipseg.vgm --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["device_flash_bytes"])')
+sed 's/"model_data.h"/"seg_data.h"/' "$VIGIL_SOURCE_DIR/tests/e2e/pq_export_check.c" > check_seg.c
+cc -std=c99 -Wall -Wextra -Werror -O2 -I"$VIGIL_SOURCE_DIR/core/include" -I. check_seg.c "$VIGIL_SOURCE_DIR"/core/src/*.c -lm -o check_seg
+./check_seg < few.csv > from_seg_header.csv
+if [ -n "$seg_len" ] && [ "$seg_len" = "$dev" ] && [ "$seg_len" -lt "$(stat -c %s snipseg.vgm)" ] &&
+   grep -q "left out the host-only event or segment classifier" seg_export.txt && cmp -s from_seg_header.csv from_vigil.csv; then
+  ok "export of a SEGC model: $seg_len bytes (info's device flash), the window forest's classes"
+else
+  bad "export of a SEGC model: header $seg_len bytes, info $dev, file $(stat -c %s snipseg.vgm); $(cat seg_export.txt)"
+fi
 if grep -q "^7,$" from_vigil.csv; then ok "dropout segment has no class in both"; else bad "segment 7: $(grep '^7,' from_vigil.csv)"; fi
 
 # --- Stream: a model trained on a 20-minute stream, tested on a separate 10-minute one ----
