@@ -59,6 +59,13 @@ cc -O2 -g -DNDEBUG -std=c11 -Wall -Wextra -I"$root/core/include" "$here/pq_throu
 echo
 "$tp" "$out/pq_f300.vgm" --seconds 2.5 --json "$out/pq_throughput_f300.json" |
   grep -E "^model|full detector|^memory|^block API|^forest alone|^VERDICT"
+# A forest sized for a device's flash (docs/power-quality.md, "A window forest that fits a
+# device's flash"): 20 trees of depth 12, on the same training file.
+"$vigil" train -q -i "$out/pq_train.csv" -o "$out/pq_f20.vgm" --kind forest --trees 20 --depth 12 \
+  --seed 1 --threads 2
+echo
+"$tp" "$out/pq_f20.vgm" --seconds 2.5 --json "$out/pq_throughput_f20.json" |
+  grep -E "^model|full detector|^memory|^forest alone|^VERDICT"
 
 echo
 echo "== callgrind: instructions per sample =="
@@ -80,7 +87,7 @@ ir() { # model stage samples -> Ir total
   awk '/^(summary|totals):/ {print $2; exit}' "$f"
 }
 specs=(f100:sos f100:sos_block f100:pq f100:pq_block f100:detector f100:detector_block
-  f300:detector f300:detector_block)
+  f300:detector f300:detector_block f20:detector f20:detector_block)
 declare -A irps
 for spec in "${specs[@]}"; do
   m="${spec%%:*}"
@@ -124,7 +131,7 @@ import json, sys
 out, n1, n2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ir = {k: float(v) for k, v in (a.split("=") for a in sys.argv[4:])}
 res = {"callgrind": {"n1": n1, "n2": n2, "ir_per_sample": ir}}
-for m in ("f100", "f300"):
+for m in ("f100", "f300", "f20"):
     res[m] = json.load(open("%s/pq_throughput_%s.json" % (out, m)))
 # The verdict takes the faster of the two detector APIs (same results, bit for bit).
 st = res["f100"]["stages"]
@@ -138,5 +145,12 @@ json.dump(res, open("%s/pq_throughput.json" % out, "w"), indent=2)
 print("\nVERDICT streaming %s: full detector (100 trees, %s) %.2f M samples/s per core = %.3fx "
       "the goal of 50 M; %.0f instructions per sample" % ("MET" if res["goal_met"] else "MISSED",
       best, full / 1e6, full / 50e6, ir["f100:" + best]))
+st20 = res["f20"]["stages"]
+best20 = max(("detector", "detector_block"), key=lambda s: st20[s]["samples_per_s_core"])
+full20 = st20[best20]["samples_per_s_core"]
+res["full_detector_f20_ratio_to_goal"] = full20 / 50e6
+json.dump(res, open("%s/pq_throughput.json" % out, "w"), indent=2)
+print("          with 20 trees of depth 12 (a device's forest): %.2f M samples/s per core = %.3fx; "
+      "%.0f instructions per sample" % (full20 / 1e6, full20 / 50e6, ir["f20:" + best20]))
 print("JSON: %s/pq_compare.json, %s/pq_throughput.json" % (out, out))
 EOF
