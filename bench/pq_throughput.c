@@ -299,11 +299,11 @@ static stage_result_t time_stage(bench_t *b, int stage, double seconds)
     return r;
 }
 
-/* The forest alone: vg_forest_predict (trees walked in lanes, vg_forest.c) against the peer it
- * replaced, one tree at a time with vg_tree_leaf, on the feature vectors of every window of the
- * signal. The two are timed alternately, 5 rounds, best of each; the votes are compared first
- * (they must be equal). forest_compare() fills a forest_cmp_t and returns 0, or -1 when the
- * votes differ, memory runs out or there is no window. */
+/* The forest alone: vg_forest_predict (trees walked in lanes when the forest is large enough,
+ * vg_forest.c) against the peer it replaced, one tree at a time with vg_tree_leaf, on the feature
+ * vectors of every window of the signal. The two are timed alternately, 5 rounds, best of each; the
+ * votes are compared first (they must be equal). forest_compare() fills a forest_cmp_t and returns
+ * 0, or -1 when the votes differ, memory runs out or there is no window. */
 typedef struct {
     double ours_us, peer_us; /* per window */
     size_t windows;
@@ -448,9 +448,13 @@ int main(int argc, char **argv)
     forest_cmp_t fc;
     if (forest_compare(b, &fc) != 0)
         return 1;
-    printf("forest alone, %zu windows: lanes (vg_forest_predict) %.2f us per window, one tree at a "
+    printf("forest alone, %zu windows: vg_forest_predict (%s) %.2f us per window, one tree at a "
            "time (vg_tree_leaf) %.2f us: %.2fx faster\n",
-           fc.windows, fc.ours_us, fc.peer_us, fc.peer_us / fc.ours_us);
+           fc.windows,
+           VG_FOREST_LANES > 1 && m->u.forest.n_nodes >= VG_FOREST_LANES_MIN_NODES
+               ? "in lanes"
+               : "one tree at a time: fewer nodes than VG_FOREST_LANES_MIN_NODES",
+           fc.ours_us, fc.peer_us, fc.peer_us / fc.ours_us);
     /* The verdict is the faster of the two detector APIs (they give the same results). */
     const int best = res[ST_DETECTOR_BLOCK].per_core > res[ST_DETECTOR].per_core ? ST_DETECTOR_BLOCK
                                                                                  : ST_DETECTOR;

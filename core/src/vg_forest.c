@@ -98,22 +98,17 @@ const vg_tree_node_t *vg_tree_leaf(const vg_tree_node_t *tree, const float *x)
     return nd;
 }
 
-uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes, float *p_anomaly)
-{
-    uint16_t local[VG_MAX_CLASSES];
-    uint16_t *v = votes ? votes : local;
-    const uint16_t nc = m->u.forest.n_classes, nt = m->u.forest.n_trees;
-    const vg_tree_node_t *nodes = m->u.forest.nodes;
-    const uint32_t *roots = m->u.forest.roots;
-    for (uint16_t c = 0; c < nc; c++)
-        v[c] = 0;
 #if VG_FOREST_LANES > 1
-    /* VG_FOREST_LANES trees are walked at once, each lane taking the next tree when its own
-     * reaches a leaf. One tree at a time, every step waits for the node it chose (a load that
-     * misses L1 on a large model) and every other step mispredicts; walks in lanes are
-     * independent, so their loads overlap, and the child is chosen with a mask, not a branch.
-     * Each walk takes the steps of vg_tree_leaf() and votes are counts, so the result is the
-     * same; bench/README.md has the figures. */
+/* The walks of vg_forest_predict() in lanes: adds each of the nt trees' vote to v.
+ * VG_FOREST_LANES trees are walked at once, each lane taking the next tree when its own reaches
+ * a leaf. One tree at a time, every step waits for the node it chose (a load that misses L1 on
+ * a large model) and every other step mispredicts; walks in lanes are independent, so their
+ * loads overlap, and the child is chosen with a mask, not a branch. Each walk takes the steps
+ * of vg_tree_leaf() and votes are counts, so the result is the same; bench/README.md has the
+ * figures. */
+static void forest__lanes(const vg_tree_node_t *nodes, const uint32_t *roots, uint16_t nt,
+                          const float *x, uint16_t *v)
+{
     const vg_tree_node_t *at[VG_FOREST_LANES], *root[VG_FOREST_LANES];
     uint16_t next = 0;
     unsigned live = 0;
@@ -145,10 +140,29 @@ uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes,
             i++;
         }
     }
-#else
-    for (uint16_t t = 0; t < nt; t++)
-        v[vg_tree_leaf(nodes + roots[t], x)->cls]++;
+}
 #endif
+
+uint16_t vg_forest_predict(const vg_model_t *m, const float *x, uint16_t *votes, float *p_anomaly)
+{
+    uint16_t local[VG_MAX_CLASSES];
+    uint16_t *v = votes ? votes : local;
+    const uint16_t nc = m->u.forest.n_classes, nt = m->u.forest.n_trees;
+    const vg_tree_node_t *nodes = m->u.forest.nodes;
+    const uint32_t *roots = m->u.forest.roots;
+    for (uint16_t c = 0; c < nc; c++)
+        v[c] = 0;
+    /* A forest that fits the caches is walked one tree at a time (VG_FOREST_LANES_MIN_NODES);
+     * a larger one in lanes. The walks and the votes are the same. */
+    int lanes = 0;
+#if VG_FOREST_LANES > 1
+    lanes = m->u.forest.n_nodes >= VG_FOREST_LANES_MIN_NODES;
+    if (lanes)
+        forest__lanes(nodes, roots, nt, x, v);
+#endif
+    if (!lanes)
+        for (uint16_t t = 0; t < nt; t++)
+            v[vg_tree_leaf(nodes + roots[t], x)->cls]++;
     /* Strictly greater: on a tie the lowest label wins. nt <= VG_MAX_TREES fits u16. */
     uint16_t best = 0;
     for (uint16_t c = 1; c < nc; c++)

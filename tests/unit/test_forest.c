@@ -706,9 +706,13 @@ static void test_artifact_round_trip(void **state)
             const vg_tree_node_t *lc = m.u.forest.nodes + m.u.forest.roots[k];
             assert_int_equal(vg_tree_leaf(lc, x) - lc, i_h);
         }
-        /* vg_forest_predict() walks 8 trees at a time: forests of fewer trees than lanes,
-         * of a multiple and of a non-multiple of 8 count the votes of their own trees */
+        /* vg_forest_predict() walks a forest of VG_FOREST_LANES_MIN_NODES nodes or more in
+         * lanes of 8 trees, a smaller one a tree at a time; the node count, which decides,
+         * is set to reach both walks. Forests of fewer trees than lanes, of a multiple and
+         * of a non-multiple of 8 count the votes of their own trees. */
         static const uint16_t sizes[] = {1, 3, 8, 13, 40};
+        static const uint32_t n_nodes[] = {0, VG_FOREST_LANES_MIN_NODES - 1u,
+                                           VG_FOREST_LANES_MIN_NODES, UINT32_MAX};
         for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
             uint16_t want[5] = {0};
             for (uint16_t k = 0; k < sizes[z]; k++) {
@@ -716,10 +720,14 @@ static void test_artifact_round_trip(void **state)
                 want[vg_tree_leaf(lc, x)->cls]++;
             }
             m.u.forest.n_trees = sizes[z];
-            (void)vg_forest_predict(&m, x, vc, NULL);
-            assert_memory_equal(vc, want, sizeof want);
+            for (size_t q = 0; q < sizeof n_nodes / sizeof n_nodes[0]; q++) {
+                m.u.forest.n_nodes = n_nodes[q];
+                (void)vg_forest_predict(&m, x, vc, NULL);
+                assert_memory_equal(vc, want, sizeof want);
+            }
         }
         m.u.forest.n_trees = f.n_trees;
+        m.u.forest.n_nodes = f.n_nodes;
     }
     free(buf);
     /* the writer validates: normal_class out of range is refused */

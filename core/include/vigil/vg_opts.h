@@ -50,6 +50,16 @@
 #define VG_FOREST_LANES 8
 #endif
 #endif
+/**
+ * Nodes a forest needs before vg_forest_predict() walks it in lanes. A smaller forest's nodes
+ * stay in the core's caches, its walks do not wait on memory, and the lanes' extra
+ * instructions are only cost: on the development machine (AMD EPYC) lanes took 0.63x-0.97x
+ * the time of one tree at a time below about 24,000 nodes (12 bytes each) and 1.13x-1.37x
+ * less above (bench/README.md, "A forest sized for a device"). The votes are the same.
+ */
+#ifndef VG_FOREST_LANES_MIN_NODES
+#define VG_FOREST_LANES_MIN_NODES 24576u
+#endif
 
 /**
  * @name What a build can run (STYLE.md section 6: 0/1 flags, default 1)
