@@ -258,7 +258,9 @@ typedef struct {
 static void q__view(const vg_model_t *m, const q_res_t *r, const char *on_name, int on_segments,
                     q_view_t *v)
 {
-    v->classes = m->wave.present && m->kind == VG_KIND_FOREST;
+    /* a binary forest's classes are its flags (0 normal, 1 disturbed): it reports those */
+    v->classes =
+        m->wave.present && m->kind == VG_KIND_FOREST && vgh_pq_mode(m) == VGH_PQ_MULTICLASS;
     v->on_segments = on_segments;
     v->on_name = on_name;
     v->agree = v->classes        ? pct(r->g.n - r->g.differ, r->g.n)

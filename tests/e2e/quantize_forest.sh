@@ -53,6 +53,19 @@ atleast "forest tree decisions on ptest.csv" "$(sed -n 's/^tree decisions: \([0-
 if grep -q '^class accuracy on ptest.csv: float [0-9.]*, int16 [0-9.]*, change [-+][0-9.]*$' preport.txt; then
   ok "class accuracy change reported"; else bad "no accuracy line"; fi
 if grep -q '^size: .*nodes of 12 -> 8 bytes' preport.txt; then ok "8-byte nodes"; else bad "node size line"; fi
+# A binary forest (--binary: 0 normal, 1 disturbed) reports its flags and its normal-vs-
+# disturbed accuracy, the one eval gives, not a class accuracy against the 29 classes (which
+# read 0.0000 until 2026-12-07).
+$VIGIL train -q -i ptrain.csv -o pqb.vgm --kind forest --seed 1 --trees 30 --binary
+$VIGIL quantize -m pqb.vgm -o pqb16.vgm --calibrate ptrain.csv --eval ptest.csv > bquant.txt
+bin_eval=$(printf '%.4f' "$($VIGIL eval -m pqb.vgm -i ptest.csv --json | $PY -c 'import json, sys; print(json.load(sys.stdin)["binary_accuracy"])')")
+if grep -q "^agreement: .* segments on ptest.csv have the same anomaly flag" bquant.txt &&
+   grep -q "^normal vs disturbed accuracy on ptest.csv: float $bin_eval, int16 [0-9.]*$" bquant.txt &&
+   ! grep -q "^class accuracy" bquant.txt; then
+  ok "binary forest: flag agreement and eval's normal vs disturbed ($bin_eval)"
+else
+  bad "binary forest report: $(grep -E '^(agreement|normal|class)' bquant.txt) (eval $bin_eval)"
+fi
 if $VIGIL info -m pq16.vgm | grep -q '^kind: *forest-int16$'; then ok "info shows forest-int16"; else bad "info pq"; fi
 $VIGIL detect -m pq16.vgm -i ptest.csv -o p16.out
 $VIGIL detect -m pq.vgm -i ptest.csv -o p.out
