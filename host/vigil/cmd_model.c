@@ -12,7 +12,32 @@
 #include "cli.h"
 #include "vg_device_sizes.h"
 
-static uint32_t host_section_bytes(const vgh_model_file_t *mf);
+static unsigned vgh_le32(const uint8_t *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8 | (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
+}
+
+/* Sections a device never reads: the host's event and segment classifiers (docs/model-format.md,
+ * "host only"), and META with --strip-meta. */
+static int host_only(uint32_t tag, int drop_meta)
+{
+    return tag == VGH_SECT_EVNT || tag == VGH_SECT_SEGC || (drop_meta && tag == VG_SECT_META);
+}
+
+/* The bytes of the host's classifiers with their table entries: what `vigil export
+ * --c-header` leaves out. */
+static uint32_t host_section_bytes(const vgh_model_file_t *mf)
+{
+    const uint8_t *b = mf->buf;
+    const uint32_t ns = vgh_le32(b + 16);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
+        if (host_only(vgh_le32(e), 0))
+            n += VG_MODEL_SECTION_ENTRY_SIZE + ((vgh_le32(e + 8) + 3u) & ~3u);
+    }
+    return n;
+}
 
 static const char info_usage[] =
     "Usage: vigil info -m MODEL [--json]\n"
@@ -262,11 +287,6 @@ static const char export_usage[] =
     "\n"
     "Exit status: 0 ok, 1 bad model, 2 bad usage, 3 cannot write.\n";
 
-static unsigned vgh_le32(const uint8_t *p)
-{
-    return (unsigned)p[0] | (unsigned)p[1] << 8 | (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
-}
-
 static int export_tflite(const char *model, const char *path, const char *header)
 {
     if (header)
@@ -299,33 +319,11 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-/* Sections a device never reads: the host's event and segment classifiers (docs/model-format.md,
- * "host only"), and META with --strip-meta. */
-static int host_only(uint32_t tag, int drop_meta)
-{
-    return tag == VGH_SECT_EVNT || tag == VGH_SECT_SEGC || (drop_meta && tag == VG_SECT_META);
-}
-
-static uint32_t host_section_bytes(const vgh_model_file_t *mf)
-{
-    const uint8_t *b = mf->buf;
-    const uint32_t ns = vgh_le32(b + 16);
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < ns; i++) {
-        const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
-        if (host_only(vgh_le32(e), 0))
-            n += VG_MODEL_SECTION_ENTRY_SIZE + ((vgh_le32(e + 8) + 3u) & ~3u);
-    }
-    return n;
-}
-
 /* The artifact without the host-only sections (and META when drop_meta). The other sections
  * keep their bytes and their order; the section table and offsets are rebuilt, the CRC
  * recomputed, and the result is parsed again by the core, so what is exported is a valid
- * artifact of the same model. *host: the bytes of the host's classifiers left out, with
- * their table entries. Without anything to leave out the artifact is untouched. */
-static int strip_sections(vgh_model_file_t *mf, int drop_meta, uint32_t *host, char *err,
-                          size_t errlen)
+ * artifact of the same model. Without anything to leave out the artifact is untouched. */
+static int strip_sections(vgh_model_file_t *mf, int drop_meta, char *err, size_t errlen)
 {
     const uint8_t *b = mf->buf;
     const uint32_t ns = vgh_le32(b + 16);
@@ -333,7 +331,6 @@ static int strip_sections(vgh_model_file_t *mf, int drop_meta, uint32_t *host, c
     for (uint32_t i = 0; i < ns; i++)
         kept += !host_only(vgh_le32(b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i),
                            drop_meta);
-    *host = 0;
     if (kept == ns)
         return 0;
     uint8_t *out = calloc(1, mf->m.size);
@@ -346,11 +343,8 @@ static int strip_sections(vgh_model_file_t *mf, int drop_meta, uint32_t *host, c
     for (uint32_t i = 0; i < ns; i++) {
         const uint8_t *e = b + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * i;
         const uint32_t tag = vgh_le32(e), o = vgh_le32(e + 4), size = vgh_le32(e + 8);
-        if (host_only(tag, drop_meta)) {
-            if (tag != VG_SECT_META)
-                *host += VG_MODEL_SECTION_ENTRY_SIZE + ((size + 3u) & ~3u);
+        if (host_only(tag, drop_meta))
             continue;
-        }
         uint8_t *ne = out + VG_MODEL_HEADER_SIZE + VG_MODEL_SECTION_ENTRY_SIZE * k++;
         put32(ne, tag);
         put32(ne + 4, off);
@@ -412,8 +406,8 @@ int vgh_cmd_export(int argc, char **argv)
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail("export", VGH_EXIT_INPUT, "%s", err);
     /* A device skips the host's classifiers (EVNT, SEGC): they would only take its flash. */
-    uint32_t host = 0;
-    if (strip_sections(&mf, strip, &host, err, sizeof err) != 0) {
+    const uint32_t host = host_section_bytes(&mf);
+    if (strip_sections(&mf, strip, err, sizeof err) != 0) {
         vgh_model_free(&mf);
         return vgh_fail("export", VGH_EXIT_INPUT, "%s: %s", model, err);
     }

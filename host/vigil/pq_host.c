@@ -397,19 +397,10 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     if (c->sc.present && !c->last.dropout) {
         /* The segment classifier's vote decides the class, normal included, and the flag is
          * that class against normal; the score is the share of its trees voting for a
-         * disturbance, not the window forest's. */
-        uint16_t v[VG_MAX_CLASSES];
-        vg_forest_predict(&c->sc.forest, f, v, NULL);
-        const uint16_t nt = c->sc.forest.u.forest.n_trees;
-        g->score = (float)(nt - v[c->m->u.forest.normal_class]) / (float)nt;
-        uint16_t best = 0, bc = 0;
-        for (uint16_t k = 0; k < c->m->u.forest.n_classes; k++)
-            if (v[k] > best) {
-                best = v[k];
-                bc = k;
-            }
-        g->pred = bc;
-        g->anomaly = bc != c->m->u.forest.normal_class;
+         * disturbance, not the window forest's. Its classes and normal class are the
+         * model's (vgh_pq_segmodel_parse() checks). */
+        g->pred = vg_forest_predict(&c->sc.forest, f, NULL, &g->score);
+        g->anomaly = g->pred != c->m->u.forest.normal_class;
     }
     return 0;
 }
