@@ -41,9 +41,9 @@ int vgh_cmd_simulate_power(int argc, char **argv); /* argv[0] = "power" */
 int vgh_cmd_train(int argc, char **argv);
 int vgh_cmd_train_forest(int argc, char **argv);
 int vgh_cmd_train_events(int argc, char **argv);
-/* split: --split-events (VGH_PQ_SPLIT_EVENTS, pq_host.h) */
+/* split: --split-events (VGH_PQ_SPLIT_EVENTS, pq_host.h); exact: scores with %.9g */
 int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events,
-                      int split);
+                      int split, int exact);
 int vgh_cmd_eval_pq(const char *model_path, const char *in, int json, int events, int split);
 int vgh_cmd_detect(int argc, char **argv);
 int vgh_cmd_eval(int argc, char **argv);

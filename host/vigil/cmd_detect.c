@@ -24,6 +24,10 @@ static const char usage_text[] =
     "           window that failed the missing-sample policy (dropout)\n"
     "The input needs the model's channel columns (see `vigil info`). Missing or NaN values are\n"
     "allowed (dropout policy, docs/detectors.md); time must not go backwards.\n"
+    "Waveform (power-quality) models write t,score,anomaly,class per row of a stream, and\n"
+    "segment,score,anomaly,class per segment of snippets (a `segment` column); a forest's raw\n"
+    "score is the share of its trees voting for a disturbance (threshold 0.5, so score 2/3\n"
+    "when every tree does), class the power-quality class (docs/power-quality.md).\n"
     "\n"
     "  -m, --model MODEL   model artifact\n"
     "  -i, --input FILE    input CSV; \"-\" reads standard input; from stdin, a pipe, a FIFO or\n"
@@ -107,13 +111,10 @@ int vgh_cmd_detect(int argc, char **argv)
     if (mf.m.wave.present) {
         vgh_model_free(&mf);
         if (thr > 0)
-            return vgh_usage(CMD, "--threshold does not apply to waveform models (a window is "
-                                  "anomalous when most trees vote for a disturbance)");
-        return vgh_cmd_detect_pq(model, in, out, events, split);
-    }
-    if (exact && mf.m.wave.present) {
-        vgh_model_free(&mf);
-        return vgh_usage(CMD, "--exact applies to slow-sensor models");
+            return vgh_usage(CMD, "--threshold does not apply to waveform models (a forest's "
+                                  "window is anomalous when most trees vote for a disturbance; "
+                                  "an isolation forest's threshold is set when it is trained)");
+        return vgh_cmd_detect_pq(model, in, out, events, split, exact);
     }
     if (events || split) {
         vgh_model_free(&mf);

@@ -56,17 +56,20 @@ static const char usage_text[] =
     "  -k, --kind forest       random forest on labelled windows, or\n"
     "  -k, --kind iforest --waveform\n"
     "                          isolation forest for the case with no labels: trained on the\n"
-    "                          windows whose class is 1 when a `class` column exists, else on\n"
-    "                          all; threshold from the training scores' tail (--false-alarms per\n"
-    "                          day), capped at the highest training score\n"
-    "      --columns V[,I]     voltage (and current) columns (default: v, and i if present)\n"
+    "                          windows no disturbance touches (class other than 1, or label\n"
+    "                          1, in the window or the 2 cycles before it) when the file has\n"
+    "                          a `class` or `label` column, else on all; threshold from the\n"
+    "                          training scores' tail (--false-alarms per day), capped at the\n"
+    "                          highest training score; events open on 3 windows in a row\n"
+    "      --columns V[,I]     voltage (and current) columns (default: the columns named v,\n"
+    "                          and i if present; or the only numeric column)\n"
     "      --f0 HZ             nominal frequency, 40..100 (default 50)\n"
     "      --scale S           multiply voltage samples by S to get per-unit (default 1)\n"
     "      --scale-i S         the same for current (default 1)\n"
     "      --cycles K          cycles per window (default: a whole segment for snippets, 10\n"
     "                          for a stream)\n"
     "      --hop-cycles H      cycles between windows on a stream (default 1)\n"
-    "      --features LIST     quantity.aggregate list (default: 70 voltage features, 5 more\n"
+    "      --features LIST     quantity.aggregate list (default: 74 voltage features, 5 more\n"
     "                          with current); quantities rms,hrms_min,hrms_max,peak,crest,freq,\n"
     "                          h1,thd,h3,h5,h7,resid,dmax,skew,kurt,hf,irms,p,q,s,pf,trans,rpeak,\n"
     "                          odd,even,ot_band,ot_share,trans_prev;\n"
@@ -82,7 +85,8 @@ static const char usage_text[] =
     "      --threads N         worker threads (default: all CPUs; the forest is the same)\n"
     "      --seed S            (default 1)\n"
     "      --open-after N      consecutive windows over the threshold to open an event\n"
-    "                          (default 2 when a window holds 4 hops or more, else 1)\n"
+    "                          (default when a window holds 4 hops or more: 2, for an\n"
+    "                          isolation forest 3; else 1)\n"
     "      --impulse-share S   a window whose most-voted disturbance is the impulse (class 5,\n"
     "                          shorter than half a cycle) is over only when more than S of the\n"
     "                          trees vote for a disturbance; 0 = no such rule (default 0.6\n"
@@ -99,6 +103,7 @@ typedef struct {
         subsample, open_after;
     double fa_per_day, impulse_share;
     int binary, balanced, quiet, kind, impulse_set;
+    const char *forest_only, *iforest_only; /**< the first such option given, for the check */
 } pq_opts_t;
 
 static int pq__parse(int argc, char **argv, pq_opts_t *o)
@@ -170,6 +175,16 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:k:qh", lo, NULL)) != -1) {
         int bad = 0;
+        if (c == O_SUB || c == O_FA)
+            o->iforest_only = c == O_SUB ? "--subsample" : "--false-alarms";
+        if (!o->forest_only && (c == O_BINARY || c == O_DEPTH || c == O_MINSPLIT || c == O_MAXF ||
+                                c == O_BALANCED || c == O_IMPULSE))
+            o->forest_only = c == O_BINARY     ? "--binary"
+                             : c == O_DEPTH    ? "--depth"
+                             : c == O_MINSPLIT ? "--min-split"
+                             : c == O_MAXF     ? "--max-features"
+                             : c == O_BALANCED ? "--balanced"
+                                               : "--impulse-share";
         switch (c) {
         case 'i': o->in = optarg; break;
         case 'o': o->out = optarg; break;
@@ -233,6 +248,10 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         return vgh_usage(CMD, "unexpected argument '%s'", argv[optind]);
     if (!o->in || !o->out)
         return vgh_usage(CMD, "need -i WAVE.csv and -o MODEL");
+    if (o->kind == VG_KIND_FOREST && o->iforest_only)
+        return vgh_usage(CMD, "%s is for --kind iforest --waveform", o->iforest_only);
+    if (o->kind == VG_KIND_IFOREST && o->forest_only)
+        return vgh_usage(CMD, "%s is for --kind forest", o->forest_only);
     return 0;
 }
 
@@ -264,12 +283,13 @@ static int pq__features(const char *list, vgh_artifact_spec_t *s)
     return 0;
 }
 
-/* Isolation forest on the windows with no disturbance (class 1) when the data is labelled,
- * else on every window; the threshold extrapolates the training scores' tail to the
- * requested false alarms per day, capped at the highest training score (docs/detectors.md). */
-static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_class,
-                           const float *X, const uint16_t *y, size_t n, vgh_iforest_t *iso,
-                           size_t *n_fit, char *err, size_t errlen)
+/* Isolation forest on the windows no disturbance touches (none in the window or the two
+ * cycles before it, vgh_pq_win_end()) when the data is labelled, else on every window; the
+ * threshold extrapolates the training scores' tail to the requested false alarms per day,
+ * capped at the highest training score (docs/detectors.md). */
+static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, const float *X,
+                           const uint8_t *touched, size_t n, vgh_iforest_t *iso, size_t *n_fit,
+                           char *err, size_t errlen)
 {
     const size_t d = s->n_features;
     float *N = malloc(n * d * sizeof(float) + 1);
@@ -279,11 +299,14 @@ static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_c
     }
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (!has_class || y[i] == VGH_PQ_NORMAL_CLASS)
+        if (!touched[i])
             memcpy(N + (m++) * d, X + i * d, d * sizeof(float));
     if (m < 2) {
         free(N);
-        snprintf(err, errlen, "only %zu windows without a disturbance to learn normal from", m);
+        snprintf(err, errlen,
+                 "only %zu windows without a disturbance (none in the window or the 2 cycles "
+                 "before it) to learn normal from",
+                 m);
         return -1;
     }
     vgh_if_cfg_t cfg;
@@ -316,8 +339,40 @@ static int pq__fit_iforest(const pq_opts_t *o, vgh_artifact_spec_t *s, int has_c
     s->roots = iso->roots;
     s->n_trees = iso->n_trees;
     s->c_norm = iso->c_norm;
-    s->open_after = o->open_after ? (uint16_t)o->open_after : 2;
     *n_fit = m;
+    return 0;
+}
+
+/* Without --columns the voltage is the column named `v`, and the current `i` when the file
+ * has one (as `vigil simulate power` writes them), whatever else the file holds and in
+ * whatever order; a file without `v` may hold one numeric column, the voltage. */
+static int pq__default_columns(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, char *err,
+                               size_t errlen)
+{
+    if (vgh_csv_find(rd->c, "v") < 0) {
+        if (ds->n_ch == 1)
+            return 0;
+        snprintf(err, errlen,
+                 "%s: no column named 'v' and %zu numeric columns: name the voltage (and the "
+                 "current) with --columns V[,I]",
+                 vgh_csv_name(rd->c), ds->n_ch);
+        return -1;
+    }
+    vgh_colmap_t map;
+    if (vgh_colmap_resolve(rd->c, vgh_csv_find(rd->c, "i") >= 0 ? "v,i" : "v", NULL, 0, &map, err,
+                           errlen) != 0)
+        return -1;
+    for (size_t k = 0; k < ds->n_ch; k++) {
+        free(ds->ch_names[k]);
+        ds->ch_names[k] = NULL;
+    }
+    rd->rows.map = map;
+    ds->n_ch = map.n_ch;
+    for (size_t k = 0; k < ds->n_ch; k++)
+        if (!(ds->ch_names[k] = strdup(vgh_csv_colname(rd->c, (size_t)map.ch_col[k])))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     return 0;
 }
 
@@ -345,7 +400,9 @@ int vgh_cmd_train_forest(int argc, char **argv)
      * the snippets' length are measured on. */
     if (vgh_dataset_begin(&rd, o.in, o.columns, NULL, 0, 0, &ds, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
-    int more = vgh_pq_read_head(&rd, &ds, o.f0, err, sizeof err);
+    int more = o.columns ? 0 : pq__default_columns(&rd, &ds, err, sizeof err);
+    if (more == 0)
+        more = vgh_pq_read_head(&rd, &ds, o.f0, err, sizeof err);
     if (more < 0 || vgh_dataset_set_rate(&ds, 0, o.in, err, sizeof err) != 0) {
         vgh_dataset_end(&rd);
         vgh_dataset_free(&ds);
@@ -356,6 +413,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
     size_t meta_len = 0;
     float *X = NULL;
     uint16_t *y = NULL;
+    uint8_t *touched = NULL;
     vgh_rf_t forest;
     memset(&forest, 0, sizeof forest);
     vgh_iforest_t iso;
@@ -391,6 +449,11 @@ int vgh_cmd_train_forest(int argc, char **argv)
              ds.n_ch > 1 ? PQ_CURRENT_FEATURES : "");
     if ((rc = pq__features(o.features ? o.features : flist, &s)) != 0) {
         code = rc;
+        goto done;
+    }
+    if (o.max_features > s.n_features) {
+        code = vgh_usage(CMD, "--max-features %lu is more than the %u features", o.max_features,
+                         (unsigned)s.n_features);
         goto done;
     }
     for (uint16_t k = 0; k < s.n_features; k++) {
@@ -434,16 +497,25 @@ int vgh_cmd_train_forest(int argc, char **argv)
                         o.in, o.f0);
         goto done;
     }
+    if (!ds.has_segment && o.hop > cycles) {
+        code =
+            vgh_usage(CMD, "--hop-cycles %lu is more than the window's %lu cycles", o.hop, cycles);
+        goto done;
+    }
     s.window = (uint16_t)cycles;
-    s.hop = (uint16_t)(o.hop > cycles ? cycles : o.hop);
+    s.hop = (uint16_t)(o.hop > cycles ? cycles : o.hop); /* snippets: one window each */
     /* A disturbance shows in every window that holds it, window / hop of them on a stream: two
      * in a row before an event opens cost no detection there and drop the isolated windows a
      * 30 dB stream's noise pushes over (docs/power-quality.md). With fewer than 4 windows per
-     * disturbance, or when the user says, as asked. */
+     * disturbance, or when the user says, as asked. An isolation forest's scores saturate
+     * at its most extreme training windows, which the noise of a long stream reaches now and
+     * then for a window or two: three in a row (docs/power-quality.md, "No labels"). */
     if (o.open_after)
         s.open_after = (uint16_t)o.open_after;
-    else if (s.kind == VG_KIND_FOREST)
-        s.open_after = s.window / s.hop >= 4 ? 2 : 1;
+    else if (s.window / s.hop < 4)
+        s.open_after = 1;
+    else
+        s.open_after = s.kind == VG_KIND_FOREST ? 2 : 3;
     vgh_pq_cfg_from_spec(&s, &cfg);
     /* 60 Hz data under --f0 50 (or the reverse) would train on frames of 1.2 cycles. */
     double f_meas = vgh_pq_measure_f0(&ds, ds.rate, o.f0);
@@ -466,7 +538,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
         goto done;
     }
     vgh_dataset_end(&rd);
-    if (vgh_pq_win_end(&w, &X, &y, &n, &skipped, err, sizeof err) != 0) {
+    if (vgh_pq_win_end(&w, &X, &y, &touched, &n, &skipped, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
@@ -475,7 +547,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o.kind == VG_KIND_IFOREST) {
-        if (pq__fit_iforest(&o, &s, ds.has_class, X, y, n, &iso, &n_fit, err, sizeof err) != 0) {
+        if (pq__fit_iforest(&o, &s, X, touched, n, &iso, &n_fit, err, sizeof err) != 0) {
             code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
             goto done;
         }
@@ -488,6 +560,20 @@ int vgh_cmd_train_forest(int argc, char **argv)
             per_class[y[i]]++;
             if (y[i] + 1u > n_classes)
                 n_classes = (uint16_t)(y[i] + 1u);
+        }
+        size_t present = 0, only = 0;
+        for (size_t c = 0; c < n_classes; c++)
+            if (per_class[c]) {
+                present++;
+                only = c;
+            }
+        if (present < 2) {
+            code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                            "%s: every window is of class %zu%s: a forest learns to tell classes "
+                            "apart and needs two or more (to learn normal alone: --kind iforest "
+                            "--waveform)",
+                            o.in, only, o.binary ? (only ? " (disturbed)" : " (normal)") : "");
+            goto done;
         }
         s.n_classes = n_classes;
         s.normal_class = (uint16_t)(o.binary ? 0u : VGH_PQ_NORMAL_CLASS);
@@ -546,9 +632,10 @@ int vgh_cmd_train_forest(int argc, char **argv)
                                             : "power-quality classes") == 0;
         ok = ok && vgh_meta_append(&meta, &meta_len, "train_accuracy=%.6f",
                                    n ? (double)correct / (double)n : 0.0) == 0;
-        ok = ok &&
-             vgh_meta_append(&meta, &meta_len, "threshold_rule=majority of trees vote disturbed%s",
-                             s.strict_pm ? "; impulse windows need the DECI share" : "") == 0;
+        ok = ok && vgh_meta_append(
+                       &meta, &meta_len, "threshold_rule=majority of trees vote disturbed%s",
+                       s.strict_pm ? "; impulse windows need more than --impulse-share of the trees"
+                                   : "") == 0;
     }
     ok = ok && vgh_meta_append(&meta, &meta_len, "seed=%lu", o.seed) == 0;
     if (!ok) {
@@ -586,6 +673,7 @@ done:
     free(meta);
     free(X);
     free(y);
+    free(touched);
     vgh_rf_free(&forest);
     vgh_iforest_free(&iso);
     vgh_dataset_end(&rd);
@@ -660,46 +748,34 @@ static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
 {
     fprintf(f, "%.6f,%.6f,%.1f,", e->t_start, e->t_end,
             (e->t_end - e->t_start) * (double)m->wave.f_nominal);
-    if (vg_model_base_kind(m->kind) == VG_KIND_FOREST && e->cls)
-        fprintf(f, "%u,%s,", e->cls, vgh_pq_class_name(e->cls));
+    const int mode = vgh_pq_mode(m);
+    if (mode != VGH_PQ_DETECTOR && e->cls)
+        fprintf(f, "%u,%s,", e->cls,
+                mode == VGH_PQ_BINARY ? "disturbed" : vgh_pq_class_name(e->cls));
     else
         fprintf(f, ",,");
     fprintf(f, "%.4f,%.4f,%.4f,%.4f\n", (double)e->sag_pu, (double)e->swell_pu, (double)e->thd_max,
             (double)e->peak_pu);
 }
 
-/* A stream, row by row through the core as a device runs it: constant memory, and from a
- * pipe or stdin each row and each closed event is written as soon as it is known. The first
- * second is held back to check the sampling rate and the fundamental before anything is
- * written. */
-static int pq__detect_stream(const char *model_path, const char *in, const char *out,
-                             const char *events, int split)
+/* A stream, row by row through the core as a device runs it, from the reader's CSV (its
+ * first data row read and waiting): constant memory, and from a pipe or stdin each row and
+ * each closed event is written as soon as it is known. The first second is held back to
+ * check the sampling rate and the fundamental before anything is written. */
+static int pq__detect_stream(const vg_model_t *m, const char *model_path, vgh_dataset_reader_t *rd,
+                             const char *in, const char *out, const char *events, int split,
+                             int exact)
 {
     char err[1024];
-    vgh_model_file_t mf;
-    if (vgh_model_load(model_path, &mf, err, sizeof err) != 0)
-        return vgh_fail("detect", VGH_EXIT_INPUT, "%s", err);
-    const vg_model_t *m = &mf.m;
-    int code = VGH_EXIT_OK, rc;
+    int code = VGH_EXIT_OK, rc = 1;
     FILE *fo = NULL, *fe = NULL;
     void *arena = NULL;
     float *bx = NULL;
     double *bt = NULL;
     vgh_pq_tracker_t tr;
     memset(&tr, 0, sizeof tr); /* vgh_pq_track_free() at the end, started or not */
-    vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);
-    if (!csv || (rc = vgh_csv_next(csv, err, sizeof err)) <= 0) {
-        code =
-            vgh_fail("detect", VGH_EXIT_INPUT, "%s", csv ? "no data rows after the header" : err);
-        goto done;
-    }
-    vgh_rows_t rows;
-    memset(&rows, 0, sizeof rows);
-    rows.rate = m->sample_rate;
-    if (vgh_colmap_resolve(csv, NULL, mf.channels, m->n_channels, &rows.map, err, sizeof err)) {
-        code = vgh_fail("detect", VGH_EXIT_INPUT, "%s (model %s needs it)", err, model_path);
-        goto done;
-    }
+    vgh_csv_t *csv = rd->c;
+    vgh_rows_t rows = rd->rows;
     struct stat st;
     int live = strcmp(in, "-") == 0 || (stat(in, &st) == 0 && !S_ISREG(st.st_mode));
     size_t alen = vg_detector_arena_size(m), hold = (size_t)m->sample_rate;
@@ -778,10 +854,11 @@ static int pq__detect_stream(const char *model_path, const char *in, const char 
         }
         vg_result_t r;
         vg_detector_push(&d, x, &r);
-        fprintf(fo, "%.6f,%.4f,%u,", t, r.ready ? (double)r.score : 0.0, r.anomaly);
+        fprintf(fo, exact ? "%.6f,%.9g,%u," : "%.6f,%.4f,%u,", t, r.ready ? (double)r.score : 0.0,
+                r.anomaly);
         /* Before the first window the class is "normal"; a dropout window has none. */
         if (vg_model_base_kind(m->kind) == VG_KIND_FOREST && !(r.ready && r.dropout))
-            fprintf(fo, "%u", r.ready ? r.cls : (unsigned)VGH_PQ_NORMAL_CLASS);
+            fprintf(fo, "%u", r.ready ? r.cls : (unsigned)m->u.forest.normal_class);
         fputc('\n', fo);
         vgh_pq_event_t ev;
         if (vgh_pq_track(&tr, &r, x[0], k, t, &ev) && fe) {
@@ -806,37 +883,18 @@ done:
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "%s: write failed", events);
     if (fo == stdout && fflush(stdout) != 0 && code == VGH_EXIT_OK)
         code = vgh_fail("detect", VGH_EXIT_SYSTEM, "write to standard output failed");
-    if (csv)
-        vgh_csv_close(csv);
     vgh_pq_track_free(&tr);
     free(arena);
     free(bx);
     free(bt);
-    vgh_model_free(&mf);
     return code;
 }
 
 /* Snippets (a `segment` column) are classified per segment from the whole file; streams go
  * row by row. The header tells which. */
-static int pq__has_segments(const char *in)
-{
-    struct stat st;
-    if (strcmp(in, "-") == 0 || stat(in, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0; /* never read ahead in a pipe: that would consume the stream */
-    char err[256];
-    vgh_csv_t *c = vgh_csv_open(in, err, sizeof err);
-    if (!c)
-        return 0;
-    int seg = vgh_csv_find(c, "segment") >= 0;
-    vgh_csv_close(c);
-    return seg;
-}
-
 int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, const char *events,
-                      int split)
+                      int split, int exact)
 {
-    if (!pq__has_segments(in))
-        return pq__detect_stream(model_path, in, out, events, split);
     vgh_model_file_t mf;
     vgh_dataset_t ds;
     vgh_dataset_reader_t rd;
@@ -846,6 +904,10 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
     FILE *fo = NULL;
     vgh_pq_seg_t *seg = NULL;
     size_t n = 0;
+    if (!ds.has_segment) {
+        code = pq__detect_stream(&mf.m, model_path, &rd, in, out, events, split, exact);
+        goto done;
+    }
     if (events) {
         code = vgh_usage("detect", "--events lists the events of a stream; %s has segments", in);
         goto done;
@@ -867,7 +929,8 @@ int vgh_cmd_detect_pq(const char *model_path, const char *in, const char *out, c
         /* A segment whose window failed the missing-sample policy has no class: empty. */
         fprintf(fo, "segment,score,anomaly,class\n");
         for (size_t k = 0; k < n; k++) {
-            fprintf(fo, "%ld,%.6f,%d,", seg[k].segment, (double)seg[k].score, seg[k].anomaly);
+            fprintf(fo, exact ? "%ld,%.9g,%d," : "%ld,%.6f,%d,", seg[k].segment,
+                    (double)seg[k].score, seg[k].anomaly);
             if (seg[k].pred != VGH_PQ_NO_CLASS && vg_model_base_kind(mf.m.kind) == VG_KIND_FOREST)
                 fprintf(fo, "%u", seg[k].pred);
             fputc('\n', fo);

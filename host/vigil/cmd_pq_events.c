@@ -197,6 +197,9 @@ static int ev__fit_write(const ev_opts_t *o, const vgh_model_file_t *mf, const f
 {
     const vg_model_t *m = &mf->m;
     char err[1024];
+    if (o->max_features > nf)
+        return vgh_usage(CMD, "--max-features %lu is more than the %u features", o->max_features,
+                         (unsigned)nf);
     vgh_rf_cfg_t rf;
     vgh_rf_defaults(&rf);
     rf.n_trees = (unsigned)o->trees;

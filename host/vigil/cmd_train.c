@@ -60,7 +60,7 @@ static const char usage_text[] =
     "Decision:\n"
     "      --false-alarms F    target false alarms per day of operation (default 0.2): the\n"
     "                          threshold extrapolates an exponential tail fitted to the top\n"
-    "                          10%% of training scores out to that rate (docs/detectors.md)\n"
+    "                          10% of training scores out to that rate (docs/detectors.md)\n"
     "      --margin M          multiply the fitted tail scale by M (default 1)\n"
     "      --quantile Q        instead: threshold = median + M x (Q-quantile - median)\n"
     "      --threshold T       use this raw threshold instead\n"
@@ -191,7 +191,10 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
         case 'k':
             o->kind = parse_kind(optarg);
             if (!o->kind)
-                return vgh_usage(CMD, "unknown --kind '%s' (autoencoder, zscore, iforest)", optarg);
+                return vgh_usage(CMD,
+                                 "unknown --kind '%s' (autoencoder, zscore, iforest; waveforms: "
+                                 "forest, iforest --waveform, events, segments)",
+                                 optarg);
             break;
         case 'q': o->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return -1;

@@ -50,7 +50,8 @@ int vgh_pq_mode(const vg_model_t *m)
 {
     if (vg_model_base_kind(m->kind) != VG_KIND_FOREST)
         return VGH_PQ_DETECTOR;
-    return m->u.forest.n_classes == 2 ? VGH_PQ_BINARY : VGH_PQ_MULTICLASS;
+    return m->u.forest.n_classes == 2 && m->u.forest.normal_class == 0 ? VGH_PQ_BINARY
+                                                                       : VGH_PQ_MULTICLASS;
 }
 
 uint16_t vgh_pq_merge(uint16_t cls)
@@ -63,6 +64,10 @@ uint16_t vgh_pq_merge(uint16_t cls)
     default: return cls;
     }
 }
+
+/* Cycles after a disturbance whose windows still count as touched by it: the band-pass and
+ * the features that look back a cycle (trans_prev, the mdiff aggregates) carry it on. */
+#define PQ_NEAR_CYCLES 2
 
 static int pq__disturbed(const vgh_dataset_t *ds, size_t i)
 {
@@ -91,7 +96,7 @@ int vgh_pq_windows_policy(const vg_pq_cfg_t *cfg, const vgh_dataset_t *ds, uint1
         vgh_pq_win_free(&w);
         return -1;
     }
-    return vgh_pq_win_end(&w, X, y, n_out, skipped, err, errlen);
+    return vgh_pq_win_end(&w, X, y, NULL, n_out, skipped, err, errlen);
 }
 
 int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missing_pm, int segments,
@@ -104,6 +109,7 @@ int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missi
     w->frame = vg_pq_frame_len(cfg);
     w->span = (size_t)w->frame * cfg->window_cycles;
     w->last = VGH_PQ_NORMAL_CLASS;
+    w->since_dist = SIZE_MAX;
     const size_t alen = vg_pq_arena_size(cfg);
     w->arena = malloc(alen);
     w->dist_ring = segments ? NULL : calloc(w->span ? w->span : 1, 1);
@@ -122,8 +128,9 @@ int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missi
     return 0;
 }
 
-/* One more window and its label; F and Y grow by doubling. */
-static int pq__win_add(vgh_pq_win_t *w, const float *feats, uint16_t label, char *err,
+/* One more window, its label and whether a disturbance touches it; F, Y and T grow by
+ * doubling. */
+static int pq__win_add(vgh_pq_win_t *w, const float *feats, uint16_t label, int touched, char *err,
                        size_t errlen)
 {
     const size_t d = w->cfg->n_features;
@@ -135,13 +142,17 @@ static int pq__win_add(vgh_pq_win_t *w, const float *feats, uint16_t label, char
         uint16_t *Y = realloc(w->Y, nc * sizeof(uint16_t));
         if (Y)
             w->Y = Y;
-        if (!F || !Y) {
+        uint8_t *T = realloc(w->T, nc);
+        if (T)
+            w->T = T;
+        if (!F || !Y || !T) {
             snprintf(err, errlen, "out of memory for %zu windows", nc);
             return -1;
         }
         w->cap = nc;
     }
     memcpy(w->F + w->n * d, feats, d * sizeof(float));
+    w->T[w->n] = (uint8_t)(touched != 0);
     w->Y[w->n++] = label;
     return 0;
 }
@@ -163,7 +174,7 @@ static int pq__win_segment_end(vgh_pq_win_t *w, char *err, size_t errlen)
         w->skipped++;
         return 0;
     }
-    return pq__win_add(w, w->seg_feats, w->seg_cls, err, errlen);
+    return pq__win_add(w, w->seg_feats, w->seg_cls, w->seg_touch, err, errlen);
 }
 
 int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t errlen)
@@ -178,6 +189,7 @@ int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t 
                 w->in_seg = 1;
                 w->seg = ds->segment[i];
                 w->seg_cls = ds->cls[i];
+                w->seg_touch = 0;
                 w->seg_len = 0;
                 w->got = 0;
                 w->last_miss = 0;
@@ -185,7 +197,7 @@ int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t 
             }
             size_t end = i;
             while (end < ds->n && ds->segment[end] == w->seg)
-                end++;
+                w->seg_touch |= pq__disturbed(ds, end++);
             /* Block pushes: only a block's last sample can complete a window. */
             while (i < end) {
                 uint8_t done;
@@ -210,6 +222,10 @@ int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t 
         if (w->rows >= w->span)
             w->dist -= (size_t)*slot;
         *slot = (uint8_t)di;
+        if (di)
+            w->since_dist = 0;
+        else if (w->since_dist != SIZE_MAX)
+            w->since_dist++;
         uint16_t ci = ds->has_class ? ds->cls[i] : 2;
         if (di && (!w->ev_open || ci != w->last))
             w->ev_start = w->rows; /* a new event starts here */
@@ -232,15 +248,16 @@ int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t 
         const size_t r = w->rows;
         int whole = w->dist > 0 && !w->ev_open && r + 1 >= w->span && w->ev_start > r + 1 - w->span;
         uint16_t label = w->dist * 2 >= w->frame || whole ? w->last : (uint16_t)VGH_PQ_NORMAL_CLASS;
-        if (pq__win_add(w, feats, label, err, errlen) != 0)
+        int near = w->since_dist < w->span + (size_t)PQ_NEAR_CYCLES * w->frame;
+        if (pq__win_add(w, feats, label, near, err, errlen) != 0)
             return -1;
     }
     w->block_end = 0; /* the next chunk starts a new block (the dataset's rows are replaced) */
     return 0;
 }
 
-int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, size_t *n_out, size_t *skipped,
-                   char *err, size_t errlen)
+int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, uint8_t **touched, size_t *n_out,
+                   size_t *skipped, char *err, size_t errlen)
 {
     int rc = w->segments ? pq__win_segment_end(w, err, errlen) : 0;
     if (rc == 0 && !w->segments && w->n == 0 && w->skipped == 0) {
@@ -262,6 +279,10 @@ int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, size_t *n_out, size
         *n_out = w->n;
         w->F = NULL;
         w->Y = NULL;
+        if (touched) {
+            *touched = w->T;
+            w->T = NULL;
+        }
     }
     vgh_pq_win_free(w);
     return rc;
@@ -273,10 +294,12 @@ void vgh_pq_win_free(vgh_pq_win_t *w)
     free(w->dist_ring);
     free(w->F);
     free(w->Y);
+    free(w->T);
     w->arena = NULL;
     w->dist_ring = NULL;
     w->F = NULL;
     w->Y = NULL;
+    w->T = NULL;
 }
 
 int vgh_pq_classify_segments(const vg_model_t *m, const vgh_dataset_t *ds, vgh_pq_seg_t **out,
@@ -396,10 +419,13 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     pq__segs_features(c, f);
     if (c->sc.present && !c->last.dropout) {
         /* The segment classifier's vote decides the class, normal included, and the flag is
-         * that class against normal; the score is the share of its trees voting for a
-         * disturbance, not the window forest's. Its classes and normal class are the
-         * model's (vgh_pq_segmodel_parse() checks). */
-        g->pred = vg_forest_predict(&c->sc.forest, f, NULL, &g->score);
+         * that class against normal; the score is from the share p of its trees voting for a
+         * disturbance, not the window forest's, on the scale of every model's score:
+         * p / (p + 0.5), 0.5 when half of the trees vote for one. Its classes and normal
+         * class are the model's (vgh_pq_segmodel_parse() checks). */
+        float p;
+        g->pred = vg_forest_predict(&c->sc.forest, f, NULL, &p);
+        g->score = p / (p + 0.5f);
         g->anomaly = g->pred != c->m->u.forest.normal_class;
     }
     return 0;
@@ -977,6 +1003,16 @@ int vgh_pq_check_head(const vg_model_t *m, const vgh_dataset_t *ds, const char *
                  path, f, model, f0);
         return -1;
     }
+    /* Within 5 % it is the model's grid, but beyond the 1 % (EN 50160's band for 99.5 % of a
+     * year) that `vigil simulate power` stays well inside by default (--freq-dev 0.05 Hz) a
+     * model trained on such data may flag the whole recording: said, not refused. */
+    if (f > 0 && fabs(f - f0) > 0.01 * f0)
+        fprintf(stderr,
+                "vigil: note: %s: fundamental measured at %.4g Hz, %.1f %% off the %.6g Hz of "
+                "model %s; a model trained near the nominal frequency may flag much of this "
+                "recording (train on data with such deviations, e.g. `vigil simulate power "
+                "--freq-dev`)\n",
+                path, f, 100.0 * fabs(f - f0) / f0, f0, model);
     return 0;
 }
 
@@ -1361,11 +1397,36 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
             near = st->runs[k].t1 >= ev[e].t_start - slack && st->runs[k].t0 <= ev[e].t_end + slack;
         false_alarms += (size_t)!near;
     }
+    /* Counting events alone, one event over the whole recording would find everything with
+     * no false alarm: also the time the events hold outside every labelled disturbance (and
+     * its slack either side), against the recording's time outside them. */
+    double outside = 0.0, disturbed = 0.0;
+    for (size_t e = 0, k0 = 0; e < n_ev; e++) {
+        const double a = ev[e].t_start, b = ev[e].t_end;
+        if (!(b > a))
+            continue;
+        while (k0 < st->n_runs && st->runs[k0].t1 + slack < a)
+            k0++;
+        double covered = 0.0, cur = a;
+        for (size_t k = k0; k < st->n_runs && st->runs[k].t0 - slack <= b; k++) {
+            double lo = fmax(st->runs[k].t0 - slack, cur), hi = fmin(st->runs[k].t1 + slack, b);
+            if (hi > lo) {
+                covered += hi - lo;
+                cur = hi;
+            }
+        }
+        outside += (b - a) - covered;
+    }
+    for (size_t k = 0; k < st->n_runs; k++)
+        disturbed += st->runs[k].t1 + 1.0 / (double)m->sample_rate - st->runs[k].t0;
     free(matched);
     double hours = st->rows > 1 ? (st->t_last - st->t_first) / 3600.0 : 0.0;
+    const double calm = hours * 3600.0 - disturbed;
+    const double share = calm > 0.0 ? outside / calm : 0.0;
     double dl = labelled ? (double)labelled : 1.0, df = found ? (double)found : 1.0;
-    /* Detector models (isolation forest) name no class: their class accuracy is undefined. */
-    const int classes = vg_model_base_kind(m->kind) == VG_KIND_FOREST;
+    /* Detector models (isolation forest) and binary forests name no class: their class
+     * accuracy is undefined. */
+    const int mode = vgh_pq_mode(m), classes = mode == VGH_PQ_MULTICLASS;
     char acc[64] = "null", accm[64] = "null";
     if (classes) {
         snprintf(acc, sizeof acc, "%.6f", (double)class_ok / df);
@@ -1377,24 +1438,30 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
                 "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
                 "\"longer_than_half_cycle\":%zu,\"found\":%zu,\"found_longer_than_half_cycle\":%zu,"
                 "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
-                "\"false_alarms_per_hour\":%.6f,\"class_accuracy\":%s,"
+                "\"false_alarms_per_hour\":%.6f,\"flagged_outside_s\":%.6f,"
+                "\"flagged_outside_share\":%.6f,\"class_accuracy\":%s,"
                 "\"class_accuracy_merged\":%s}\n",
                 vgh_json_str(model, jm, sizeof jm), vgh_json_str(data, jd, sizeof jd), hours,
                 labelled, long_enough, found, found_long, (double)found / dl, n_ev, false_alarms,
-                hours > 0 ? (double)false_alarms / hours : 0.0, acc, accm);
+                hours > 0 ? (double)false_alarms / hours : 0.0, outside, share, acc, accm);
     } else {
         fprintf(f,
                 "events: %zu/%zu found (%zu/%zu longer than half a cycle), %zu false alarms "
                 "(%.2f per hour over %.2f h)\n",
                 found, labelled, found_long, long_enough, false_alarms,
                 hours > 0 ? (double)false_alarms / hours : 0.0, hours);
+        fprintf(f,
+                "time flagged outside the disturbances: %.3f s, %.4f %% of the %.1f s without "
+                "one\n",
+                outside, 100.0 * share, calm);
         if (classes)
             fprintf(f,
                     "class accuracy per found event: %s (%s with the near-identical pairs "
                     "merged)\n",
                     acc, accm);
         else
-            fprintf(f, "class: not reported (an isolation forest detects, it does not classify)\n");
+            fprintf(f, "class: not reported (%s detects, it does not classify)\n",
+                    mode == VGH_PQ_BINARY ? "a binary (--binary) forest" : "an isolation forest");
     }
     return 0;
 }

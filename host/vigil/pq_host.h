@@ -57,15 +57,16 @@ typedef struct {
     void *arena;
     float *F; /**< n x n_features */
     uint16_t *Y;
+    uint8_t *T; /**< per window: a disturbed row in it or in the PQ_NEAR_CYCLES before it */
     size_t n, cap, skipped;
     /* snippets: the open segment */
-    int in_seg, got;
+    int in_seg, got, seg_touch;
     long seg;
     uint16_t seg_cls, last_miss;
     size_t seg_len;
     float seg_feats[VG_MAX_FEATURES];
     /* a stream: rows so far, disturbed rows among the last span, the open disturbance */
-    size_t rows, span, dist, ev_start, block_end;
+    size_t rows, span, dist, ev_start, block_end, since_dist;
     uint8_t *dist_ring; /**< span flags: was each of the last span rows disturbed */
     int ev_open;
     uint16_t last, miss;
@@ -79,9 +80,12 @@ int vgh_pq_win_begin(vgh_pq_win_t *w, const vg_pq_cfg_t *cfg, uint16_t max_missi
  *         from the previous chunk). */
 int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t errlen);
 /** @brief The last segment, then the windows and labels as vgh_pq_windows_policy() returns
- *         them (the same errors); @p w is freed either way. */
-int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, size_t *n, size_t *skipped, char *err,
-                   size_t errlen);
+ *         them (the same errors); @p w is freed either way. With @p touched, also one flag
+ *         per window: 1 when a disturbed row (a class other than 1, or label 1) lies in the
+ *         window or in the few cycles before it (a snippet: in its segment), so that
+ *         learning normal from the rest leaves out the edges of disturbances. */
+int vgh_pq_win_end(vgh_pq_win_t *w, float **X, uint16_t **y, uint8_t **touched, size_t *n,
+                   size_t *skipped, char *err, size_t errlen);
 /** @brief Free what @p w holds (after an error of vgh_pq_win_push()). */
 void vgh_pq_win_free(vgh_pq_win_t *w);
 

@@ -7,6 +7,7 @@
  * a dense network needs are written; absent fields take the schema's defaults.
  */
 #include "tflite.h"
+#include "artifact.h"
 
 #include "vigil/vg_ae_s8.h"
 
@@ -398,9 +399,9 @@ int vgh_tflite_build(const vg_model_t *m, const char *desc, uint8_t **out, size_
 {
     if (m->kind != VG_KIND_AUTOENCODER && m->kind != VG_KIND_AE_S8) {
         snprintf(err, errlen,
-                 "only autoencoders can be written as .tflite (this model is kind %u): trees "
+                 "only autoencoders can be written as .tflite (this model's kind is %s): trees "
                  "have no TFLite operator that computes them",
-                 m->kind);
+                 vgh_kind_name(m->kind));
         return -1;
     }
     tfl_graph_t *g = calloc(1, sizeof *g);

@@ -107,7 +107,10 @@ fi
 if $VIGIL eval -m m.vgm -i stgap.csv --events > stgap.txt && ! grep -qi nan stgap.txt; then ok "eval --events text, no NaN"; else bad "eval --events text"; fi
 
 # Training leaves out windows that fail the policy (and says so); all missing is an error.
-out=$($VIGIL train -i stgap.csv -o gap.vgm --kind forest --trees 5 2>&1) && rc=0 || rc=$?
+# (On a stream with disturbances: a forest needs two classes.)
+$VIGIL simulate power --mode stream --minutes 0.3 --events-per-hour 1200 --seed 12 -o stev.csv
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR >= 64002 && NR < 64642 { $2 = (NR % 3 ? "nan" : "") } { print }' stev.csv > stevgap.csv
+out=$($VIGIL train -i stevgap.csv -o gap.vgm --kind forest --trees 5 2>&1) && rc=0 || rc=$?
 case "$rc:$out" in 0:*"left out"*"missing samples (dropout policy)"*) ok "train leaves out dropout windows" ;; *) bad "train on a gap: $rc $out" ;; esac
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $3 = (NR % 2 ? "nan" : ""); print }' s.csv > allnan.csv
 expect 1 "allnan.csv: all 8 segments have more than 10.0% missing samples" -- $VIGIL train -i allnan.csv -o x.vgm --kind forest
@@ -173,7 +176,7 @@ expect 1 "EVNT section: unknown event feature layout 3 (this build reads 1 to 2)
 expect 1 "EVNT section: 22 event features, the model's layout has 41" -- $VIGIL detect -m "$C/pq_evnt2_bad_nfeat.vgm" -i st.csv --events ev.csv
 expect 2 "need -m MODEL, -i STREAM.csv and -o OUT" -- $VIGIL train --kind events -i st.csv -o x.vgm
 expect 1 "an event classifier needs a multi-class waveform forest" -- $VIGIL train --kind events -m "$VIGIL_SOURCE_DIR/tests/golden/zscore.vgm" -i st.csv -o x.vgm
-$VIGIL train -q -i st.csv -o stbin.vgm --kind forest --binary --trees 5
+$VIGIL train -q -i stev.csv -o stbin.vgm --kind forest --binary --trees 5
 expect 1 "stbin.vgm: an event classifier needs a multi-class waveform forest (float, before \`vigil quantize\`); this is a binary (\`--binary\`, normal vs disturbed) forest model" -- $VIGIL train --kind events -m stbin.vgm -i st.csv -o x.vgm
 expect 1 "snippets (a segment column): events need a stream" -- $VIGIL train --kind events -m m.vgm -i s.csv -o x.vgm
 expect 1 "stnolab.csv: no 'class' column to learn from" -- $VIGIL train --kind events -m m.vgm -i stnolab.csv -o x.vgm
@@ -250,11 +253,46 @@ expect 1 "sttiny.csv: no complete window of 10 cycles to calibrate on" -- $VIGIL
 expect 1 "slast.csv: segment 7 has 500 samples, fewer than the model's window of 10 cycles" -- \
   $VIGIL quantize -m m.vgm -o x.vgm --calibrate train.csv --eval slast.csv
 
+# --- Columns by name: extra or reordered columns do not become channels (2026-12-07) -------
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print "foo", $0; next } { print 7, $0 }' stev.csv > stfoo.csv
+$VIGIL train -q -i stfoo.csv -o foo.vgm --kind forest --trees 3
+if $VIGIL info -m foo.vgm | grep -q '^channels: *v$'; then ok "train: the column named v is the voltage, an extra column is left out"; else bad "extra column: $($VIGIL info -m foo.vgm | grep channels)"; fi
+$VIGIL simulate power --mode stream --minutes 0.3 --events-per-hour 1200 --current --seed 11 -o stc.csv
+awk -F, 'BEGIN { OFS = "," } { print $1, $3, $2, $4, $5 }' stc.csv > stc_iv.csv
+$VIGIL train -q -i stc_iv.csv -o iv.vgm --kind forest --trees 3
+if $VIGIL info -m iv.vgm | grep -q '^channels: *v, i$'; then ok "train: columns i,v in that order give voltage v and current i"; else bad "reordered columns: $($VIGIL info -m iv.vgm | grep channels)"; fi
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print "foo,t,volt"; next } { print 7, $1, $2 }' st.csv > stnov.csv
+expect 1 "stnov.csv: no column named 'v' and 2 numeric columns: name the voltage" -- $VIGIL train -i stnov.csv -o x.vgm --kind iforest --waveform
+
+# --- One class is nothing to tell apart ------------------------------------------------------
+$VIGIL simulate power --mode snippets --per-class 3 --classes 1 --seed 2 -o s1.csv
+expect 1 "s1.csv: every window is of class 1: a forest learns to tell classes apart" -- $VIGIL train -i s1.csv -o x.vgm --kind forest
+expect 1 "s1.csv: every window is of class 0 (normal)" -- $VIGIL train -i s1.csv -o x.vgm --kind forest --binary
+
+# --- Snippets from a pipe are snippets: one row per segment, as from the file ------------
+$VIGIL detect -m m.vgm -i s.csv -o sfile.out
+if $VIGIL detect -m m.vgm -i - -o spipe.out < s.csv && cmp -s sfile.out spipe.out && head -1 spipe.out | grep -q '^segment,score,anomaly,class$'; then
+  ok "detect -i - on snippets writes what it writes for the file"
+else
+  bad "detect -i - on snippets: $(head -2 spipe.out)"
+fi
+expect 2 "--events lists the events of a stream" -- sh -c "$VIGIL detect -m m.vgm -i - --events x.csv < s.csv"
+head -1 st.csv > sthead.csv
+expect 1 "sthead.csv: no data rows after the header" -- $VIGIL detect -m m.vgm -i sthead.csv
+
 # --- Usage ---------------------------------------------------------------------------------
 expect 2 "--kind zscore does not take waveforms" -- $VIGIL train -i s.csv -o x.vgm -k forest --kind zscore
 expect 2 "--cycles" -- $VIGIL train -i s.csv -o x.vgm --kind forest --cycles 0
 expect 2 "unknown feature 'rms.median'" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features rms.max,rms.median
 expect 2 "'irms.max' needs a current column" -- $VIGIL train -i s.csv -o x.vgm --kind forest --features irms.max
 expect 2 "--mode" -- $VIGIL simulate power -o x.csv
+# options of the other kind, and sizes past what the data has, are refused, not ignored
+expect 2 "--subsample is for --kind iforest --waveform" -- $VIGIL train -i stev.csv -o x.vgm --kind forest --subsample 10
+expect 2 "--false-alarms is for --kind iforest --waveform" -- $VIGIL train -i stev.csv -o x.vgm --kind forest --false-alarms 3
+expect 2 "--depth is for --kind forest" -- $VIGIL train -i stev.csv -o x.vgm --kind iforest --waveform --depth 3
+expect 2 "--binary is for --kind forest" -- $VIGIL train -i stev.csv -o x.vgm --kind iforest --waveform --binary
+expect 2 "--hop-cycles 11 is more than the window's 10 cycles" -- $VIGIL train -i stev.csv -o x.vgm --kind forest --hop-cycles 11
+expect 2 "--max-features 75 is more than the 74 features" -- $VIGIL train -i stev.csv -o x.vgm --kind forest --max-features 75
+expect 2 "--max-features 234 is more than the 233 features" -- $VIGIL train --kind events -m m.vgm -i stev.csv -o x.vgm --max-features 234
 expect 1 "cannot open" -- $VIGIL detect -m m.vgm -i nosuch.csv
 finish

@@ -721,7 +721,7 @@ static void win_chunks_check(size_t seg_len, unsigned max_chunk)
             fail_msg("chunk at row %zu: %s", i, err);
         i += len;
     }
-    if (vgh_pq_win_end(&w, &X2, &y2, &n2, &sk2, err, sizeof err) != 0)
+    if (vgh_pq_win_end(&w, &X2, &y2, NULL, &n2, &sk2, err, sizeof err) != 0)
         fail_msg("end: %s", err);
     print_message("windows in %zu chunks of 1..%u rows (segments of %zu): %zu windows, %zu left "
                   "out\n",
