@@ -60,6 +60,8 @@ int main(int argc, char **argv)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     int code = VGH_EXIT_OK, rc;
     FILE *fo = NULL;
+    char *text = NULL; /* fo's bytes, once it is closed */
+    size_t text_len = 0;
     vgh_csv_t *csv = vgh_csv_open(in, err, sizeof err);
     if (!csv || (rc = vgh_csv_next(csv, err, sizeof err)) <= 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s", csv ? "no data rows after the header" : err);
@@ -72,12 +74,12 @@ int main(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s (model %s needs it)", err, model);
         goto done;
     }
-    /* The row count goes first in the header: write the body to a temporary, then both. */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    fo = fopen(tmp, "w");
+    /* The row count goes first in the header: the text is made in memory with room for it,
+     * patched once the rows are counted, and written with vgh_write_file (atomic for a file,
+     * straight into a FIFO or device). */
+    fo = open_memstream(&text, &text_len);
     if (!fo) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: cannot write", tmp);
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
     }
     unsigned long n = 0;
@@ -108,19 +110,24 @@ int main(int argc, char **argv)
         goto done;
     }
     fprintf(fo, "\n};\n#endif\n");
-    char l1[81], l2[81];
+    int bad = ferror(fo);
+    bad = fclose(fo) != 0 || bad;
+    fo = NULL;
+    char l1[81], l2[81], defs[2 * 81 + 1];
     snprintf(l1, sizeof l1, "#define VG_APP_STREAM_ROWS %luu", n);
     snprintf(l2, sizeof l2, "#define VG_APP_STREAM_CHANNELS %uu", (unsigned)mf.m.n_channels);
-    if (fseek(fo, body, SEEK_SET) != 0 || fprintf(fo, "%-80s\n%-80s\n", l1, l2) < 0) {
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: write failed", tmp);
+    snprintf(defs, sizeof defs, "%-80s\n%-80s\n", l1, l2);
+    if (bad || body < 0 || (size_t)body + 2u * 81u > text_len) {
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "out of memory");
         goto done;
     }
-    if (fclose(fo) != 0 || rename(tmp, out) != 0)
-        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s: write failed", out);
-    fo = NULL;
+    memcpy(text + body, defs, 2u * 81u);
+    if (vgh_write_file(out, text, text_len, err, sizeof err) != 0)
+        code = vgh_fail(CMD, VGH_EXIT_SYSTEM, "%s", err);
 done:
     if (fo)
         fclose(fo);
+    free(text);
     if (csv)
         vgh_csv_close(csv);
     vgh_model_free(&mf);

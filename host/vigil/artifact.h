@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outfile.h" /* vgh_write_file(), which writes artifacts */
 #include "vigil/vigil.h"
 
 /** Everything an artifact holds, in host memory. Unused model members may be left zero. */
@@ -76,9 +77,6 @@ int vgh_artifact_set_section(const uint8_t *in, uint32_t tag, const void *body, 
 
 /** @brief The first section tagged @p tag of a parsed artifact and its size, or NULL. */
 const uint8_t *vgh_artifact_section(const vg_model_t *m, uint32_t tag, uint32_t *size);
-
-/** @brief Write bytes to @p path atomically (temporary file, then rename). */
-int vgh_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 
 /** A model loaded from disk: the aligned bytes and the core's parsed view of them. */
 typedef struct {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Command paths not covered elsewhere: threshold tuning on validation data, live streaming
-# from standard input, deterministic training, info --json, features.
+# from standard input, deterministic training, info --json, features, where a written model
+# or header goes when its path is a link, a FIFO, a device, or sits next to a user's file.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
 $VIGIL simulate temperature -o normal.csv --minutes 10 --seed 61
@@ -55,6 +56,46 @@ if $VIGIL info -m 'we"ird\name.vgm' --json | $PY -c 'import json,sys; assert jso
   ok "JSON escapes quotes and backslashes in paths"; else bad "JSON with a quoted path does not parse"; fi
 $VIGIL features -m plain.vgm -i test.csv -o feats.csv
 head -1 feats.csv | grep -q "timestamp,value.std,value.slope,value.adiff,raw,label" && ok "features header" || bad "features header: $(head -1 feats.csv)"
+
+# Outputs (vgh_write_file): a symlink's target is replaced and the link stays; a FIFO or a
+# device is written into; the temporary never collides with a user's file; modes as open().
+$VIGIL simulate power --mode snippets --per-class 2 --seed 5 -o snip.csv
+trainf() { $VIGIL train -q -i snip.csv --kind forest --trees 2 "$@"; }
+trainf -o ref.vgm
+$VIGIL export -m ref.vgm --c-header ref.h
+echo keep > real.vgm
+ln -s real.vgm link.vgm
+trainf -o link.vgm
+if [ -L link.vgm ] && [ "$(readlink link.vgm)" = real.vgm ] && cmp -s real.vgm ref.vgm; then
+  ok "train -o LINK replaces the link's target, the link stays"; else bad "train -o LINK: $(ls -l link.vgm real.vgm)"; fi
+mkfifo fifo.h
+timeout 20 cat fifo.h > fifo.out &
+reader=$!
+timeout 20 $VIGIL export -m ref.vgm --c-header fifo.h && rc=0 || rc=$?
+wait $reader || true
+if [ "$rc" = 0 ] && [ -p fifo.h ] && cmp -s fifo.out ref.h; then
+  ok "export --c-header FIFO: the reader gets the header, the FIFO stays"
+  # Only once the FIFO shows devices are written into: a build that renames over them
+  # would replace /dev/stdout or /dev/full when run as root.
+  $VIGIL export -m ref.vgm --c-header /dev/stdout | cmp -s - ref.h && ok "export --c-header /dev/stdout into a pipe" || bad "export --c-header /dev/stdout"
+  expect 3 "/dev/full: cannot write: No space left on device" -- $VIGIL export -m ref.vgm --c-header /dev/full
+  test -c /dev/full && ok "/dev/full is still a character device" || bad "/dev/full replaced"
+else
+  bad "export to a FIFO: exit $rc, $(ls -l fifo.h), $(wc -c < fifo.out) bytes read (device cases skipped)"
+fi
+echo precious > out.vgm.tmp
+trainf -o out.vgm
+[ "$(cat out.vgm.tmp 2>/dev/null)" = precious ] && cmp -s out.vgm ref.vgm && ok "out.vgm.tmp of the user's survives train -o out.vgm" || bad "out.vgm.tmp clobbered or out.vgm wrong"
+(umask 022 && trainf -o mode.vgm)
+[ "$(stat -c %a mode.vgm)" = 644 ] && ok "new model under umask 022 is 0644" || bad "new model mode $(stat -c %a mode.vgm)"
+chmod 640 mode.vgm
+(umask 022 && trainf -o mode.vgm)
+[ "$(stat -c %a mode.vgm)" = 640 ] && ok "a replaced model keeps its mode 0640" || bad "replaced model mode $(stat -c %a mode.vgm)"
+# A write that fails (file size limit) leaves the old file and no temporary.
+echo old > big.vgm
+(trap '' XFSZ && ulimit -f 1 && trainf -o big.vgm 2>/dev/null) && rc=0 || rc=$?
+left=$(ls -A | grep -c '^\.big\.vgm\.' || true)
+[ "$rc" = 3 ] && [ "$(cat big.vgm)" = old ] && [ "$left" = 0 ] && ok "failed write: exit 3, old file kept, temporary removed" || bad "failed write: exit $rc, $(head -c 8 big.vgm), $left temporaries"
 
 # eval --plots: the three figures, as PNG, through gnuplot.
 $VIGIL eval -m plain.vgm -i test.csv --plots plots > /dev/null 2>&1
