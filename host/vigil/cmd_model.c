@@ -82,6 +82,56 @@ static unsigned min_model_view(unsigned kind)
     }
 }
 
+/* Samples per nominal cycle, as the core frames them (vg_pq_frame_len()). */
+static unsigned samples_per_cycle(const vg_model_t *m)
+{
+    const vg_pq_cfg_t cfg = vg_pq_cfg_from_model(m);
+    return vg_pq_frame_len(&cfg);
+}
+
+/* The highest harmonic the core measures: the model's, below the Nyquist limit of a cycle
+ * of N samples (harmonics up to (N - 1) / 2, as vg_pq_init() limits them). */
+static unsigned harmonics_used(const vg_model_t *m)
+{
+    const unsigned lim = (samples_per_cycle(m) - 1u) / 2u;
+    return m->wave.max_harmonic < lim ? m->wave.max_harmonic : lim;
+}
+
+/* One classifier's trees in JSON: {"trees":..,"nodes":..[,"features":..,"layout":..]}. */
+static void info__json_forest(const char *name, const vg_model_t *f, int n_features, int layout)
+{
+    printf(",\"%s\":{\"trees\":%u,\"nodes\":%u", name, f->u.forest.n_trees, f->u.forest.n_nodes);
+    if (n_features >= 0)
+        printf(",\"features\":%d,\"layout\":%d", n_features, layout);
+    printf("}");
+}
+
+/* `info --json`: the forest's or isolation forest's size and classes, and the host's
+ * event and segment classifiers (null when the model has none), as the text shows them. */
+static void info__json_trees(const vgh_model_file_t *mf)
+{
+    const vg_model_t *m = &mf->m;
+    const uint16_t base = vg_model_base_kind(m->kind);
+    if (base == VG_KIND_IFOREST)
+        printf(",\"forest\":{\"trees\":%u,\"nodes\":%u,\"c_psi\":%.9g}", m->u.iforest.n_trees,
+               m->u.iforest.n_nodes, (double)m->u.iforest.c_norm);
+    if (base != VG_KIND_FOREST)
+        return;
+    printf(",\"forest\":{\"trees\":%u,\"nodes\":%u,\"classes\":%u,\"normal_class\":%u}",
+           m->u.forest.n_trees, m->u.forest.n_nodes, m->u.forest.n_classes,
+           m->u.forest.normal_class);
+    vgh_pq_evmodel_t em;
+    char eerr[256];
+    if (vgh_pq_evmodel_parse(m, &em, eerr, sizeof eerr) == 0 && em.present)
+        info__json_forest("event_classifier", &em.forest, em.n_features, em.layout);
+    else
+        printf(",\"event_classifier\":null");
+    if (vgh_pq_segmodel_parse(m, &em, eerr, sizeof eerr) == 0 && em.present)
+        info__json_forest("segment_classifier", &em.forest, em.n_features, em.layout);
+    else
+        printf(",\"segment_classifier\":null");
+}
+
 int vgh_cmd_info(int argc, char **argv)
 {
     static const struct option lo[] = {{"model", required_argument, 0, 'm'},
@@ -150,6 +200,12 @@ int vgh_cmd_info(int argc, char **argv)
             printf(",\"min_artifact\":%u,\"min_ram\":%zu,\"min_model_view\":%u,"
                    "\"min_detector\":%u",
                    flash_min, ram_min, min_model_view(m->kind), VG_DEVICE_SIZEOF_DETECTOR_MIN);
+        else
+            printf(",\"waveform\":{\"f_nominal\":%.9g,\"samples_per_cycle\":%u,"
+                   "\"max_harmonic\":%u,\"bandpass_sections\":%u}",
+                   (double)m->wave.f_nominal, samples_per_cycle(m), harmonics_used(m),
+                   m->wave.n_sos);
+        info__json_trees(&mf);
         printf("}\n");
         vgh_model_free(&mf);
         return VGH_EXIT_OK;
@@ -161,10 +217,11 @@ int vgh_cmd_info(int argc, char **argv)
         printf("%s%s", ch ? ", " : "", mf.channels[ch]);
     printf("\nsample rate:  %g Hz\n", (double)m->sample_rate);
     if (m->wave.present) {
-        printf("waveform:     %g Hz nominal, %u samples per cycle, harmonics to %u, %u band-pass "
-               "sections\n",
-               (double)m->wave.f_nominal, (unsigned)(m->sample_rate / m->wave.f_nominal + 0.5f),
-               m->wave.max_harmonic, m->wave.n_sos);
+        printf("waveform:     %g Hz nominal, %u samples per cycle, harmonics to %u%s, %u "
+               "band-pass sections\n",
+               (double)m->wave.f_nominal, samples_per_cycle(m), harmonics_used(m),
+               harmonics_used(m) < m->wave.max_harmonic ? " (the Nyquist limit)" : "",
+               m->wave.n_sos);
         printf("window:       %u cycles, hop %u cycles\n", m->window, m->hop);
         printf("features:     %u:", m->n_features);
         for (uint16_t k = 0; k < m->n_features; k++)

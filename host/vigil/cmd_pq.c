@@ -63,6 +63,8 @@ static const char usage_text[] =
     "                          highest training score; events open on 3 windows in a row\n"
     "      --columns V[,I]     voltage (and current) columns (default: the columns named v,\n"
     "                          and i if present; or the only numeric column)\n"
+    "      --rate HZ           sampling rate of a file with no time column (t, time or\n"
+    "                          timestamp), 1000..1000000\n"
     "      --f0 HZ             nominal frequency, 40..100 (default 50)\n"
     "      --scale S           multiply voltage samples by S to get per-unit (default 1)\n"
     "      --scale-i S         the same for current (default 1)\n"
@@ -98,7 +100,7 @@ static const char usage_text[] =
 
 typedef struct {
     const char *in, *out, *columns, *features;
-    double f0, scale, scale_i;
+    double f0, scale, scale_i, rate;
     unsigned long cycles, hop, max_h, trees, depth, min_split, max_features, threads, seed,
         subsample, open_after;
     double fa_per_day, impulse_share;
@@ -129,13 +131,15 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         O_THREADS,
         O_SEED,
         O_OPEN,
-        O_IMPULSE
+        O_IMPULSE,
+        O_RATE
     };
     static const struct option lo[] = {{"input", required_argument, 0, 'i'},
                                        {"output", required_argument, 0, 'o'},
                                        {"kind", required_argument, 0, 'k'},
                                        {"columns", required_argument, 0, O_COLUMNS},
                                        {"f0", required_argument, 0, O_F0},
+                                       {"rate", required_argument, 0, O_RATE},
                                        {"scale", required_argument, 0, O_SCALE},
                                        {"scale-i", required_argument, 0, O_SCALE_I},
                                        {"cycles", required_argument, 0, O_CYCLES},
@@ -206,6 +210,7 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
         case 'h': fputs(usage_text, stdout); return -1;
         case O_COLUMNS: o->columns = optarg; break;
         case O_F0: bad = vgh_opt_double(CMD, "--f0", optarg, 40, 100, &o->f0); break;
+        case O_RATE: bad = vgh_opt_double(CMD, "--rate", optarg, 1000, 1e6, &o->rate); break;
         case O_SCALE: bad = vgh_opt_double(CMD, "--scale", optarg, 1e-12, 1e12, &o->scale); break;
         case O_SCALE_I:
             bad = vgh_opt_double(CMD, "--scale-i", optarg, 1e-12, 1e12, &o->scale_i);
@@ -398,12 +403,12 @@ int vgh_cmd_train_forest(int argc, char **argv)
     /* The file is read a chunk at a time: the windows' features stay, the rows do not (3 hours
      * at 6.4 kHz are 69 M rows). First the rows that the rate, the fundamental's check and
      * the snippets' length are measured on. */
-    if (vgh_dataset_begin(&rd, o.in, o.columns, NULL, 0, 0, &ds, err, sizeof err) != 0)
+    if (vgh_dataset_begin(&rd, o.in, o.columns, NULL, 0, o.rate, &ds, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     int more = o.columns ? 0 : pq__default_columns(&rd, &ds, err, sizeof err);
     if (more == 0)
         more = vgh_pq_read_head(&rd, &ds, o.f0, err, sizeof err);
-    if (more < 0 || vgh_dataset_set_rate(&ds, 0, o.in, err, sizeof err) != 0) {
+    if (more < 0 || vgh_dataset_set_rate(&ds, o.rate, o.in, err, sizeof err) != 0) {
         vgh_dataset_end(&rd);
         vgh_dataset_free(&ds);
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
@@ -465,6 +470,13 @@ int vgh_cmd_train_forest(int argc, char **argv)
     double sos_d[6 * 5];
     vg_biquad_t sos[5];
     size_t n_sos = 0;
+    if (!ds.has_time && o.rate <= 0) {
+        code = vgh_fail(CMD, VGH_EXIT_INPUT,
+                        "%s: no time column (t, time or timestamp): give the sampling rate with "
+                        "--rate HZ",
+                        o.in);
+        goto done;
+    }
     if (ds.rate <= 2.6 * o.f0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: sampled at %.6g Hz, too slow to resolve a %.6g Hz fundamental "
@@ -725,15 +737,16 @@ int vgh_pq_run_segments(const char *cmd, const char *model_path, const char *in,
         vgh_pq_segs_free(&c);
         return VGH_EXIT_INPUT;
     }
+    /* the last segment too (its features, its length), before the results are handed over */
+    if (vgh_pq_segs_close_last(&c, err, sizeof err) != 0) {
+        vgh_pq_segs_free(&c);
+        return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
+    }
     if (X) {
-        /* the last segment's features too, before the results are handed over */
-        if (vgh_pq_segs_close_last(&c, err, sizeof err) != 0) {
-            vgh_pq_segs_free(&c);
-            return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
-        }
         *X = c.X;
         c.X = NULL;
     }
+    const size_t longer = c.longer;
     if (vgh_pq_segs_end(&c, seg, n, err, sizeof err) != 0) {
         if (X) {
             free(*X);
@@ -741,6 +754,12 @@ int vgh_pq_run_segments(const char *cmd, const char *model_path, const char *in,
         }
         return vgh_fail(cmd, VGH_EXIT_INPUT, "%s: %s", in, err);
     }
+    /* A snippet is one window: a longer one is judged on its last window alone. */
+    if (longer)
+        fprintf(stderr,
+                "vigil %s: note: %s: %zu of %zu segments are longer than model %s's window of "
+                "%u cycles; each is classified by its last %u cycles\n",
+                cmd, in, longer, *n, model_path, m->window, m->window);
     return VGH_EXIT_OK;
 }
 
@@ -749,7 +768,9 @@ static void pq__event_row(FILE *f, const vg_model_t *m, const vgh_pq_event_t *e)
     fprintf(f, "%.6f,%.6f,%.1f,", e->t_start, e->t_end,
             (e->t_end - e->t_start) * (double)m->wave.f_nominal);
     const int mode = vgh_pq_mode(m);
-    if (mode != VGH_PQ_DETECTOR && e->cls)
+    if (e->dropout)
+        fprintf(f, ",dropout,");
+    else if (mode != VGH_PQ_DETECTOR && e->cls)
         fprintf(f, "%u,%s,", e->cls,
                 mode == VGH_PQ_BINARY ? "disturbed" : vgh_pq_class_name(e->cls));
     else

@@ -384,6 +384,8 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
                  c->seg_len, c->m->window);
         return -1;
     }
+    const vg_pq_cfg_t cfg = vg_pq_cfg_from_model(c->m);
+    c->longer += c->seg_len >= (size_t)vg_pq_frame_len(&cfg) * (c->m->window + 1u);
     void *buf = c->seg;
     if (pq__room(&buf, c->n, &c->cap, sizeof *c->seg) != 0) {
         snprintf(err, errlen, "out of memory for segments");
@@ -786,6 +788,10 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
             best = t->votes[c];
             cur->cls = c;
         }
+    /* A gap in the data: the windows around it vote for whatever a cut waveform looks like. */
+    cur->dropout = cur->n_dropout > 0 && cur->n_dropout >= t->n_over;
+    if (cur->dropout)
+        cur->cls = 0;
     cur->vote_cls = cur->cls;
     if (!isfinite(cur->sag_pu))
         cur->sag_pu = 1.0f;
@@ -795,6 +801,8 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
         vgh_pq_event_features(t, t->feat);
         cur->feat = t->feat;
     }
+    if (cur->dropout)
+        return;
     if (t->em.present && cur->cls) {
         uint16_t ev[VG_MAX_CLASSES];
         vg_forest_predict(&t->em.forest, t->feat, ev, NULL);
@@ -854,6 +862,7 @@ static void pq__track_open(vgh_pq_tracker_t *t, size_t row, double time)
     memset(cur, 0, sizeof *cur);
     pq__track_clear(t);
     t->n_cycles = 0;
+    t->n_over = 0;
     t->rms_out = 0;
     t->calm = 0;
     t->clean_from = 0;
@@ -925,6 +934,12 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, float v, size_t row,
         if (t->clean_from && r->window && t->cyc + 1u >= t->clean_from + t->m->window) {
             pq__track_clear(t);
             t->clean_from = 0;
+        }
+        if (r->window && r->over) {
+            if (r->dropout)
+                cur->n_dropout++;
+            else
+                t->n_over++;
         }
         /* A window that failed the missing-sample policy has no class of its own. */
         if (r->window && r->over && !r->dropout && vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
@@ -1348,7 +1363,7 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
     const double slack = (double)m->window / (double)m->wave.f_nominal + 0.05;
     const double half_cycle = 0.5 / (double)m->wave.f_nominal;
     size_t labelled = 0, long_enough = 0, found = 0, found_long = 0, class_ok = 0,
-           class_ok_merged = 0, false_alarms = 0;
+           class_ok_merged = 0, false_alarms = 0, dropouts = 0;
     uint8_t *matched = calloc(n_ev + 1, 1);
     if (!matched)
         return -1;
@@ -1396,6 +1411,7 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
         for (size_t k = 0; k < st->n_runs && !near; k++)
             near = st->runs[k].t1 >= ev[e].t_start - slack && st->runs[k].t0 <= ev[e].t_end + slack;
         false_alarms += (size_t)!near;
+        dropouts += (size_t)(!near && ev[e].dropout);
     }
     /* Counting events alone, one event over the whole recording would find everything with
      * no false alarm: also the time the events hold outside every labelled disturbance (and
@@ -1438,18 +1454,23 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
                 "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
                 "\"longer_than_half_cycle\":%zu,\"found\":%zu,\"found_longer_than_half_cycle\":%zu,"
                 "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
-                "\"false_alarms_per_hour\":%.6f,\"flagged_outside_s\":%.6f,"
+                "\"false_alarms_per_hour\":%.6f,\"dropout_false_alarms\":%zu,"
+                "\"flagged_outside_s\":%.6f,"
                 "\"flagged_outside_share\":%.6f,\"class_accuracy\":%s,"
                 "\"class_accuracy_merged\":%s}\n",
                 vgh_json_str(model, jm, sizeof jm), vgh_json_str(data, jd, sizeof jd), hours,
                 labelled, long_enough, found, found_long, (double)found / dl, n_ev, false_alarms,
-                hours > 0 ? (double)false_alarms / hours : 0.0, outside, share, acc, accm);
+                hours > 0 ? (double)false_alarms / hours : 0.0, dropouts, outside, share, acc,
+                accm);
     } else {
         fprintf(f,
                 "events: %zu/%zu found (%zu/%zu longer than half a cycle), %zu false alarms "
                 "(%.2f per hour over %.2f h)\n",
                 found, labelled, found_long, long_enough, false_alarms,
                 hours > 0 ? (double)false_alarms / hours : 0.0, hours);
+        if (dropouts)
+            fprintf(f, "of the false alarms, %zu are gaps in the data (dropout: missing samples)\n",
+                    dropouts);
         fprintf(f,
                 "time flagged outside the disturbances: %.3f s, %.4f %% of the %.1f s without "
                 "one\n",

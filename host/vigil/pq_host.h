@@ -144,6 +144,7 @@ typedef struct {
     int keep;           /**< keep every segment's features in X (training) */
     float *X;           /**< n x vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT) when keep */
     size_t cap_x;
+    size_t longer; /**< segments a cycle or more longer than the window: the last one decides */
 } vgh_pq_segs_t;
 
 /** @brief Start classifying segments (the detector's arena is allocated here). A model with a
@@ -189,6 +190,9 @@ typedef struct {
     float thd_max, peak_pu; /**< largest THD, largest |v| in per unit of nominal peak */
     double t_start, t_end;  /**< times of the start and end rows */
     float *feat;            /**< event features, when the tracker was asked to keep them */
+    uint32_t n_dropout;     /**< its windows over the threshold for missing samples */
+    uint8_t dropout;        /**< as many of those as of windows over it with samples: a gap in
+                             *   the data, no class (named "dropout") */
 } vgh_pq_event_t;
 
 /** Follows a detector's results and builds its events incrementally (constant memory). */
@@ -199,8 +203,8 @@ typedef struct {
     int open, keep_features;
     vgh_pq_event_t cur;
     uint32_t votes[VG_MAX_CLASSES];
-    uint16_t peak[VG_MAX_CLASSES]; /**< most trees voting for each class in one window */
-    uint32_t n_windows, n_cycles;
+    uint16_t peak[VG_MAX_CLASSES];        /**< most trees voting for each class in one window */
+    uint32_t n_windows, n_cycles, n_over; /* n_over: windows over it with their samples */
     float fmax[VG_MAX_FEATURES], fmin[VG_MAX_FEATURES]; /**< window features over the event */
     float feat[VGH_PQ_EV_MAX_FEATURES];
     /* Splitting an event at an RMS re-entry (docs/power-quality.md, "Two disturbances, two
