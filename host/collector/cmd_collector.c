@@ -233,7 +233,8 @@ int vgh_cmd_collector(int argc, char **argv)
     a->token = getenv("VIGIL_TOKEN");
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":qh", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (split_hostport(optarg, host, sizeof host, &a->port) != 0 || a->port == 0)
@@ -276,7 +277,7 @@ int vgh_cmd_collector(int argc, char **argv)
         case 't': a->token = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
     if (optind < argc)

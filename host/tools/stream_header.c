@@ -39,7 +39,8 @@ int main(int argc, char **argv)
     const char *model = NULL, *in = NULL, *out = NULL;
     unsigned long max_rows = (unsigned long)-1;
     int c;
-    while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:i:o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': in = optarg; break;
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
                 return VGH_EXIT_USAGE;
             break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
     if (!model || !in || !out || optind < argc)

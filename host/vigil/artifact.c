@@ -37,6 +37,12 @@ const char *vgh_kind_name(unsigned kind)
     return vg_model_kind_name(kind);
 }
 
+const char *vgh_kind_article(unsigned kind)
+{
+    const char c = vg_model_kind_name(kind)[0];
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' ? "an" : "a";
+}
+
 int vgh_artifact_build(const vgh_artifact_spec_t *s, uint8_t **out, size_t *len, char *err,
                        size_t errlen)
 {

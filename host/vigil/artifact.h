@@ -108,4 +108,6 @@ int vgh_meta_append(char **meta, size_t *len, const char *fmt, ...)
 /** @brief Name of a model kind ("zscore", "autoencoder", "iforest", "forest",
  *         "autoencoder-int8", "iforest-int16", "forest-int16") or "unknown". */
 const char *vgh_kind_name(unsigned kind);
+/** @brief "a" or "an", whichever goes before vgh_kind_name(@p kind) ("an iforest model"). */
+const char *vgh_kind_article(unsigned kind);
 #endif

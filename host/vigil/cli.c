@@ -2,10 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int vgh_usage(const char *cmd, const char *fmt, ...)
 {
@@ -16,6 +18,19 @@ int vgh_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'vigil %s --help'.\n", cmd);
     va_end(ap);
     return VGH_EXIT_USAGE;
+}
+
+int vgh_bad_option(const char *cmd, int c, char *const *argv)
+{
+    /* getopt has just stepped over a long option (--x, --x=v), so argv names it; a short
+     * one may sit in a bundle (-qx), so optopt names it. */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char short_opt[3] = {'-', (char)optopt, 0};
+    if (strncmp(arg, "--", 2) != 0 && optopt > 0 && optopt < 128)
+        arg = short_opt;
+    if (c == ':')
+        return vgh_usage(cmd, "option '%s' needs a value", arg);
+    return vgh_usage(cmd, "unknown option '%s'", arg);
 }
 
 int vgh_fail(const char *cmd, int code, const char *fmt, ...)

@@ -18,6 +18,10 @@ enum {
 
 /** Print "vigil CMD: message" and "Try 'vigil CMD --help'." to stderr; returns VGH_EXIT_USAGE. */
 int vgh_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** An option getopt_long() refused (@p c is ':' for a missing value, with ':' leading the
+ *  option string and opterr 0): "unknown option '--x'" or "option '--x' needs a value", as
+ *  vgh_usage() prints; returns VGH_EXIT_USAGE. */
+int vgh_bad_option(const char *cmd, int c, char *const *argv);
 /** Print "vigil CMD: message" to stderr and return @p code. */
 int vgh_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -83,7 +83,8 @@ int vgh_cmd_detect(int argc, char **argv)
     double thr = 0;
     int c, exact = 0, split = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:i:o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'x': exact = 1; break;
@@ -96,7 +97,7 @@ int vgh_cmd_detect(int argc, char **argv)
                 return VGH_EXIT_USAGE;
             break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
     if (optind < argc)

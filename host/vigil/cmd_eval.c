@@ -111,7 +111,8 @@ int vgh_cmd_eval(int argc, char **argv)
     int json = 0, events = 0, split = 0, c;
     double thr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:i:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': in = optarg; break;
@@ -124,10 +125,12 @@ int vgh_cmd_eval(int argc, char **argv)
                 return VGH_EXIT_USAGE;
             break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
-    if (!model || !in || optind < argc)
+    if (optind < argc)
+        return vgh_usage(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!model || !in)
         return vgh_usage(CMD, "need -m MODEL and -i LABELLED.csv");
     if (split && !events)
         return vgh_usage(CMD, "--split-events goes with --events");

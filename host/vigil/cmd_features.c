@@ -75,7 +75,8 @@ int vgh_cmd_features(int argc, char **argv)
     unsigned long stride = 0;
     int raw = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:o:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:i:o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': in = optarg; break;
@@ -86,10 +87,12 @@ int vgh_cmd_features(int argc, char **argv)
             break;
         case 'r': raw = 1; break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
-    if (!model || !in || !out || optind < argc)
+    if (optind < argc)
+        return vgh_usage(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!model || !in || !out)
         return vgh_usage(CMD, "need -m MODEL, -i FILE.csv and -o OUT.csv");
     char err[1024];
     vgh_model_file_t mf;

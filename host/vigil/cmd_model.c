@@ -141,15 +141,18 @@ int vgh_cmd_info(int argc, char **argv)
     const char *model = NULL;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'j': json = 1; break;
         case 'h': fputs(info_usage, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage("info", "unknown option");
+        default: return vgh_bad_option("info", c, argv);
         }
     }
-    if (!model || optind < argc)
+    if (optind < argc)
+        return vgh_usage("info", "unexpected argument '%s'", argv[optind]);
+    if (!model)
         return vgh_usage("info", "need -m MODEL");
     char err[1024];
     vgh_model_file_t mf;
@@ -436,7 +439,8 @@ int vgh_cmd_export(int argc, char **argv)
     const char *model = NULL, *header = NULL, *tfl = NULL, *name = "vigil_model_data";
     int c, strip = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:h", lo, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'c': header = optarg; break;
@@ -444,10 +448,12 @@ int vgh_cmd_export(int argc, char **argv)
         case 't': tfl = optarg; break;
         case 's': strip = 1; break;
         case 'h': fputs(export_usage, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage("export", "unknown option");
+        default: return vgh_bad_option("export", c, argv);
         }
     }
-    if (!model || (!header && !tfl) || optind < argc)
+    if (optind < argc)
+        return vgh_usage("export", "unexpected argument '%s'", argv[optind]);
+    if (!model || (!header && !tfl))
         return vgh_usage("export", "need -m MODEL and --c-header FILE.h or --tflite FILE");
     if (tfl && strip)
         return vgh_usage("export", "--strip-meta applies to --c-header");

@@ -177,7 +177,8 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
     o->kind = VG_KIND_FOREST;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:k:qh", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":i:o:k:qh", lo, NULL)) != -1) {
         int bad = 0;
         if (c == O_SUB || c == O_FA)
             o->iforest_only = c == O_SUB ? "--subsample" : "--false-alarms";
@@ -244,7 +245,7 @@ static int pq__parse(int argc, char **argv, pq_opts_t *o)
             bad = vgh_opt_double(CMD, "--impulse-share", optarg, 0.0, 1.0, &o->impulse_share);
             o->impulse_set = 1;
             break;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
         if (bad)
             return VGH_EXIT_USAGE;

@@ -23,6 +23,19 @@ static const char usage_text[] =
     "Usage: vigil train --kind events -m MODEL -i STREAM.csv -o OUT [options]\n"
     "       vigil train --kind segments -m MODEL -i SNIPPETS.csv -o OUT [options]\n"
     "\n"
+    "--kind events adds an event classifier to a multi-class power-quality forest trained\n"
+    "on a stream (`vigil train --kind forest`). MODEL runs over STREAM.csv (a labelled stream\n"
+    "as `vigil simulate power --mode stream` writes it; use another recording than the\n"
+    "forest's own, whose windows the forest has learnt by heart); each detected event is\n"
+    "described by its trees' vote shares (summed over its windows, and the largest in one\n"
+    "window), its length, lowest and highest half-cycle RMS, largest THD and peak, the\n"
+    "largest and smallest value of every window feature over it, and a least-squares fit of\n"
+    "its own samples (the sag or swell gate to the sample, a flicker on it or throughout,\n"
+    "harmonics inside and outside it, bursts in the residual; docs/power-quality.md \"Event\n"
+    "fit\"), and labelled with the disturbance overlapping it most. A random forest on these\n"
+    "is written into OUT (MODEL with an EVNT section, event feature layout 2), and `vigil\n"
+    "detect` / `vigil eval` then take an event's class from it.\n"
+    "\n"
     "--kind segments adds a segment classifier to a power-quality forest trained on snippets\n"
     "(`vigil train --kind forest` on a `segment` file). MODEL runs over every segment of\n"
     "SNIPPETS.csv (the forest's own training file will do: the classifier does not see the\n"
@@ -33,21 +46,8 @@ static const char usage_text[] =
     "with each segment's class, is written into OUT (MODEL with a SEGC section), and `vigil\n"
     "detect` / `vigil eval` on snippets then take a segment's class from it.\n"
     "\n"
-    "Adds an event classifier to a multi-class power-quality forest trained on a stream\n"
-    "(`vigil train --kind forest`). MODEL runs over STREAM.csv (a labelled stream as `vigil\n"
-    "simulate power --mode stream` writes it; use another recording than the forest's own,\n"
-    "whose windows the forest has learnt by heart); each detected event is described by its\n"
-    "trees' vote shares (summed over its windows, and the largest in one window), its length,\n"
-    "lowest and highest half-cycle RMS, largest THD and peak, the largest and smallest value\n"
-    "of every window feature over it, and a least-squares fit of its own samples (the sag or\n"
-    "swell gate to the sample, a flicker on it or throughout, harmonics inside and outside\n"
-    "it, bursts in the residual; docs/power-quality.md \"Event fit\"), and labelled with the\n"
-    "disturbance overlapping it most. A random forest on these is written into OUT (MODEL\n"
-    "with an EVNT section, event feature layout 2), and\n"
-    "`vigil detect` / `vigil eval` then take an event's class from it.\n"
-    "\n"
-    "  -m, --model MODEL       the window model (multi-class waveform forest)\n"
-    "  -i, --input FILE        labelled stream\n"
+    "  -m, --model MODEL       the window model (a waveform forest; multi-class for events)\n"
+    "  -i, --input FILE        a labelled stream (events) or labelled snippets (segments)\n"
     "  -o, --output OUT        model to write\n"
     "      --trees T           (default 300)       --depth D (default 0 = unlimited)\n"
     "      --min-split N       (default 2)         --max-features F (default sqrt of the count)\n"
@@ -90,7 +90,8 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
     o->seed = 1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:o:k:qh", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:i:o:k:qh", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'm': o->model = optarg; break;
@@ -118,7 +119,7 @@ static int ev__parse(int argc, char **argv, ev_opts_t *o)
         case O_SEED:
             bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &o->seed);
             break;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
         if (bad)
             return VGH_EXIT_USAGE;
@@ -234,8 +235,8 @@ static int ev__train_segments(const ev_opts_t *o, vgh_model_file_t *mf)
     if (!nf || m->kind != VG_KIND_FOREST)
         return vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: a segment classifier needs a waveform forest (float, before `vigil "
-                        "quantize`); this is a %s model",
-                        o->model, vgh_kind_name(m->kind));
+                        "quantize`); this is %s %s model",
+                        o->model, vgh_kind_article(m->kind), vgh_kind_name(m->kind));
     float *X = NULL;
     uint16_t *y = NULL;
     size_t n = 0, n_seg = 0;
@@ -294,8 +295,9 @@ int vgh_cmd_train_events(int argc, char **argv)
             m->kind == VG_KIND_FOREST && m->wave.present && vgh_pq_mode(m) == VGH_PQ_BINARY;
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: an event classifier needs a multi-class waveform forest (float, "
-                        "before `vigil quantize`); this is a %s%s model",
-                        o.model, binary ? "binary (`--binary`, normal vs disturbed) " : "",
+                        "before `vigil quantize`); this is %s %s%s model",
+                        o.model, binary ? "a" : vgh_kind_article(m->kind),
+                        binary ? "binary (`--binary`, normal vs disturbed) " : "",
                         vgh_kind_name(m->kind));
         goto done;
     }

@@ -245,7 +245,8 @@ int vgh_cmd_quantize(int argc, char **argv)
     int quiet = 0, c;
     double boundary = 3.0, margin = 0.05;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:o:qh", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":m:o:qh", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (vgh_opt_double(CMD, "--boundary", optarg, 1.0, 100.0, &boundary) != 0)
@@ -261,7 +262,7 @@ int vgh_cmd_quantize(int argc, char **argv)
         case 'e': eval = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return VGH_EXIT_OK;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
     }
     if (optind < argc)

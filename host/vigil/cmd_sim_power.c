@@ -114,7 +114,8 @@ int vgh_cmd_simulate_power(int argc, char **argv)
     char err[512];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
         unsigned long u;
         int bad = 0;
         switch (c) {
@@ -172,7 +173,7 @@ int vgh_cmd_simulate_power(int argc, char **argv)
             bad = vgh_opt_double(CMD, "--current-amp", optarg, 1e-6, 1e6, &cfg.cur_amp);
             stream_opt = "--current-amp";
             break;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
         if (bad)
             return VGH_EXIT_USAGE;

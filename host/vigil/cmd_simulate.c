@@ -64,7 +64,8 @@ int vgh_cmd_simulate(int argc, char **argv)
     char err[512];
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
         unsigned long u;
         int bad = 0;
         switch (c) {
@@ -89,7 +90,7 @@ int vgh_cmd_simulate(int argc, char **argv)
             break;
         case O_AMP: bad = vgh_opt_double(CMD, "--daily-amp", optarg, 0, 1e6, &cfg.daily_amp); break;
         case O_NOISE: bad = vgh_opt_double(CMD, "--noise", optarg, 0, 1e6, &cfg.noise); break;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
         if (bad)
             return VGH_EXIT_USAGE;

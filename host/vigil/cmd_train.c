@@ -183,7 +183,8 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
     o->act = VG_ACT_RELU;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:k:qh", lo, NULL)) != -1) {
+    opterr = 0; /* vgh_bad_option() says what is wrong */
+    while ((c = getopt_long(argc, argv, ":i:o:k:qh", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'i': o->in = optarg; break;
@@ -251,7 +252,7 @@ static int parse_opts(int argc, char **argv, train_opts_t *o)
         case O_CLOSE:
             bad = vgh_opt_uint(CMD, "--close-after", optarg, 1, 65535, &o->close_after);
             break;
-        default: return vgh_usage(CMD, "unknown option");
+        default: return vgh_bad_option(CMD, c, argv);
         }
         if (bad)
             return VGH_EXIT_USAGE;

@@ -321,8 +321,8 @@ static int pq__segs_ring(vgh_pq_segs_t *c, char *err, size_t errlen)
     if (c->ring.buf)
         return 0;
     if (!vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT)) {
-        snprintf(err, errlen, "a segment classifier needs a waveform forest; this is a %s model",
-                 vgh_kind_name(m->kind));
+        snprintf(err, errlen, "a segment classifier needs a waveform forest; this is %s %s model",
+                 vgh_kind_article(m->kind), vgh_kind_name(m->kind));
         return -1;
     }
     if (vgh_pq_ring_init(&c->ring, m->sample_rate, m->wave.f_nominal, m->wave.scale) != 0) {

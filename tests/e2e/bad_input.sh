@@ -54,6 +54,15 @@ expect 1 "expects 2 Hz" -- $VIGIL detect -m m.vgm -i fast.csv
 expect 2 "missing --kind" -- $VIGIL train -i normal.csv -o x.vgm
 expect 2 "unknown feature 'bogus'" -- $VIGIL train -i normal.csv -o x.vgm --kind zscore --features std,bogus
 expect 2 "unknown --kind" -- $VIGIL train -i normal.csv -o x.vgm --kind svm
+# A bad option is named once, in vigil's own words (getopt's own message came first, naming
+# the subcommand as if it were the program, then a bare "unknown option").
+for args in "simulate power --mode snippets -o x.csv --seed|option '--seed' needs a value" \
+            "train -i normal.csv -o x.vgm --bogus|unknown option '--bogus'" \
+            "detect -m|option '-m' needs a value" "info -x -m x.vgm|unknown option '-x'" \
+            "info -m x.vgm extra|unexpected argument 'extra'"; do
+  rc=0; out=$($VIGIL ${args%%|*} 2>&1 >/dev/null) || rc=$?
+  case "$rc:$out" in "2:vigil "*"${args#*|}"*) ok "exit 2, '${args#*|}' first" ;; *) bad "vigil ${args%%|*} -> exit $rc: $out" ;; esac
+done
 expect 2 "--window" -- $VIGIL train -i normal.csv -o x.vgm --kind zscore --window 0
 expect 2 "unknown command" -- $VIGIL frobnicate
 expect 2 "unknown sensor" -- $VIGIL simulate humidity -o x.csv
