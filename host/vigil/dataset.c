@@ -157,6 +157,15 @@ int vgh_rows_read(vgh_rows_t *r, const vgh_csv_t *c, vgh_row_t *row, char *err, 
                      vgh_csv_name(c), vgh_csv_line(c), cell, VG_MAX_CLASSES - 1);
             return -1;
         }
+        /* A snippet is one waveform of one class: its result is compared with that class. */
+        if (m->segment_col >= 0 && r->index > 0 && cl != r->prev_cls) {
+            snprintf(err, errlen,
+                     "%s:%lu: column 'class': class %ld in segment %ld, which began as class %ld; "
+                     "a segment holds one class",
+                     vgh_csv_name(c), vgh_csv_line(c), cl, r->prev_segment, r->prev_cls);
+            return -1;
+        }
+        r->prev_cls = cl;
         row->cls = (uint16_t)cl;
     }
     if (m->time_col >= 0) {

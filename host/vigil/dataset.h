@@ -50,6 +50,7 @@ typedef struct {
     double prev_t;
     long prev_segment; /**< segment of the previous row */
     long max_segment;  /**< highest segment seen: ids must not come back */
+    long prev_cls;     /**< class of the previous row (a segment holds one) */
 } vgh_rows_t;
 
 /** @brief Parse the current CSV row into @p row, checking every field. */

@@ -136,6 +136,12 @@ expect 1 "back.csv:1282: column 'segment': segment 0 after segment 1" -- $VIGIL 
 awk 'NR <= 641 || (NR >= 1282 && NR <= 2561)' s.csv > split.csv
 awk 'NR >= 642 && NR <= 1281' s.csv >> split.csv # segment 0 split around segment 1: line 1922
 expect 1 "split.csv:1922: column 'segment': segment 0 after segment 1" -- $VIGIL eval -m m.vgm -i split.csv
+# a segment is one waveform of one class (2026-12-07: a class changing inside one was taken
+# from the segment's first row, silently)
+awk -F, 'BEGIN { OFS = "," } NR == 500 { $4 = ($4 == 7 ? 8 : 7) } { print }' s.csv > segcls.csv
+c500=$(sed -n 500p segcls.csv | cut -d, -f4); c2=$(sed -n 2p segcls.csv | cut -d, -f4)
+expect 1 "segcls.csv:500: column 'class': class $c500 in segment 0, which began as class $c2; a segment holds one class" -- $VIGIL eval -m m.vgm -i segcls.csv
+expect 1 "segcls.csv:500: column 'class': class $c500 in segment 0" -- $VIGIL train -i segcls.csv -o x.vgm --kind forest
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR == 700 { $2 = 0 } { print }' s.csv > tback.csv
 expect 1 "tback.csv:700: column 't': time goes backwards" -- $VIGIL detect -m m.vgm -i tback.csv
 awk -F, 'BEGIN { OFS = "," } NR == 900 { $4 = "sag" } { print }' s.csv > clsname.csv
