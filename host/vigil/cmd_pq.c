@@ -551,6 +551,7 @@ int vgh_cmd_train_forest(int argc, char **argv)
         goto done;
     }
     vgh_dataset_end(&rd);
+    const double f_lo = w.f_lo, f_hi = w.f_hi; /* the fundamentals it learns */
     if (vgh_pq_win_end(&w, &X, &y, &touched, &n, &skipped, err, sizeof err) != 0) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
@@ -632,6 +633,9 @@ int vgh_cmd_train_forest(int argc, char **argv)
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_file=%s", o.in) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows=%zu", n) == 0;
     ok = ok && vgh_meta_append(&meta, &meta_len, "train_windows_dropout=%zu", skipped) == 0;
+    if (f_lo > 0 && f_hi > 0)
+        ok = ok && vgh_meta_append(&meta, &meta_len, "%s=%.4f..%.4f Hz", VGH_PQ_F0_RANGE_KEY, f_lo,
+                                   f_hi) == 0;
     if (o.kind == VG_KIND_IFOREST) {
         ok = ok && vgh_meta_append(&meta, &meta_len, "labels=none (isolation forest on %zu %s)",
                                    n_fit, ds.has_class ? "windows of class 1" : "windows") == 0;

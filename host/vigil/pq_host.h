@@ -71,6 +71,7 @@ typedef struct {
     int ev_open;
     uint16_t last, miss;
     uint8_t done;
+    double f_lo, f_hi; /**< fundamentals measured (vgh_pq_f0_range()), 0 before any */
 } vgh_pq_win_t;
 
 /** @brief Start collecting windows (@p segments: snippets with a `segment` column). */
@@ -97,6 +98,12 @@ void vgh_pq_win_free(vgh_pq_win_t *w);
  * @return Hz, or 0 when no block qualifies.
  */
 double vgh_pq_measure_f0(const vgh_dataset_t *ds, double fs, double f_nominal);
+/** @brief Widen [*lo, *hi] (0 for "none yet") to the quartiles of the fundamentals
+ *         vgh_pq_measure_f0() finds in the blocks of @p ds: over a recording's chunks, the
+ *         range a model is trained on, `fundamental_range` in META. */
+/** META key of the fundamentals a waveform model was trained on: "LO..HI Hz". */
+#define VGH_PQ_F0_RANGE_KEY "fundamental_range"
+void vgh_pq_f0_range(const vgh_dataset_t *ds, double fs, double f_nominal, double *lo, double *hi);
 
 /** @brief The four near-identical pairs merged: 20 -> 15, 21 -> 16, 28 -> 22, 29 -> 23. */
 uint16_t vgh_pq_merge(uint16_t cls);

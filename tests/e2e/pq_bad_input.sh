@@ -310,6 +310,21 @@ else
   bad "info --json of waveform models: $($VIGIL info -m ms.vgm --json)"
 fi
 
+# --- A fundamental beyond the ones the model learnt is noted (stderr), within the 5 % that
+# is refused: a default-trained model (50 +- 0.05 Hz) on 51 Hz, not one trained on
+# --freq-dev 1.5 (its META keeps the range it learnt).
+$VIGIL simulate power --mode stream --minutes 0.5 --events-per-hour 1200 --freq-dev 1.5 --seed 12 -o stfd.csv
+$VIGIL train -q -i stfd.csv -o fd.vgm --kind forest --trees 3
+$VIGIL simulate power --mode stream --minutes 0.1 --f0 51 --seed 13 -o st51.csv
+$VIGIL eval -m withtime.vgm -i st51.csv --events > /dev/null 2> n51a.err
+$VIGIL eval -m fd.vgm -i st51.csv --events > /dev/null 2> n51b.err
+$VIGIL eval -m withtime.vgm -i stev.csv --events > /dev/null 2> n50.err
+if grep -q "st51.csv: fundamental measured at 51 Hz; model withtime.vgm learnt 50 Hz and may flag" n51a.err && [ ! -s n51b.err ] && [ ! -s n50.err ]; then
+  ok "51 Hz on a 50 Hz model: noted; not on a model trained on +-1.5 Hz, nor 50 Hz data"
+else
+  bad "fundamental notes: '$(cat n51a.err)' / '$(cat n51b.err)' / '$(cat n50.err)'"
+fi
+
 # --- One class is nothing to tell apart ------------------------------------------------------
 $VIGIL simulate power --mode snippets --per-class 3 --classes 1 --seed 2 -o s1.csv
 expect 1 "s1.csv: every window is of class 1: a forest learns to tell classes apart" -- $VIGIL train -i s1.csv -o x.vgm --kind forest
