@@ -219,6 +219,26 @@ static VG_NOINLINE void det__window(vg_detector_t *d, uint16_t missing_pm)
     out->score = vg_score_unit(raw, thr);
     /* NaN (a feature overflowed in the model) counts as over: faults raise alarms. */
     out->over = out->dropout || !(raw <= thr);
+#if VG_ENABLE_WAVEFORM
+    /* No voltage in any cycle of the window: an interruption (IEEE 1159: below 0.1 pu),
+     * whatever the model says. No training data holds a dead line for a whole window (the
+     * simulator's interruptions keep up to 0.1 pu, for at most 30 cycles), and a forest sent
+     * it to the normal class. Only the flag and a forest's class change, not raw or score. */
+    if (m->wave.present && !out->dropout &&
+        vg_pq_ring_max(&d->fe.pq, VG_PQ_HRMS_MAX) < VG_PQ_INTERRUPTION_PU * 0.70710678f) {
+        out->over = 1;
+#if VG_ENABLE_FOREST || VG_ENABLE_TREES_S16
+        if (vg_model_base_kind(m->kind) == VG_KIND_FOREST) {
+            const uint16_t normal = m->u.forest.normal_class;
+            if (m->u.forest.n_classes == 2 && normal == 0u)
+                out->cls = 1u; /* binary: disturbed */
+            else if (m->u.forest.n_classes > VG_PQ_CLASS_INTERRUPTION &&
+                     normal != VG_PQ_CLASS_INTERRUPTION)
+                out->cls = VG_PQ_CLASS_INTERRUPTION;
+        }
+#endif
+    }
+#endif
     out->event = (uint8_t)vg_decision_step(&d->dec, out->over);
     out->anomaly = d->dec.open;
     if (!out->dropout) {

@@ -87,6 +87,17 @@ vg_status_t vg_pq_feature_from_name(const char *name, size_t len, unsigned *qty,
     return VG_ERR_ARG;
 }
 
+float vg_pq_ring_max(const vg_pq_t *p, unsigned q)
+{
+    const uint32_t w = p->n_cycles < p->cfg.window_cycles ? p->n_cycles : p->cfg.window_cycles;
+    float mx = 0.0f;
+    for (uint32_t c = 0; c < w && q < VG_PQ_COUNT; c++) {
+        const float v = p->cycles[(size_t)c * VG_PQ_STRIDE + q];
+        mx = v > mx ? v : mx;
+    }
+    return mx;
+}
+
 uint16_t vg_pq_frame_len(const vg_pq_cfg_t *cfg)
 {
     float n = cfg->fs / cfg->f_nominal + 0.5f;

@@ -138,6 +138,11 @@ int vgh_cmd_eval(int argc, char **argv)
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    if (!mf.m.wave.present && events) {
+        vgh_model_free(&mf);
+        return vgh_usage(CMD, "--events applies to waveform (power-quality) models; a "
+                              "slow-sensor model's events are in the report already");
+    }
     if (mf.m.wave.present) {
         vgh_model_free(&mf);
         if (thr > 0 || plots)

@@ -20,26 +20,34 @@ static const char usage_text[] =
     "feature (channel.feature), the model's raw score of the window, and label = 1 when any\n"
     "row in the window is labelled.\n"
     "Windows failing the model's missing-sample policy are left out.\n"
+    "Waveform (power-quality) models: one row per window of a stream (every hop of cycles\n"
+    "the model was trained with) or per segment of snippets, with the features named\n"
+    "quantity.aggregate and the window's or segment's class; the file's rate and\n"
+    "fundamental are checked against the model's as `vigil detect` does.\n"
     "\n"
     "  -m, --model MODEL\n"
     "  -i, --input FILE\n"
     "  -o, --output FILE    (\"-\" = standard output)\n"
-    "      --stride N       samples between windows (default: the model's hop)\n"
+    "      --stride N       samples between windows (default: the model's hop; slow-sensor\n"
+    "                       models only)\n"
     "      --raw            features before normalisation\n"
     "  -h, --help\n";
 
 /* Waveform models: one row per window (per segment for snippets), the features named
  * quantity.aggregate, then the label: the segment's or window's class. */
-static int features_wave(const vgh_model_file_t *mf, const vgh_dataset_t *ds, const char *out)
+static int features_wave(const vgh_model_file_t *mf, const char *model, vgh_dataset_t *ds,
+                         const char *in, const char *out)
 {
     const vg_model_t *m = &mf->m;
     vg_pq_cfg_t cfg = vg_pq_cfg_from_model(m);
     float *X;
     uint16_t *y;
     size_t n;
-    char err[512];
-    if (vgh_pq_windows(&cfg, ds, &X, &y, &n, err, sizeof err) != 0)
+    char err[1024];
+    if (vgh_pq_check_head(m, ds, in, model, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
+    if (vgh_pq_windows(&cfg, ds, &X, &y, &n, err, sizeof err) != 0)
+        return vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", in, err);
     FILE *fo = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
     if (!fo) {
         free(X);
@@ -106,7 +114,10 @@ int vgh_cmd_features(int argc, char **argv)
     }
     const vg_model_t *m = &mf.m;
     if (m->wave.present) {
-        int rc = features_wave(&mf, &ds, out);
+        int rc = stride ? vgh_usage(CMD, "--stride applies to slow-sensor models; a waveform "
+                                         "model's windows come every hop of cycles it was "
+                                         "trained with (vigil train --hop-cycles)")
+                        : features_wave(&mf, model, &ds, in, out);
         vgh_dataset_free(&ds);
         vgh_model_free(&mf);
         return rc;

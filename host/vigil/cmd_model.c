@@ -106,6 +106,74 @@ static void info__json_forest(const char *name, const vg_model_t *f, int n_featu
     printf("}");
 }
 
+/* C's keywords (C11, and C23's bool, true, false, nullptr, ...): not a symbol's name. */
+static int c_keyword(const char *s)
+{
+    static const char *const kw[] = {"alignas",
+                                     "alignof",
+                                     "auto",
+                                     "bool",
+                                     "break",
+                                     "case",
+                                     "char",
+                                     "const",
+                                     "constexpr",
+                                     "continue",
+                                     "default",
+                                     "do",
+                                     "double",
+                                     "else",
+                                     "enum",
+                                     "extern",
+                                     "false",
+                                     "float",
+                                     "for",
+                                     "goto",
+                                     "if",
+                                     "inline",
+                                     "int",
+                                     "long",
+                                     "nullptr",
+                                     "register",
+                                     "restrict",
+                                     "return",
+                                     "short",
+                                     "signed",
+                                     "sizeof",
+                                     "static",
+                                     "static_assert",
+                                     "struct",
+                                     "switch",
+                                     "thread_local",
+                                     "true",
+                                     "typedef",
+                                     "typeof",
+                                     "typeof_unqual",
+                                     "union",
+                                     "unsigned",
+                                     "void",
+                                     "volatile",
+                                     "while",
+                                     "_Alignas",
+                                     "_Alignof",
+                                     "_Atomic",
+                                     "_BitInt",
+                                     "_Bool",
+                                     "_Complex",
+                                     "_Decimal128",
+                                     "_Decimal32",
+                                     "_Decimal64",
+                                     "_Generic",
+                                     "_Imaginary",
+                                     "_Noreturn",
+                                     "_Static_assert",
+                                     "_Thread_local"};
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+        if (strcmp(s, kw[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* `info --json`: the forest's or isolation forest's size and classes, and the host's
  * event and segment classifiers (null when the model has none), as the text shows them. */
 static void info__json_trees(const vgh_model_file_t *mf)
@@ -464,6 +532,8 @@ int vgh_cmd_export(int argc, char **argv)
         ident = isalnum((unsigned char)*p) || *p == '_';
     if (!ident)
         return vgh_usage("export", "--name '%s' is not a C identifier", name);
+    if (c_keyword(name))
+        return vgh_usage("export", "--name '%s' is a C keyword", name);
     char err[1024];
     vgh_model_file_t mf;
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)

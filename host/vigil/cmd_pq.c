@@ -429,6 +429,10 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: no 'class' column to learn from", o.in);
         goto done;
     }
+    if (ds.n_ch < 2 && o.scale_i != 1.0) {
+        code = vgh_usage(CMD, "--scale-i scales a current column; %s has none", o.in);
+        goto done;
+    }
     if (ds.n_ch > 2) {
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: %zu signal columns; a waveform model takes voltage and at most "
@@ -500,6 +504,14 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT,
                         "%s: %.6g Hz gives %u samples per %.6g Hz cycle; at least 8 are needed",
                         o.in, ds.rate, frame, o.f0);
+        goto done;
+    }
+    if (ds.rate / o.f0 + 0.5 > VG_PQ_MAX_CYCLE) {
+        code =
+            vgh_fail(CMD, VGH_EXIT_INPUT,
+                     "%s: %.6g Hz gives %.0f samples per %.6g Hz cycle; the core takes at most "
+                     "%d (%.6g Hz): decimate the recording",
+                     o.in, ds.rate, ds.rate / o.f0, o.f0, VG_PQ_MAX_CYCLE, VG_PQ_MAX_CYCLE * o.f0);
         goto done;
     }
     unsigned long cycles = o.cycles;

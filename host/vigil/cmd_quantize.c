@@ -244,6 +244,7 @@ int vgh_cmd_quantize(int argc, char **argv)
     const char *model = NULL, *out = NULL, *calib = NULL, *eval = NULL;
     int quiet = 0, c;
     double boundary = 3.0, margin = 0.05;
+    int boundary_set = 0, margin_set = 0; /* each is for one family of models */
     optind = 1;
     opterr = 0; /* vgh_bad_option() says what is wrong */
     while ((c = getopt_long(argc, argv, ":m:o:qh", lo, NULL)) != -1) {
@@ -251,10 +252,12 @@ int vgh_cmd_quantize(int argc, char **argv)
         case 'b':
             if (vgh_opt_double(CMD, "--boundary", optarg, 1.0, 100.0, &boundary) != 0)
                 return VGH_EXIT_USAGE;
+            boundary_set = 1;
             break;
         case 'g':
             if (vgh_opt_double(CMD, "--margin", optarg, 0.0, 10.0, &margin) != 0)
                 return VGH_EXIT_USAGE;
+            margin_set = 1;
             break;
         case 'm': model = optarg; break;
         case 'o': out = optarg; break;
@@ -282,6 +285,13 @@ int vgh_cmd_quantize(int argc, char **argv)
     if (vgh_model_load(model, &mf, err, sizeof err) != 0)
         return vgh_fail(CMD, VGH_EXIT_INPUT, "%s", err);
     const vg_model_t *m = &mf.m;
+    const uint16_t base = vg_model_base_kind(m->kind);
+    const int trees = base == VG_KIND_IFOREST || base == VG_KIND_FOREST;
+    if ((trees && boundary_set) || (base == VG_KIND_AUTOENCODER && margin_set)) {
+        vgh_model_free(&mf);
+        return vgh_usage(CMD, "%s is for %s", trees ? "--boundary" : "--margin",
+                         trees ? "autoencoders" : "forests and isolation forests");
+    }
     if (m->kind == VG_KIND_IFOREST || m->kind == VG_KIND_FOREST) {
         int code = vgh_quantize_tree_cmd(&mf, model, out, calib, eval, margin, quiet);
         vgh_model_free(&mf);

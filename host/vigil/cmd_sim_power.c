@@ -110,6 +110,7 @@ int vgh_cmd_simulate_power(int argc, char **argv)
     vgh_simpower_cfg_t cfg;
     vgh_simpower_defaults(&cfg);
     const char *out = NULL, *snip_opt = NULL, *stream_opt = NULL;
+    int cur_amp_set = 0;
     int mode = -1;
     char err[512];
     int c;
@@ -171,6 +172,7 @@ int vgh_cmd_simulate_power(int argc, char **argv)
             break;
         case O_CAMP:
             bad = vgh_opt_double(CMD, "--current-amp", optarg, 1e-6, 1e6, &cfg.cur_amp);
+            cur_amp_set = 1;
             stream_opt = "--current-amp";
             break;
         default: return vgh_bad_option(CMD, c, argv);
@@ -188,6 +190,8 @@ int vgh_cmd_simulate_power(int argc, char **argv)
         return vgh_usage(CMD, "%s applies to --mode stream only", stream_opt);
     if (mode == VGH_SIMPOWER_STREAM && snip_opt)
         return vgh_usage(CMD, "%s applies to --mode snippets only", snip_opt);
+    if (cur_amp_set && !cfg.current)
+        return vgh_usage(CMD, "--current-amp goes with --current");
     if (vgh_simpower_check(&cfg, mode, err, sizeof err) != 0)
         return vgh_usage(CMD, "%s", err);
     FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");

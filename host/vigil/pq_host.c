@@ -69,6 +69,11 @@ uint16_t vgh_pq_merge(uint16_t cls)
  * the features that look back a cycle (trans_prev, the mdiff aggregates) carry it on. */
 #define PQ_NEAR_CYCLES 2
 
+/* Power-quality classes the rules here name (docs/power-quality.md's table). */
+#define PQ_SAG             2u
+#define PQ_INTERRUPTION    4u
+#define PQ_INTERRUPTION_PU 0.1f /* IEEE 1159: an interruption is below 0.1 pu */
+
 static int pq__disturbed(const vgh_dataset_t *ds, size_t i)
 {
     return ds->has_class ? ds->cls[i] != VGH_PQ_NORMAL_CLASS : ds->label[i] != 0;
@@ -374,6 +379,22 @@ static void pq__segs_features(const vgh_pq_segs_t *c, float *f)
 }
 
 /* The segment that just ended: its last window decides; too short for one is an error. */
+/* A segment whose one-cycle RMS stays below 0.1 pu in every cycle has no voltage: an
+ * interruption (IEEE 1159), whatever the trees say. They never saw one: the simulator's
+ * interruptions last part of a segment, and a dead snippet went to the normal class. */
+static void pq__segs_dead(const vgh_pq_segs_t *c, vgh_pq_seg_t *g)
+{
+    const float nominal_rms = 0.70710678f;
+    if (g->dropout || !c->seg_cycles || !(c->seg_rms_max < PQ_INTERRUPTION_PU * nominal_rms))
+        return;
+    const int mode = vgh_pq_mode(c->m);
+    g->anomaly = 1;
+    if (mode == VGH_PQ_BINARY)
+        g->pred = 1;
+    else if (mode == VGH_PQ_MULTICLASS && c->m->u.forest.n_classes > PQ_INTERRUPTION)
+        g->pred = PQ_INTERRUPTION;
+}
+
 static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
 {
     if (!c->in_seg)
@@ -403,8 +424,10 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     g->score = c->last.score;
     g->dropout = c->last.dropout;
     g->anomaly = c->last.over;
-    if (!c->keep && !(c->sc.present && !c->last.dropout))
+    if (!c->keep && !(c->sc.present && !c->last.dropout)) {
+        pq__segs_dead(c, g);
         return 0;
+    }
     float fbuf[VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES];
     float *f = fbuf;
     if (c->keep) {
@@ -431,6 +454,7 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
         g->score = p / (p + 0.5f);
         g->anomaly = g->pred != c->m->u.forest.normal_class;
     }
+    pq__segs_dead(c, g);
     return 0;
 }
 
@@ -449,6 +473,8 @@ int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_
             c->sg = ds->segment[i];
             c->truth = ds->cls[i];
             c->seg_len = 0;
+            c->seg_cycles = 0;
+            c->seg_rms_max = 0.0f;
             memset(&c->last, 0, sizeof c->last);
             vg_detector_reset(&c->d);
             c->seg_first = c->ring.n;
@@ -465,6 +491,11 @@ int vgh_pq_segs_push(vgh_pq_segs_t *c, const vgh_dataset_t *ds, char *err, size_
             size_t k = vg_detector_push_block(&c->d, ds->x + i * ds->n_ch, end - i, &r, NULL);
             i += k;
             c->seg_len += k;
+            if (r.cycle) {
+                const float *q = vg_detector_cycle(&c->d);
+                c->seg_rms_max = fmaxf(c->seg_rms_max, q[VG_PQ_HRMS_MAX]);
+                c->seg_cycles++;
+            }
             if (r.window)
                 c->last = r;
         }
@@ -638,22 +669,36 @@ static size_t pq__block_f0s(const vgh_dataset_t *ds, double fs, double f_nominal
     double *buf = malloc(max_len * sizeof *buf);
     if (!buf)
         return 0;
-    /* Blocks: each segment's first 10 nominal cycles, or a stream's successive 10 cycles. */
-    for (size_t i = 0; i < ds->n && nf < PQ_F0_BLOCKS;) {
+    /* Blocks: each segment's first 10 nominal cycles, or a stream's successive 10 cycles;
+     * those without a voltage to speak of (RMS below a tenth of the strongest block's: an
+     * outage, a dead snippet) have no fundamental to measure. */
+    size_t at[PQ_F0_BLOCKS], len[PQ_F0_BLOCKS], nb = 0;
+    double rms[PQ_F0_BLOCKS], top = 0.0;
+    for (size_t i = 0; i < ds->n && nb < PQ_F0_BLOCKS;) {
         size_t j = i;
         int missing = 0;
+        double ss = 0.0;
         while (j < ds->n && j - i < max_len &&
                (!ds->has_segment || ds->segment[j] == ds->segment[i])) {
-            missing |= !(fabsf(ds->x[j * ds->n_ch]) <= VG_SAMPLE_ABS_MAX);
+            const float x = ds->x[j * ds->n_ch];
+            missing |= !(fabsf(x) <= VG_SAMPLE_ABS_MAX);
+            ss += missing ? 0.0 : (double)x * (double)x;
             j++;
         }
-        if (!missing && j - i >= 2 * cycle)
-            f[nf++] = pq__block_f0(ds->x + i * ds->n_ch, ds->n_ch, j - i, fs, f_nominal, buf);
+        if (!missing && j - i >= 2 * cycle) {
+            at[nb] = i;
+            len[nb] = j - i;
+            rms[nb] = sqrt(ss / (double)(j - i));
+            top = fmax(top, rms[nb++]);
+        }
         if (ds->has_segment)
             while (j < ds->n && ds->segment[j] == ds->segment[i])
                 j++;
         i = j;
     }
+    for (size_t b = 0; b < nb; b++)
+        if (rms[b] > 0.1 * top)
+            f[nf++] = pq__block_f0(ds->x + at[b] * ds->n_ch, ds->n_ch, len[b], fs, f_nominal, buf);
     free(buf);
     for (size_t i = 1; i < nf; i++) {
         double x = f[i];
@@ -850,6 +895,11 @@ static void pq__track_close(vgh_pq_tracker_t *t, size_t row, double time)
         else if (!is_sag && cur->swell_pu <= 1.1f && cur->sag_pu < 0.9f)
             cur->cls = twin;
     }
+    /* IEEE 1159: below 0.1 pu a sag is an interruption. The simulator's interruptions last
+     * at most 30 cycles, so the windows of a longer outage vote for the sag they resemble. */
+    if (cur->cls == PQ_SAG && cur->sag_pu < PQ_INTERRUPTION_PU &&
+        vgh_pq_mode(m) == VGH_PQ_MULTICLASS && m->u.forest.n_classes > PQ_INTERRUPTION)
+        cur->cls = PQ_INTERRUPTION;
     /* Harmonics (7) and flicker (10) alone keep the RMS within 1 +- 0.1 pu (alpha3,5,7 <=
      * 0.15 add at most 3 %, lambda <= 0.1 modulates by 10 %): beyond 0.85 or 1.15 pu the
      * event holds a sag or a swell too. */
@@ -979,6 +1029,13 @@ int vgh_pq_track(vgh_pq_tracker_t *t, const vg_result_t *r, float v, size_t row,
 #else
             memset(wv, 0, sizeof wv);
 #endif
+            /* A window with no voltage is the class the detector gave it (an interruption,
+             * vg_detector.c), with every tree: the trees never saw one and vote normal. */
+            if (vg_pq_ring_max(&t->d->fe.pq, VG_PQ_HRMS_MAX) <
+                VG_PQ_INTERRUPTION_PU * 0.70710678f) {
+                memset(wv, 0, sizeof wv);
+                wv[r->cls < VG_MAX_CLASSES ? r->cls : 0] = m->u.forest.n_trees;
+            }
             for (uint16_t c = 0; c < m->u.forest.n_classes; c++) {
                 t->votes[c] += wv[c];
                 t->peak[c] = wv[c] > t->peak[c] ? wv[c] : t->peak[c];

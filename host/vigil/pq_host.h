@@ -151,7 +151,9 @@ typedef struct {
     int keep;           /**< keep every segment's features in X (training) */
     float *X;           /**< n x vgh_pq_segment_n_features(m, VGH_PQ_SEGC_LAYOUT) when keep */
     size_t cap_x;
-    size_t longer; /**< segments a cycle or more longer than the window: the last one decides */
+    size_t longer;     /**< segments a cycle or more longer than the window: the last one decides */
+    size_t seg_cycles; /**< cycles of the open segment */
+    float seg_rms_max; /**< its largest half-cycle-refreshed RMS (per unit of peak) */
 } vgh_pq_segs_t;
 
 /** @brief Start classifying segments (the detector's arena is allocated here). A model with a

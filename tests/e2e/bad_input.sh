@@ -59,7 +59,8 @@ expect 2 "unknown --kind" -- $VIGIL train -i normal.csv -o x.vgm --kind svm
 for args in "simulate power --mode snippets -o x.csv --seed|option '--seed' needs a value" \
             "train -i normal.csv -o x.vgm --bogus|unknown option '--bogus'" \
             "detect -m|option '-m' needs a value" "info -x -m x.vgm|unknown option '-x'" \
-            "info -m x.vgm extra|unexpected argument 'extra'"; do
+            "info -m x.vgm extra|unexpected argument 'extra'" \
+            "eval -m $VIGIL_SOURCE_DIR/tests/golden/zscore.vgm -i normal.csv --events|--events applies to waveform"; do
   rc=0; out=$($VIGIL ${args%%|*} 2>&1 >/dev/null) || rc=$?
   case "$rc:$out" in "2:vigil "*"${args#*|}"*) ok "exit 2, '${args#*|}' first" ;; *) bad "vigil ${args%%|*} -> exit $rc: $out" ;; esac
 done

@@ -325,6 +325,37 @@ else
   bad "fundamental notes: '$(cat n51a.err)' / '$(cat n51b.err)' / '$(cat n50.err)'"
 fi
 
+# --- No voltage: a dead snippet is an interruption, not normal; a long outage in a stream
+# is an interruption (IEEE 1159: below 0.1 pu), not a sag; dead blocks do not make the
+# fundamental's check measure 30 Hz (2026-12-07)
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 <= 5 { $3 = "0.000000" } { print }' s.csv > sdead.csv
+$VIGIL detect -m m.vgm -i sdead.csv -o sdead.out
+$VIGIL detect -m ms.vgm -i sdead.csv -o sdead_s.out
+if [ "$(awk -F, 'NR > 1 && $1 <= 5 { print $3 "," $4 }' sdead.out sdead_s.out | sort -u)" = "1,4" ]; then
+  ok "dead snippets: anomalous, class 4 (interruption), window forest and segment classifier"
+else
+  bad "dead snippets: $(awk -F, 'NR > 1 && $1 <= 5' sdead.out sdead_s.out | head -4 | tr '\n' ' ')"
+fi
+$VIGIL simulate power --mode stream --minutes 0.4 --events-per-hour 0 --seed 14 -o calm.csv
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 >= 10 && $1 < 15 { $2 = "0.000000" } { print }' calm.csv > outage.csv
+$VIGIL detect -m withtime.vgm -i outage.csv -o /dev/null --events outage_ev.csv
+if [ "$(tail -n +2 outage_ev.csv | cut -d, -f4,5,6)" = "4,interruption,0.0000" ]; then
+  ok "a 5 s outage in a stream: one interruption event, 0 pu"
+else
+  bad "outage events: $(cat outage_ev.csv)"
+fi
+
+# --- features: the rate and fundamental checked, --stride refused for waveforms; more options
+# that were accepted and ignored, a rate the core cannot frame, a C keyword as a symbol
+expect_both 1 "st60.csv: $F 6" "Hz but model m.vgm expects 50 Hz" -- $VIGIL features -m m.vgm -i st60.csv -o x.csv
+expect 2 "--stride applies to slow-sensor models" -- $VIGIL features -m m.vgm -i s.csv -o x.csv --stride 5
+expect 2 "--boundary is for autoencoders" -- $VIGIL quantize -m m.vgm -o x.vgm --calibrate s.csv --boundary 2
+expect 2 "--current-amp goes with --current" -- $VIGIL simulate power --mode stream --current-amp 2 -o x.csv
+expect 2 "--scale-i scales a current column; stev.csv has none" -- $VIGIL train -i stev.csv -o x.vgm --kind forest --scale-i 2
+expect 2 "--name 'int' is a C keyword" -- $VIGIL export -m m.vgm --c-header x.h --name int
+$VIGIL simulate power --mode snippets --per-class 1 --classes 1,2 --cycles 3 --fs 102500 -o s102k.csv
+expect 1 "s102k.csv: 102500 Hz gives 2050 samples per 50 Hz cycle; the core takes at most 2048 (102400 Hz)" -- $VIGIL train -i s102k.csv -o x.vgm --kind forest
+
 # --- One class is nothing to tell apart ------------------------------------------------------
 $VIGIL simulate power --mode snippets --per-class 3 --classes 1 --seed 2 -o s1.csv
 expect 1 "s1.csv: every window is of class 1: a forest learns to tell classes apart" -- $VIGIL train -i s1.csv -o x.vgm --kind forest

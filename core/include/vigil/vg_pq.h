@@ -239,4 +239,15 @@ void vg_pq_push(vg_pq_t *p, const float *x, float *feats, uint8_t *done, uint16_
  */
 size_t vg_pq_push_block(vg_pq_t *p, const float *x, size_t n, float *feats, uint8_t *done,
                         uint16_t *missing_pm, float *cyc, uint8_t *cycle_done);
+
+/**
+ * @brief The largest value of cycle quantity @p q (vg_pq_qty_t) over the cycles of the
+ *        window ring (the last window_cycles cycles once that many are done; 0 before any).
+ */
+float vg_pq_ring_max(const vg_pq_t *p, unsigned q);
+
+/** Power-quality class numbers (docs/power-quality.md's table) that the core names. */
+#define VG_PQ_CLASS_INTERRUPTION 4u
+/** IEEE 1159: an interruption is below 0.1 pu (of the nominal RMS). */
+#define VG_PQ_INTERRUPTION_PU 0.1f
 #endif
