@@ -303,8 +303,8 @@ int vgh_cmd_quantize(int argc, char **argv)
                               ? "a z-score baseline has no weights to quantize (its score is the "
                                 "largest |z| of the features)"
                               : "this kind cannot be quantized (see docs/quantization.md)";
-        int code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: cannot quantize a %s model: %s", model,
-                            vgh_kind_name(m->kind), why);
+        int code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: cannot quantize %s %s model: %s", model,
+                            vgh_kind_article(m->kind), vgh_kind_name(m->kind), why);
         vgh_model_free(&mf);
         return code;
     }

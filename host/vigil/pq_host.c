@@ -1535,8 +1535,11 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
     /* Detector models (isolation forest) and binary forests name no class: their class
      * accuracy is undefined. */
     const int mode = vgh_pq_mode(m), classes = mode == VGH_PQ_MULTICLASS;
-    char acc[64] = "null", accm[64] = "null";
-    if (classes) {
+    /* With no event found (or none labelled) there is nothing to take a share of: null. */
+    char acc[64] = "null", accm[64] = "null", recall[64] = "null";
+    if (labelled)
+        snprintf(recall, sizeof recall, "%.6f", (double)found / dl);
+    if (classes && found) {
         snprintf(acc, sizeof acc, "%.6f", (double)class_ok / df);
         snprintf(accm, sizeof accm, "%.6f", (double)class_ok_merged / df);
     }
@@ -1545,13 +1548,13 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
         fprintf(f,
                 "{\"model\":\"%s\",\"data\":\"%s\",\"hours\":%.6f,\"labelled\":%zu,"
                 "\"longer_than_half_cycle\":%zu,\"found\":%zu,\"found_longer_than_half_cycle\":%zu,"
-                "\"event_recall\":%.6f,\"predicted\":%zu,\"false_alarms\":%zu,"
+                "\"event_recall\":%s,\"predicted\":%zu,\"false_alarms\":%zu,"
                 "\"false_alarms_per_hour\":%.6f,\"dropout_false_alarms\":%zu,"
                 "\"flagged_outside_s\":%.6f,"
                 "\"flagged_outside_share\":%.6f,\"class_accuracy\":%s,"
                 "\"class_accuracy_merged\":%s}\n",
                 vgh_json_str(model, jm, sizeof jm), vgh_json_str(data, jd, sizeof jd), hours,
-                labelled, long_enough, found, found_long, (double)found / dl, n_ev, false_alarms,
+                labelled, long_enough, found, found_long, recall, n_ev, false_alarms,
                 hours > 0 ? (double)false_alarms / hours : 0.0, dropouts, outside, share, acc,
                 accm);
     } else {
@@ -1567,11 +1570,13 @@ int vgh_pq_report_events(FILE *f, const vgh_pq_stream_t *st, const vg_model_t *m
                 "time flagged outside the disturbances: %.3f s, %.4f %% of the %.1f s without "
                 "one\n",
                 outside, 100.0 * share, calm);
-        if (classes)
+        if (classes && found)
             fprintf(f,
                     "class accuracy per found event: %s (%s with the near-identical pairs "
                     "merged)\n",
                     acc, accm);
+        else if (classes)
+            fprintf(f, "class accuracy per found event: none found\n");
         else
             fprintf(f, "class: not reported (%s detects, it does not classify)\n",
                     mode == VGH_PQ_BINARY ? "a binary (--binary) forest" : "an isolation forest");

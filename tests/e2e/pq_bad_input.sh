@@ -344,6 +344,13 @@ if [ "$(tail -n +2 outage_ev.csv | cut -d, -f4,5,6)" = "4,interruption,0.0000" ]
 else
   bad "outage events: $(cat outage_ev.csv)"
 fi
+# nothing labelled, nothing found: no share to report (it printed 0)
+$VIGIL eval -m withtime.vgm -i calm.csv --events --json > calm.json
+if grep -q '"event_recall":null' calm.json && grep -q '"class_accuracy":null' calm.json && grep -q '"labelled":0' calm.json; then
+  ok "eval --events with no event: recall and class accuracy null"
+else
+  bad "eval --events with no event: $(cat calm.json)"
+fi
 
 # --- features: the rate and fundamental checked, --stride refused for waveforms; more options
 # that were accepted and ignored, a rate the core cannot frame, a C keyword as a symbol
