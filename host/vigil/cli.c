@@ -55,7 +55,7 @@ int vgh_opt_double(const char *cmd, const char *opt, const char *s, double lo, d
         return -1;
     }
     if (v < lo || v > hi) {
-        vgh_usage(cmd, "option %s: %g is outside [%g, %g]", opt, v, lo, hi);
+        vgh_usage(cmd, "option %s: %.10g is outside [%.10g, %.10g]", opt, v, lo, hi);
         return -1;
     }
     *out = v;

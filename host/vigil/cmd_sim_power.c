@@ -142,7 +142,7 @@ int vgh_cmd_simulate_power(int argc, char **argv)
             break;
         case O_CLASSES:
             if (vgh_pq_classes_parse(optarg, &cfg.classes, err, sizeof err) != 0)
-                return vgh_usage(CMD, "--classes: %s", err);
+                return vgh_usage(CMD, "%s", err);
             break;
         case O_SEED:
             bad = vgh_opt_uint(CMD, "--seed", optarg, 0, (unsigned long)-1, &u);

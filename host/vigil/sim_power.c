@@ -103,7 +103,7 @@ static unsigned sp__class_of(const char *p, size_t n)
 int vgh_pq_classes_parse(const char *list, uint32_t *mask, char *err, size_t errlen)
 {
     if (list == NULL || mask == NULL) {
-        vgh_errf(err, errlen, "classes: no list given");
+        vgh_errf(err, errlen, "--classes: no list given");
         return -1;
     }
     uint32_t m = 0;
@@ -131,7 +131,7 @@ int vgh_pq_classes_parse(const char *list, uint32_t *mask, char *err, size_t err
         if (n == 0 || lo < 1 || hi < lo || hi > VGH_PQ_NCLASSES) {
             int s = n > 40 ? 40 : (int)n;
             vgh_errf(err, errlen,
-                     "classes: %s '%.*s%s' (use numbers 1-%u, ranges like 5-9, class names or "
+                     "--classes: %s '%.*s%s' (use numbers 1-%u, ranges like 5-9, class names or "
                      "all)",
                      n == 0                ? "empty item"
                      : hi < lo && lo && hi ? "reversed range"
