@@ -568,6 +568,11 @@ int vgh_cmd_train_forest(int argc, char **argv)
         code = vgh_fail(CMD, VGH_EXIT_INPUT, "%s: %s", o.in, err);
         goto done;
     }
+    if (w.longer) /* the window is the first segments' length (or --cycles) */
+        fprintf(stderr,
+                "vigil %s: note: %s: %zu segments are longer than the window of %lu cycles; "
+                "each is learnt from its last %lu cycles\n",
+                CMD, o.in, w.longer, cycles, cycles);
     size_t correct = 0, n_fit = n;
     uint16_t n_classes = 0;
     struct timespec t0, t1;

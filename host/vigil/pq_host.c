@@ -175,6 +175,7 @@ static int pq__win_segment_end(vgh_pq_win_t *w, char *err, size_t errlen)
                  w->seg, w->seg_len, w->cfg->window_cycles, w->frame);
         return -1;
     }
+    w->longer += w->seg_len >= (size_t)w->frame * (w->cfg->window_cycles + 1u);
     if (w->last_miss > w->max_missing_pm) {
         w->skipped++;
         return 0;

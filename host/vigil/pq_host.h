@@ -72,6 +72,8 @@ typedef struct {
     uint16_t last, miss;
     uint8_t done;
     double f_lo, f_hi; /**< fundamentals measured (vgh_pq_f0_range()), 0 before any */
+    size_t longer;     /**< segments a cycle or more longer than the window (last one decides;
+                        *   still set after vgh_pq_win_end()) */
 } vgh_pq_win_t;
 
 /** @brief Start collecting windows (@p segments: snippets with a `segment` column). */

@@ -292,6 +292,13 @@ if grep -q "s20c.csv: 29 of 29 segments are longer than model m.vgm's window of 
 else
   bad "longer snippets: $(cat s20c.err) / $(cat s10c.err)"
 fi
+(cat s.csv; tail -n +2 s20c.csv | awk -F, 'BEGIN { OFS = "," } { $1 += 1000; print }') > smixed.csv
+$VIGIL train -q -i smixed.csv -o x.vgm --kind forest --trees 2 2> smixed.err
+if grep -q "smixed.csv: 29 segments are longer than the window of 10 cycles; each is learnt from its last 10 cycles" smixed.err; then
+  ok "train on 10- and 20-cycle snippets: the longer ones noted"
+else
+  bad "train on mixed snippets: $(cat smixed.err)"
+fi
 
 # --- info --json says what the text says about a waveform model (2026-12-07) ----------------
 $VIGIL simulate power --mode snippets --per-class 2 --fs 2400 --seed 4 -o s2400.csv
