@@ -13,9 +13,8 @@ TLS_URL=mqtts://localhost:$((PORT + 1))
 sub "$TMP/all.txt" -h localhost -p $((PORT + 1)) --cafile "$BDIR/ca.crt" -t 'vigil/dev1/#' -t 'homeassistant/#'
 "$VIGIL" device -q --id dev1 --password pw1 --cafile "$BDIR/ca.crt" -m "$MODEL" \
   --state-dir "$TMP/st" --source sim:temperature:anomalies=spike:events=3:minutes=50:seed=7 \
-  --broker "$TLS_URL" --fast --telemetry-hz 0.05 --ha-discovery > "$TMP/device.log"
-rc=$?
-[ $rc = 0 ] && ok "device ran to the end of the source (exit 0)" || bad "device exit $rc"
+  --broker "$TLS_URL" --fast --telemetry-hz 0.05 --ha-discovery > "$TMP/device.log" 2> "$TMP/device.err" && rc=0 || rc=$?
+[ $rc = 0 ] && ok "device ran to the end of the source (exit 0)" || bad "device exit $rc: $(tail -5 "$TMP/device.err")"
 wait_for "$TMP/all.txt" '"reason":"stop"' 5 || true
 kill "$SUBPID" 2>/dev/null || true
 

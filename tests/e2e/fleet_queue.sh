@@ -8,6 +8,12 @@
 make_model
 PORT=$("$BROKER" free-port)
 URL=mqtt://127.0.0.1:$PORT
+# The collector's persistent session is made first, on a broker stopped again before the
+# device starts: when it comes back, the device may deliver before a new subscription would
+# be in place (under load it did), and the session queues what it sends (QoS 1).
+"$BROKER" start "$BDIR" --port "$PORT" --device dev1:pw1 --collector col:cpw 2>/dev/null
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -u col -P cpw -V mqttv5 -c -i qcol -x 3600 -q 1 -t 'vigil/dev1/#' -E
+"$BROKER" stop "$BDIR" 2>/dev/null
 "$VIGIL" device --id dev1 --password pw1 -m "$MODEL" --state-dir "$TMP/st" --queue-max 2 \
   --source sim:temperature:anomalies=spike:events=3:minutes=50:seed=7 --broker "$URL" \
   --fast --telemetry-hz 0 --drain 30 > "$TMP/device.log" 2> "$TMP/device.err" &
@@ -18,7 +24,7 @@ wait_for "$TMP/device.err" "delivering 2 queued" 20 && ok "2 messages queued, wa
 grep -c "queue full" "$TMP/device.err" | grep -qx 4 && ok "4 messages refused by the full queue" ||
   bad "queue full notes: $(grep -c "queue full" "$TMP/device.err")"
 "$BROKER" start "$BDIR" --port "$PORT" --device dev1:pw1 --collector col:cpw 2>/dev/null
-sub "$TMP/got.txt" -q 1 -t 'vigil/dev1/#'
+sub "$TMP/got.txt" -c -i qcol -x 3600 -q 1 -t 'vigil/dev1/#'
 rc=0
 wait "$DEV" || rc=$?
 [ $rc = 0 ] && ok "device delivered and stopped (exit 0)" || bad "device exit $rc"
