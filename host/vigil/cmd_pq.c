@@ -382,8 +382,11 @@ static int pq__default_columns(vgh_dataset_reader_t *rd, vgh_dataset_t *ds, char
     return 0;
 }
 
-static int pq__win_push(void *w, const vgh_dataset_t *ds, char *err, size_t errlen)
+/* Training's windows, and the fundamentals the model learns (META fundamental_range). */
+static int pq__win_push(void *ctx, const vgh_dataset_t *ds, char *err, size_t errlen)
 {
+    vgh_pq_win_t *w = ctx;
+    vgh_pq_f0_range(ds, (double)w->cfg->fs, (double)w->cfg->f_nominal, &w->f_lo, &w->f_hi);
     return vgh_pq_win_push(w, ds, err, errlen);
 }
 

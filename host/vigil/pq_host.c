@@ -187,7 +187,6 @@ int vgh_pq_win_push(vgh_pq_win_t *w, const vgh_dataset_t *ds, char *err, size_t 
 {
     float feats[VG_MAX_FEATURES];
     const size_t d = w->cfg->n_features;
-    vgh_pq_f0_range(ds, (double)w->cfg->fs, (double)w->cfg->f_nominal, &w->f_lo, &w->f_hi);
     if (w->segments) {
         for (size_t i = 0; i < ds->n;) {
             if (!w->in_seg || ds->segment[i] != w->seg) {
@@ -379,10 +378,10 @@ static void pq__segs_features(const vgh_pq_segs_t *c, float *f)
         memset(f + nf, 0, VGH_PQ_FIT_FEATURES * sizeof *f);
 }
 
-/* The segment that just ended: its last window decides; too short for one is an error. */
 /* A segment whose one-cycle RMS stays below 0.1 pu in every cycle has no voltage: an
- * interruption (IEEE 1159), whatever the trees say. They never saw one: the simulator's
- * interruptions last part of a segment, and a dead snippet went to the normal class. */
+ * interruption (IEEE 1159), whatever a segment classifier says; it never saw one (the
+ * simulator's interruptions last part of a segment). The window forest's last window of such
+ * a segment is already an interruption: the detector says so (vg_detector.c). */
 static void pq__segs_dead(const vgh_pq_segs_t *c, vgh_pq_seg_t *g)
 {
     const float nominal_rms = 0.70710678f;
@@ -396,6 +395,7 @@ static void pq__segs_dead(const vgh_pq_segs_t *c, vgh_pq_seg_t *g)
         g->pred = PQ_INTERRUPTION;
 }
 
+/* The segment that just ended: its last window decides; too short for one is an error. */
 static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
 {
     if (!c->in_seg)
@@ -425,10 +425,8 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
     g->score = c->last.score;
     g->dropout = c->last.dropout;
     g->anomaly = c->last.over;
-    if (!c->keep && !(c->sc.present && !c->last.dropout)) {
-        pq__segs_dead(c, g);
+    if (!c->keep && !(c->sc.present && !c->last.dropout))
         return 0;
-    }
     float fbuf[VG_MAX_FEATURES + VGH_PQ_FIT_FEATURES];
     float *f = fbuf;
     if (c->keep) {
@@ -454,8 +452,8 @@ static int pq__segs_close(vgh_pq_segs_t *c, char *err, size_t errlen)
         g->pred = vg_forest_predict(&c->sc.forest, f, NULL, &p);
         g->score = p / (p + 0.5f);
         g->anomaly = g->pred != c->m->u.forest.normal_class;
+        pq__segs_dead(c, g);
     }
-    pq__segs_dead(c, g);
     return 0;
 }
 

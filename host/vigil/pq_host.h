@@ -71,7 +71,7 @@ typedef struct {
     int ev_open;
     uint16_t last, miss;
     uint8_t done;
-    double f_lo, f_hi; /**< fundamentals measured (vgh_pq_f0_range()), 0 before any */
+    double f_lo, f_hi; /**< fundamentals `vigil train` measured (vgh_pq_f0_range()), 0 before any */
     size_t longer;     /**< segments a cycle or more longer than the window (last one decides;
                         *   still set after vgh_pq_win_end()) */
 } vgh_pq_win_t;
